@@ -1,0 +1,40 @@
+# Build, test and benchmark the LSS quorum project. Everything needs only Go, except
+# `make proto`, which also needs protoc (Debian: protobuf-compiler).
+GO ?= go
+BIN := bin
+PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+
+.PHONY: all build test bench proto lint testnet demo clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+test:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+bench:
+	$(GO) run ./cmd/lss-quorum bench --compare
+
+proto:
+	$(GO) install $(PROTOC_GEN_GO)
+	$(GO) install $(PROTOC_GEN_GO_GRPC)
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" protoc -I proto \
+		--go_out=proto/lsspb --go_opt=paths=source_relative \
+		--go-grpc_out=proto/lsspb --go-grpc_opt=paths=source_relative \
+		proto/lss.proto
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+testnet:
+	$(GO) run ./cmd/lss-quorum testnet up -n 3
+
+demo:
+	$(GO) run ./cmd/lss-quorum demo
+
+clean:
+	rm -rf $(BIN)
