@@ -1,0 +1,48 @@
+package store
+
+import "context"
+
+// Backend is what a database must provide. Every method is scoped to one client's
+// namespace: no call can see another client's keys or records.
+type Backend interface {
+	// Update runs fn in one atomic, serializable, durable read-write transaction and
+	// returns only once its writes are on stable storage. If fn returns an error,
+	// nothing it wrote is kept. fn may be run more than once (after a serialization
+	// conflict, or when a group commit is retried), so it must not have effects
+	// outside the Txn other than resetting and filling its own results.
+	Update(ctx context.Context, client []byte, fn func(Txn) error) error
+	// View runs fn over one consistent snapshot.
+	View(ctx context.Context, client []byte, fn func(Reader) error) error
+	// Close releases the backend; it waits for running transactions.
+	Close() error
+}
+
+// Reader reads one client's namespace.
+type Reader interface {
+	// Get returns the stored key-value, or ok=false if the key is absent.
+	Get(key string) (kv KV, ok bool, err error)
+	// Scan returns every key-value whose key starts with prefix (byte for byte; empty
+	// means all), in ascending key order.
+	Scan(prefix string) ([]KV, error)
+	// Reservation returns the txid of the prepared transaction holding key, if any.
+	Reservation(key string) (txid []byte, ok bool, err error)
+	// Record returns the record of txid, or ok=false if there is none.
+	Record(txid []byte) (rec Record, ok bool, err error)
+	// Records returns every record, in ascending txid order.
+	Records() ([]Record, error)
+}
+
+// Txn reads and writes one client's namespace inside Backend.Update.
+type Txn interface {
+	Reader
+	// Set stores kv, replacing any previous version of the key.
+	Set(kv KV) error
+	// Reserve marks key as held by the prepared transaction txid.
+	Reserve(key string, txid []byte) error
+	// Release removes key's reservation.
+	Release(key string) error
+	// SetRecord stores rec, replacing any previous record of its txid.
+	SetRecord(rec Record) error
+	// DeleteRecord removes the record of txid.
+	DeleteRecord(txid []byte) error
+}

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// KV is one stored key-value. Value is opaque to the server (for the quorum
+// client it is plain value || value HMAC).
+type KV struct {
+	Key     string
+	Version int64
+	Value   []byte
+}
+
+// Conflict is one key that stopped a Put or Prepare: what the server holds for it.
+// Version is -1 and Value empty when the key is absent. ReservedBy is the txid of a
+// prepared transaction holding the key, when that is the cause.
+type Conflict struct {
+	Key        string
+	Version    int64
+	Value      []byte
+	ReservedBy []byte
+}
+
+// TxState is what the server holds for one txid. It only moves forward:
+// Unknown → Prepared → Committed, and Unknown or Prepared → Aborted.
+type TxState int
+
+// The states of a txid; the numbers match lsspb.TxState.
+const (
+	TxUnknown TxState = iota
+	TxPrepared
+	TxCommitted
+	TxAborted
+)
+
+func (s TxState) String() string {
+	switch s {
+	case TxUnknown:
+		return "unknown"
+	case TxPrepared:
+		return "prepared"
+	case TxCommitted:
+		return "committed"
+	case TxAborted:
+		return "aborted"
+	}
+	return "invalid"
+}
+
+// Record is the server's durable record of one txid.
+type Record struct {
+	TxID  []byte
+	State TxState
+	// KVs are the transaction's writes: kept while prepared and, until the record
+	// expires, once committed. Aborted records keep none.
+	KVs     []KV
+	Updated time.Time
+}
+
+// Errors returned by Store. The server maps each to a gRPC status.
+var (
+	// ErrInvalid is bad input: unsorted or duplicate keys, a bad txid.
+	ErrInvalid = errors.New("invalid request")
+	// ErrTxUnknown: Commit of a txid the server never prepared.
+	ErrTxUnknown = errors.New("transaction unknown")
+	// ErrTxAborted: Commit of an aborted (or fenced) txid.
+	ErrTxAborted = errors.New("transaction aborted")
+	// ErrTxCommitted: Abort of a committed txid.
+	ErrTxCommitted = errors.New("transaction committed")
+	// ErrTxMismatch: Prepare of a prepared txid with different writes.
+	ErrTxMismatch = errors.New("transaction prepared with different writes")
+)

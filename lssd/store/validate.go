@@ -1,0 +1,41 @@
+package store
+
+import "fmt"
+
+// CheckKeys requires keys in strictly ascending byte order, which also rules out
+// duplicates (the Rust server lets a duplicate through and the second silently wins;
+// we refuse it). A negative version is not an error here: the version rule reports
+// it as a conflict, as the Rust server does.
+func CheckKeys(kvs []KV) error {
+	for i, kv := range kvs {
+		if i == 0 {
+			continue
+		}
+		switch prev := kvs[i-1].Key; {
+		case kv.Key == prev:
+			return fmt.Errorf("%w: duplicate key %q", ErrInvalid, kv.Key)
+		case kv.Key < prev:
+			return fmt.Errorf("%w: keys not in ascending order: %q after %q", ErrInvalid, kv.Key, prev)
+		}
+	}
+	return nil
+}
+
+// CheckTxID requires a txid of MinTxIDLen to MaxTxIDLen bytes.
+func CheckTxID(txid []byte) error {
+	if len(txid) < MinTxIDLen || len(txid) > MaxTxIDLen {
+		return fmt.Errorf("%w: txid of %d bytes, want %d to %d", ErrInvalid, len(txid), MinTxIDLen, MaxTxIDLen)
+	}
+	return nil
+}
+
+// checkRestoreVersions refuses negative versions, which Restore would otherwise
+// write over an absent key.
+func checkRestoreVersions(kvs []KV) error {
+	for _, kv := range kvs {
+		if kv.Version < 0 {
+			return fmt.Errorf("%w: key %q has negative version %d", ErrInvalid, kv.Key, kv.Version)
+		}
+	}
+	return nil
+}
