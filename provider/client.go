@@ -1,0 +1,156 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/lssquorum/lss/proto/lsspb"
+	"github.com/lssquorum/lss/proto/wire"
+)
+
+// Client talks to one LSS server. It is safe for concurrent use.
+type Client struct {
+	name     string
+	conn     *grpc.ClientConn
+	rpc      lsspb.LightningStorageClient
+	serverID []byte
+	// secret is the ECDH shared secret: it keys every server and request HMAC.
+	secret     []byte
+	auth       *lsspb.Auth
+	hmacSecret []byte
+	encrypt    bool
+	// baseOnly is set once the server answered BoundGet with Unimplemented, so
+	// later Gets go straight to the base Get.
+	baseOnly atomic.Bool
+}
+
+// Dial connects to the server of o, fetches its server_id with Info, checks it
+// against the pinned one and derives the shared secret.
+func Dial(ctx context.Context, o Options) (*Client, error) {
+	name := o.Name
+	if name == "" {
+		name = o.Addr
+	}
+	c := &Client{name: name, encrypt: o.Encrypt}
+	conn, err := o.connect()
+	if err != nil {
+		return nil, c.fail("dial", err)
+	}
+	c.conn, c.rpc = conn, lsspb.NewLightningStorageClient(conn)
+	if err := c.handshake(ctx, o); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// connect validates o and creates the (lazy) gRPC connection.
+func (o Options) connect() (*grpc.ClientConn, error) {
+	if o.ClientKey == nil {
+		return nil, errors.New("no client key")
+	}
+	if o.HMACSecret != nil && len(o.HMACSecret) != wire.SecretSize {
+		return nil, fmt.Errorf("HMAC secret is %d bytes, want %d", len(o.HMACSecret), wire.SecretSize)
+	}
+	if o.ServerID != nil {
+		if _, err := wire.ParsePublicKey(o.ServerID); err != nil {
+			return nil, fmt.Errorf("pinned server_id: %w", err)
+		}
+	}
+	t, err := parseAddr(o.Addr)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig := o.TLS
+	switch {
+	case t.https && tlsConfig == nil:
+		tlsConfig = &tls.Config{ServerName: t.host, MinVersion: tls.VersionTLS12}
+	case !t.https && tlsConfig != nil && strings.HasPrefix(o.Addr, "http://"):
+		return nil, fmt.Errorf("address %q is plaintext http:// but a TLS configuration is set", o.Addr)
+	}
+	creds := insecure.NewCredentials()
+	if tlsConfig != nil {
+		creds = credentials.NewTLS(tlsConfig)
+	}
+	maxMsg := o.MaxMessageSize
+	if maxMsg <= 0 {
+		maxMsg = DefaultMaxMessageSize
+	}
+	return grpc.NewClient(t.hostPort,
+		grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg), grpc.MaxCallSendMsgSize(maxMsg)),
+	)
+}
+
+// handshake runs Info, pins or checks the server_id and derives the secrets.
+func (c *Client) handshake(ctx context.Context, o Options) error {
+	timeout := o.DialTimeout
+	if timeout <= 0 {
+		timeout = DefaultDialTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, id, err := c.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if o.ServerID != nil && !bytes.Equal(id, o.ServerID) {
+		return c.fail("dial", fmt.Errorf("%w: server says %x, pinned %x", ErrServerIDMismatch, id, o.ServerID))
+	}
+	serverKey, err := wire.ParsePublicKey(id)
+	if err != nil {
+		return c.fail("dial", fmt.Errorf("%w: server_id: %w", ErrInvalidReply, err))
+	}
+	secret := wire.SharedSecret(o.ClientKey, serverKey)
+	token := wire.Token(secret)
+	c.serverID = id
+	c.secret = secret[:]
+	c.auth = &lsspb.Auth{ClientId: wire.PublicID(o.ClientKey), Token: token[:]}
+	if o.HMACSecret != nil {
+		c.hmacSecret = bytes.Clone(o.HMACSecret)
+	} else {
+		s := wire.CLIHMACSecret(o.ClientKey)
+		c.hmacSecret = s[:]
+	}
+	return nil
+}
+
+// Name is the provider's name, as used in errors.
+func (c *Client) Name() string { return c.name }
+
+// ServerID is the server's verified 33-byte server_id.
+func (c *Client) ServerID() []byte { return bytes.Clone(c.serverID) }
+
+// ClientID is this client's 33-byte client_id, the namespace it reads and writes.
+func (c *Client) ClientID() []byte { return bytes.Clone(c.auth.GetClientId()) }
+
+// Close closes the connection. In-flight calls fail with ErrUnavailable.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Ping sends msg and returns the server's answer (the Rust server echoes it).
+func (c *Client) Ping(ctx context.Context, msg string) (string, error) {
+	reply, err := c.rpc.Ping(ctx, &lsspb.PingRequest{Message: msg})
+	if err != nil {
+		return "", c.fail("ping", rpcError(ctx, err, nil))
+	}
+	return reply.GetMessage(), nil
+}
+
+// Info returns the server's version string and server_id. The server_id is as
+// the server claims it; Dial is what checks it against the pinned one.
+func (c *Client) Info(ctx context.Context) (version string, serverID []byte, err error) {
+	reply, err := c.rpc.Info(ctx, &lsspb.InfoRequest{})
+	if err != nil {
+		return "", nil, c.fail("info", rpcError(ctx, err, nil))
+	}
+	return reply.GetVersion(), reply.GetServerId(), nil
+}

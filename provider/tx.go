@@ -1,0 +1,166 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/lssquorum/lss/proto/lsspb"
+	"github.com/lssquorum/lss/proto/wire"
+)
+
+// TxState is what a server holds for one txid; it mirrors lsspb.TxState.
+type TxState int
+
+// The states of a txid. A server's record only moves forward: Unknown → Prepared
+// → Committed, and Unknown or Prepared → Aborted.
+const (
+	TxUnknown   TxState = TxState(lsspb.TxState_TX_UNKNOWN)
+	TxPrepared  TxState = TxState(lsspb.TxState_TX_PREPARED)
+	TxCommitted TxState = TxState(lsspb.TxState_TX_COMMITTED)
+	TxAborted   TxState = TxState(lsspb.TxState_TX_ABORTED)
+)
+
+// String names the state.
+func (s TxState) String() string {
+	switch s {
+	case TxUnknown:
+		return "unknown"
+	case TxPrepared:
+		return "prepared"
+	case TxCommitted:
+		return "committed"
+	case TxAborted:
+		return "aborted"
+	}
+	return fmt.Sprintf("TxState(%d)", int(s))
+}
+
+func txStateOf(s lsspb.TxState) (TxState, error) {
+	switch s {
+	case lsspb.TxState_TX_UNKNOWN, lsspb.TxState_TX_PREPARED, lsspb.TxState_TX_COMMITTED, lsspb.TxState_TX_ABORTED:
+		return TxState(s), nil
+	}
+	return 0, fmt.Errorf("%w: transaction state %d", ErrInvalidReply, int32(s))
+}
+
+// Prepare asks the server to validate es as Put would, then durably record them as
+// pending under txid and reserve their keys. It returns TxPrepared (or
+// TxCommitted if that txid was already committed), TxAborted with a nil error if
+// the txid is fenced or aborted, or a *ConflictError if the version rule or a
+// reservation refused it. A stock server gives ErrNotSupported.
+func (c *Client) Prepare(ctx context.Context, txid []byte, es []Entry) (TxState, error) {
+	kvs, err := sortedKVs(es)
+	if err != nil {
+		return TxUnknown, c.fail("prepare", err)
+	}
+	req := &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs)}
+	reply, err := c.rpc.Prepare(ctx, req)
+	if err != nil {
+		return TxUnknown, c.fail("prepare", rpcError(ctx, err, extensionCodes))
+	}
+	state, err := c.checkTxReply(wire.DomainPrepareReply, txid, reply)
+	if err != nil {
+		return TxUnknown, c.fail("prepare", err)
+	}
+	if len(reply.GetConflicts()) > 0 {
+		stored := make([]*lsspb.KeyValue, len(reply.GetConflicts()))
+		reserved := make(map[string][]byte)
+		for i, cf := range reply.GetConflicts() {
+			stored[i] = cf.GetStored()
+			if len(cf.GetReservedBy()) > 0 {
+				reserved[cf.GetStored().GetKey()] = cf.GetReservedBy()
+			}
+		}
+		return TxUnknown, c.fail("prepare", &ConflictError{Provider: c.name, Conflicts: c.conflictsOf(stored, reserved)})
+	}
+	if state == TxUnknown {
+		return TxUnknown, c.fail("prepare", fmt.Errorf("%w: prepare neither prepared nor refused", ErrInvalidReply))
+	}
+	return state, nil
+}
+
+// Commit applies the writes prepared under txid. Committing a committed txid
+// succeeds again. ErrTxUnknown: the server never prepared it (repair it with
+// Restore); ErrTxAborted: it was aborted or fenced.
+func (c *Client) Commit(ctx context.Context, txid []byte) error {
+	state, err := c.txCall(ctx, "commit", c.rpc.Commit, wire.CommitDomains, txid, map[codes.Code]error{
+		codes.Unimplemented:      ErrNotSupported,
+		codes.NotFound:           ErrTxUnknown,
+		codes.FailedPrecondition: ErrTxAborted,
+	})
+	if err != nil {
+		return err
+	}
+	return c.expectState("commit", state, TxCommitted)
+}
+
+// Fence asks "did you prepare txid?" safely: an unknown txid is recorded as
+// aborted so that a late Prepare is refused; a prepared or committed one is left
+// as it is. It returns the state after the call.
+func (c *Client) Fence(ctx context.Context, txid []byte) (TxState, error) {
+	state, err := c.txCall(ctx, "fence", c.rpc.Fence, wire.FenceDomains, txid, extensionCodes)
+	if err != nil {
+		return TxUnknown, err
+	}
+	if state == TxUnknown {
+		return TxUnknown, c.fail("fence", fmt.Errorf("%w: fenced txid still unknown", ErrInvalidReply))
+	}
+	return state, nil
+}
+
+// Abort drops txid if pending and fences it if unknown. ErrTxCommitted: the server
+// already committed it. Send it only once abort is decided.
+func (c *Client) Abort(ctx context.Context, txid []byte) error {
+	state, err := c.txCall(ctx, "abort", c.rpc.Abort, wire.AbortDomains, txid, map[codes.Code]error{
+		codes.Unimplemented:      ErrNotSupported,
+		codes.FailedPrecondition: ErrTxCommitted,
+	})
+	if err != nil {
+		return err
+	}
+	return c.expectState("abort", state, TxAborted)
+}
+
+type txRPC func(context.Context, *lsspb.TxRequest, ...grpc.CallOption) (*lsspb.TxReply, error)
+
+// txCall sends a Commit, Fence or Abort and verifies the reply's MAC.
+func (c *Client) txCall(ctx context.Context, op string, call txRPC, domains [2]wire.Domain, txid []byte, codeErrs map[codes.Code]error) (TxState, error) {
+	req := &lsspb.TxRequest{Auth: c.auth, Txid: txid, Hmac: wire.TxRequestMAC(c.secret, domains[0], txid)}
+	reply, err := call(ctx, req)
+	if err != nil {
+		return TxUnknown, c.fail(op, rpcError(ctx, err, codeErrs))
+	}
+	state, err := c.checkTxReply(domains[1], txid, reply)
+	if err != nil {
+		return TxUnknown, c.fail(op, err)
+	}
+	if len(reply.GetConflicts()) > 0 {
+		return TxUnknown, c.fail(op, fmt.Errorf("%w: conflicts in a %s reply", ErrInvalidReply, op))
+	}
+	return state, nil
+}
+
+// checkTxReply verifies a TxReply's MAC in domain d and returns its state.
+func (c *Client) checkTxReply(d wire.Domain, txid []byte, reply *lsspb.TxReply) (TxState, error) {
+	want := wire.TxReplyMAC(c.secret, d, txid, reply.GetState(), reply.GetConflicts())
+	if !wire.Equal(reply.GetHmac(), want) {
+		return TxUnknown, ErrServerHMAC
+	}
+	return txStateOf(reply.GetState())
+}
+
+// expectState turns an authenticated but unexpected state into an error.
+func (c *Client) expectState(op string, got, want TxState) error {
+	switch {
+	case got == want:
+		return nil
+	case op == "commit" && got == TxAborted:
+		return c.fail(op, ErrTxAborted)
+	case op == "abort" && got == TxCommitted:
+		return c.fail(op, ErrTxCommitted)
+	}
+	return c.fail(op, fmt.Errorf("%w: %s left the transaction %s", ErrInvalidReply, op, got))
+}
