@@ -1,0 +1,63 @@
+package lssd
+
+import (
+	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/proto/lsspb"
+)
+
+// Conversions between wire messages and store types.
+
+func toStoreKVs(kvs []*lsspb.KeyValue) []store.KV {
+	out := make([]store.KV, len(kvs))
+	for i, kv := range kvs {
+		out[i] = store.KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue()}
+	}
+	return out
+}
+
+func toWireKVs(kvs []store.KV) []*lsspb.KeyValue {
+	out := make([]*lsspb.KeyValue, len(kvs))
+	for i, kv := range kvs {
+		out[i] = &lsspb.KeyValue{Key: kv.Key, Version: kv.Version, Value: kv.Value}
+	}
+	return out
+}
+
+// conflictKV is what the base protocol reports for a conflict: the key, its stored
+// version (-1 if absent) and stored value (empty if absent).
+func conflictKV(c store.Conflict) *lsspb.KeyValue {
+	return &lsspb.KeyValue{Key: c.Key, Version: c.Version, Value: c.Value}
+}
+
+func toWireConflicts(cs []store.Conflict) []*lsspb.Conflict {
+	out := make([]*lsspb.Conflict, len(cs))
+	for i, c := range cs {
+		out[i] = &lsspb.Conflict{Stored: conflictKV(c), ReservedBy: c.ReservedBy}
+	}
+	return out
+}
+
+// putConflicts splits store conflicts into the base reply's conflicts (every one,
+// in request order) and the extension's reservations (those held by a txid).
+func putConflicts(cs []store.Conflict) (conflicts []*lsspb.KeyValue, reservations []*lsspb.Conflict) {
+	for _, c := range cs {
+		conflicts = append(conflicts, conflictKV(c))
+		if len(c.ReservedBy) > 0 {
+			reservations = append(reservations, &lsspb.Conflict{Stored: conflictKV(c), ReservedBy: c.ReservedBy})
+		}
+	}
+	return conflicts, reservations
+}
+
+func toWireTransactions(recs []store.Record) []*lsspb.Transaction {
+	out := make([]*lsspb.Transaction, len(recs))
+	for i, r := range recs {
+		out[i] = &lsspb.Transaction{
+			Txid:          r.TxID,
+			State:         lsspb.TxState(r.State),
+			Kvs:           toWireKVs(r.KVs),
+			UpdatedUnixMs: r.Updated.UnixMilli(),
+		}
+	}
+	return out
+}

@@ -1,0 +1,235 @@
+package lssd
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/proto/lsspb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+)
+
+// DefaultPort is the LSS protocol's port.
+const DefaultPort = 55551
+
+// Options configure a Daemon.
+type Options struct {
+	// Interface and Port to listen on (Port 0 picks a free port).
+	Interface string
+	Port      int
+	// DataDir holds the server key and, for bolt, the database. It may be empty only
+	// with the memory database, which then runs under a fresh, unsaved key.
+	DataDir string
+	// Database names the store: "bolt" (default) or "memory"; see OpenStore.
+	Database string
+	// TLS files: a certificate and key enable TLS; an authority additionally
+	// requires and verifies client certificates (mutual TLS).
+	TLSCert, TLSKey, TLSAuthority string
+	// Limits bound each request; zero fields take their defaults.
+	Limits Limits
+	// BaseOnly serves the base protocol alone: extension RPCs answer UNIMPLEMENTED.
+	BaseOnly bool
+	// Listener, if set, is served instead of listening on Interface:Port. The
+	// Daemon closes it on stop.
+	Listener net.Listener
+	// Logger receives structured logs; nothing is logged if nil.
+	Logger *slog.Logger
+	// GroupCommit lets the embedded database commit concurrent writes with one
+	// fsync. DefaultOptions turns it on.
+	GroupCommit bool
+	// Retention of decided transaction records; store.DefaultRetention if zero.
+	Retention time.Duration
+	// PruneInterval between deletions of expired records; DefaultPruneInterval if
+	// zero.
+	PruneInterval time.Duration
+}
+
+// DefaultOptions returns the defaults of cmd/lssd, except DataDir, which the
+// caller chooses.
+func DefaultOptions() Options {
+	return Options{
+		Interface:     "127.0.0.1",
+		Port:          DefaultPort,
+		Database:      "bolt",
+		Limits:        DefaultLimits(),
+		GroupCommit:   true,
+		Retention:     store.DefaultRetention,
+		PruneInterval: DefaultPruneInterval,
+	}
+}
+
+// Daemon is a running lssd: a store, the gRPC server over it, and the pruner.
+type Daemon struct {
+	id       []byte
+	log      *slog.Logger
+	lis      net.Listener
+	grpc     *grpc.Server
+	store    *store.Store
+	pruner   *pruner
+	served   chan struct{}
+	serveErr error
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start opens the server key and the store, listens, and serves in the
+// background until Stop or Kill. If it fails, it closes opts.Listener too.
+func Start(ctx context.Context, opts Options) (*Daemon, error) {
+	d, err := start(ctx, opts)
+	if err != nil && opts.Listener != nil {
+		opts.Listener.Close()
+	}
+	return d, err
+}
+
+func start(ctx context.Context, opts Options) (*Daemon, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := opts.Limits.validate(); err != nil {
+		return nil, err
+	}
+	limits := opts.Limits.withDefaults()
+	if opts.PruneInterval <= 0 {
+		opts.PruneInterval = DefaultPruneInterval
+	}
+	creds, err := serverTLS(opts.TLSCert, opts.TLSKey, opts.TLSAuthority)
+	if err != nil {
+		return nil, err
+	}
+	key, err := serverKey(opts)
+	if err != nil {
+		return nil, err
+	}
+	lis := opts.Listener
+	if lis == nil {
+		lis, err = net.Listen("tcp", net.JoinHostPort(opts.Interface, strconv.Itoa(opts.Port)))
+		if err != nil {
+			return nil, fmt.Errorf("lssd: listen: %w", err)
+		}
+	}
+	st, err := OpenStore(opts)
+	if err != nil {
+		if opts.Listener == nil {
+			lis.Close()
+		}
+		return nil, err
+	}
+
+	pr := newPruner(st, opts.PruneInterval, log)
+	srv := NewServer(st, key, ServerConfig{Limits: limits, Logger: log, OnTxClient: pr.note})
+	var service lsspb.LightningStorageServer = srv
+	if opts.BaseOnly {
+		service = BaseOnly(srv)
+	}
+	gopts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(limits.MaxMessageSize),
+		grpc.ChainUnaryInterceptor(recoverPanics(log), logCalls(log)),
+		// Stop must not return while a handler still uses the store it then closes.
+		grpc.WaitForHandlers(true),
+	}
+	if creds != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(creds)))
+	}
+	gs := grpc.NewServer(gopts...)
+	lsspb.RegisterLightningStorageServer(gs, service)
+
+	d := &Daemon{id: srv.ServerID(), log: log, lis: lis, grpc: gs, store: st, pruner: pr, served: make(chan struct{})}
+	go func() {
+		defer close(d.served)
+		if err := gs.Serve(lis); err != nil {
+			d.serveErr = err
+			log.Error("serving stopped", "err", err)
+		}
+	}()
+	pr.start()
+	log.Info("lssd listening", "addr", d.Addr(), "server_id", hex.EncodeToString(d.id),
+		"database", databaseName(opts), "tls", creds != nil, "mutual_tls", creds != nil && creds.ClientAuth == tls.RequireAndVerifyClientCert,
+		"base_only", opts.BaseOnly)
+	return d, nil
+}
+
+// serverKey loads the key from the data directory; with the memory database and no
+// data directory it makes a throwaway key.
+func serverKey(opts Options) (*secp256k1.PrivateKey, error) {
+	if opts.DataDir == "" && opts.Database == "memory" {
+		return secp256k1.GeneratePrivateKey()
+	}
+	return LoadOrCreateKey(opts.DataDir)
+}
+
+func databaseName(opts Options) string {
+	if opts.Database == "" {
+		return "bolt"
+	}
+	return opts.Database
+}
+
+// Addr is the host:port the daemon listens on.
+func (d *Daemon) Addr() string { return d.lis.Addr().String() }
+
+// ServerID is the daemon's 33-byte compressed public key.
+func (d *Daemon) ServerID() []byte { return append([]byte(nil), d.id...) }
+
+// Stop shuts down gracefully: it stops accepting connections and lets in-flight
+// RPCs finish until ctx is done, then cancels whatever is left; finally it closes
+// the store. Stopping a stopped daemon returns the first result again.
+func (d *Daemon) Stop(ctx context.Context) error {
+	d.stopOnce.Do(func() {
+		graceful := make(chan struct{})
+		go func() {
+			d.grpc.GracefulStop()
+			close(graceful)
+		}()
+		select {
+		case <-graceful:
+		case <-ctx.Done():
+			d.log.Warn("graceful stop timed out; cancelling in-flight calls")
+			d.grpc.Stop()
+			<-graceful
+		}
+		d.stopErr = d.shutdown()
+		d.log.Info("lssd stopped", "addr", d.Addr())
+	})
+	return d.stopErr
+}
+
+// Kill stops abruptly, as a crash would: connections are closed and in-flight calls
+// cancelled at once. Only what the store already made durable remains.
+func (d *Daemon) Kill() error {
+	d.stopOnce.Do(func() {
+		d.grpc.Stop()
+		d.stopErr = d.shutdown()
+		d.log.Info("lssd killed", "addr", d.Addr())
+	})
+	return d.stopErr
+}
+
+// shutdown runs once the gRPC server has stopped and every handler returned.
+func (d *Daemon) shutdown() error {
+	d.pruner.stop()
+	<-d.served
+	var errs []error
+	if d.serveErr != nil && !errors.Is(d.serveErr, grpc.ErrServerStopped) {
+		errs = append(errs, fmt.Errorf("lssd: serve: %w", d.serveErr))
+	}
+	if err := d.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("lssd: close store: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,131 @@
+package lssd
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+)
+
+// KeyFileName is the server key's file in the data directory.
+const KeyFileName = "server_key"
+
+// LoadOrCreateKey returns the server's secp256k1 key from <datadir>/server_key,
+// creating it (and datadir, mode 0700) on first start. The file holds the 32-byte
+// private key as hex (as written here) or raw bytes, mode 0600.
+//
+// A key is never replaced: a new key would change every client's shared secret and
+// so lock every client out of its data. A file that exists but cannot be read or
+// does not hold a valid key is an error, and the file is left as it is.
+func LoadOrCreateKey(datadir string) (*secp256k1.PrivateKey, error) {
+	if datadir == "" {
+		return nil, errors.New("lssd: no data directory given for the server key")
+	}
+	if err := os.MkdirAll(datadir, 0o700); err != nil {
+		return nil, fmt.Errorf("lssd: create data directory: %w", err)
+	}
+	path := filepath.Join(datadir, KeyFileName)
+	key, err := readKey(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	key, err = secp256k1.GeneratePrivateKey()
+	if err != nil {
+		return nil, fmt.Errorf("lssd: generate server key: %w", err)
+	}
+	switch err := writeKeyOnce(path, key); {
+	case errors.Is(err, fs.ErrExist):
+		// Another process created the key between our read and our write; theirs wins.
+		return readKey(path)
+	case err != nil:
+		return nil, err
+	}
+	return key, nil
+}
+
+// readKey reads a key file. A missing file is reported with fs.ErrNotExist.
+func readKey(path string) (*secp256k1.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lssd: read server key %s: %w", path, err)
+	}
+	key, err := parseKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("lssd: server key %s is corrupt (%v); refusing to start rather than replace it, "+
+			"since a new key would lock every client out", path, err)
+	}
+	return key, nil
+}
+
+// parseKey accepts 32 raw bytes, or 64 hex digits with surrounding whitespace.
+func parseKey(b []byte) (*secp256k1.PrivateKey, error) {
+	raw := b
+	if len(b) != secp256k1.PrivKeyBytesLen {
+		trimmed := bytes.TrimSpace(b)
+		if len(trimmed) != 2*secp256k1.PrivKeyBytesLen {
+			return nil, fmt.Errorf("%d bytes, want 32 raw bytes or 64 hex digits", len(b))
+		}
+		raw = make([]byte, secp256k1.PrivKeyBytesLen)
+		if _, err := hex.Decode(raw, trimmed); err != nil {
+			return nil, fmt.Errorf("not hex: %v", err)
+		}
+	}
+	var scalar secp256k1.ModNScalar
+	if overflow := scalar.SetByteSlice(raw); overflow || scalar.IsZero() {
+		return nil, errors.New("not a valid secp256k1 private key (zero or not below the curve order)")
+	}
+	return secp256k1.NewPrivateKey(&scalar), nil
+}
+
+// writeKeyOnce durably writes key to path as hex, mode 0600, without ever replacing
+// an existing file: the key goes to a temporary file that is synced and then
+// hard-linked into place, which fails with fs.ErrExist if path appeared meanwhile.
+func writeKeyOnce(path string, key *secp256k1.PrivateKey) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, KeyFileName+".tmp*")
+	if err != nil {
+		return fmt.Errorf("lssd: write server key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.WriteString(hex.EncodeToString(key.Serialize()) + "\n")
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("lssd: write server key: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		return fmt.Errorf("lssd: install server key %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a new directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("lssd: sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("lssd: sync %s: %w", dir, err)
+	}
+	return nil
+}

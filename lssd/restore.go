@@ -1,0 +1,38 @@
+package lssd
+
+import (
+	"context"
+
+	"github.com/lssquorum/lss/proto/lsspb"
+	"github.com/lssquorum/lss/proto/wire"
+)
+
+// Restore writes each key-value whose version is greater than the stored one (or
+// whose key is absent) and keeps the rest: it never lowers a version, and it leaves
+// keys reserved by a prepared transaction alone. The reply lists the keys applied
+// and, for each key kept, what is stored, under a MAC bound to the request's.
+func (s *Server) Restore(ctx context.Context, req *lsspb.RestoreRequest) (*lsspb.RestoreReply, error) {
+	kvs, err := s.checkShape(req.Auth, req.Kvs)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.authorize(req.Auth, req.Hmac, func(secret []byte) []byte {
+		return wire.RestoreRequestMAC(secret, req.Kvs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	applied, kept, err := s.store.Restore(ctx, req.Auth.ClientId, kvs)
+	if err != nil {
+		return nil, storeError(s.log, "Restore", err)
+	}
+	keptKVs := make([]*lsspb.KeyValue, len(kept))
+	for i, c := range kept {
+		keptKVs[i] = conflictKV(c)
+	}
+	return &lsspb.RestoreReply{
+		Applied: applied,
+		Kept:    keptKVs,
+		Hmac:    wire.RestoreReplyMAC(secret, req.Hmac, applied, keptKVs),
+	}, nil
+}

@@ -1,0 +1,112 @@
+package lssd
+
+import (
+	"context"
+
+	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/proto/lsspb"
+	"github.com/lssquorum/lss/proto/wire"
+)
+
+// The two-phase-commit RPCs. A txid's record only moves forward (DESIGN.md, the
+// table of txid states); refusals the table calls for are FAILED_PRECONDITION, and a
+// Commit of a txid never prepared here is NOT_FOUND.
+
+// Prepare validates the key-values exactly as Put does and, if they pass, durably
+// records them as pending under txid and reserves their keys. A conflict leaves no
+// record and is reported as TX_UNKNOWN with the conflicts; an aborted (fenced) txid
+// is reported as TX_ABORTED.
+func (s *Server) Prepare(ctx context.Context, req *lsspb.PrepareRequest) (*lsspb.TxReply, error) {
+	kvs, err := s.checkShape(req.Auth, req.Kvs)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTxID(req.Txid); err != nil {
+		return nil, err
+	}
+	secret, err := s.authorize(req.Auth, req.Hmac, func(secret []byte) []byte {
+		return wire.PrepareRequestMAC(secret, req.Txid, req.Kvs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.onTxClient(req.Auth.ClientId)
+	state, cs, err := s.store.Prepare(ctx, req.Auth.ClientId, req.Txid, kvs)
+	if err != nil {
+		return nil, storeError(s.log, "Prepare", err)
+	}
+	return txReply(secret, wire.DomainPrepareReply, req.Txid, state, toWireConflicts(cs)), nil
+}
+
+// Commit applies a prepared transaction; committing a committed txid succeeds again.
+func (s *Server) Commit(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxReply, error) {
+	return s.decide(ctx, "Commit", wire.CommitDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
+		return store.TxCommitted, s.store.Commit(ctx, client, req.Txid)
+	})
+}
+
+// Fence records an unknown txid as aborted, so a late Prepare of it is refused, and
+// otherwise reports the txid's state without changing it.
+func (s *Server) Fence(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxReply, error) {
+	return s.decide(ctx, "Fence", wire.FenceDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
+		return s.store.Fence(ctx, client, req.Txid)
+	})
+}
+
+// Abort drops a prepared transaction or fences an unknown one; aborting a committed
+// txid is refused.
+func (s *Server) Abort(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxReply, error) {
+	return s.decide(ctx, "Abort", wire.AbortDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
+		return store.TxAborted, s.store.Abort(ctx, client, req.Txid)
+	})
+}
+
+// decide runs the checks of a TxRequest under domains (request, reply), then op.
+func (s *Server) decide(ctx context.Context, method string, domains [2]wire.Domain, req *lsspb.TxRequest,
+	op func(context.Context, []byte) (store.TxState, error)) (*lsspb.TxReply, error) {
+	if req.Auth == nil {
+		return nil, missingAuth
+	}
+	if err := checkTxID(req.Txid); err != nil {
+		return nil, err
+	}
+	secret, err := s.authorize(req.Auth, req.Hmac, func(secret []byte) []byte {
+		return wire.TxRequestMAC(secret, domains[0], req.Txid)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.onTxClient(req.Auth.ClientId)
+	state, err := op(ctx, req.Auth.ClientId)
+	if err != nil {
+		return nil, storeError(s.log, method, err)
+	}
+	return txReply(secret, domains[1], req.Txid, state, nil), nil
+}
+
+func txReply(secret []byte, d wire.Domain, txid []byte, state store.TxState, conflicts []*lsspb.Conflict) *lsspb.TxReply {
+	st := lsspb.TxState(state)
+	return &lsspb.TxReply{
+		State:     st,
+		Conflicts: conflicts,
+		Hmac:      wire.TxReplyMAC(secret, d, txid, st, conflicts),
+	}
+}
+
+// Status lists the client's pending and recently decided transactions, in txid
+// order, under a MAC bound to the request's nonce.
+func (s *Server) Status(ctx context.Context, req *lsspb.StatusRequest) (*lsspb.StatusReply, error) {
+	if req.Auth == nil {
+		return nil, missingAuth
+	}
+	secret, err := s.authorize(req.Auth, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := s.store.Transactions(ctx, req.Auth.ClientId)
+	if err != nil {
+		return nil, storeError(s.log, "Status", err)
+	}
+	txs := toWireTransactions(recs)
+	return &lsspb.StatusReply{Transactions: txs, Hmac: wire.StatusReplyMAC(secret, req.Nonce, txs)}, nil
+}
