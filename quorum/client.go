@@ -1,0 +1,176 @@
+package quorum
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lssquorum/lss/proto/wire"
+)
+
+// Client reads and writes one client's state on a quorum of providers. It is safe
+// for concurrent use. Close it to wait for the work it leaves running (late put
+// replies, background repairs) and release the connections.
+type Client struct {
+	cfg     Config
+	members []*member
+	n, w, r int
+	timeout time.Duration
+	grace   time.Duration
+	log     *slog.Logger
+	mark    watermark
+
+	mu     sync.Mutex
+	closed bool
+	// bg tracks goroutines that outlive the call that started them.
+	bg sync.WaitGroup
+	// repairing names the providers with a background repair running, so a burst
+	// of Gets starts at most one repair per provider.
+	repairing map[string]bool
+}
+
+// New validates cfg and prepares a client. It does not require any provider to
+// be up: each provider is dialed on first use and redialed on later calls until
+// it answers, every attempt bounded by the call's deadline. A provider whose
+// server_id is not the pinned one is reported as faulty by every call.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	_ = ctx // dialing is lazy; the context is kept for API symmetry with Dial
+	if cfg.ClientKey == nil {
+		return nil, fmt.Errorf("%w: no client key", ErrConfig)
+	}
+	names, err := providerNames(cfg.Providers)
+	if err != nil {
+		return nil, err
+	}
+	n := len(cfg.Providers)
+	w, r, err := quorumSizes(n, cfg.W, cfg.R)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.HMACSecret == nil {
+		s := wire.CLIHMACSecret(cfg.ClientKey)
+		cfg.HMACSecret = s[:]
+	} else if len(cfg.HMACSecret) != wire.SecretSize {
+		return nil, fmt.Errorf("%w: HMAC secret is %d bytes, want %d", ErrConfig, len(cfg.HMACSecret), wire.SecretSize)
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: negative timeout %v", ErrConfig, cfg.Timeout)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = DefaultGrace
+	}
+	if cfg.Mode < ModeAuto || cfg.Mode > ModeAtomic {
+		return nil, fmt.Errorf("%w: unknown mode %d", ErrConfig, int(cfg.Mode))
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	for i, p := range cfg.Providers {
+		if p.ServerID != nil {
+			if _, err := wire.ParsePublicKey(p.ServerID); err != nil {
+				return nil, fmt.Errorf("%w: provider %s: pinned server_id: %v", ErrConfig, names[i], err)
+			}
+		}
+	}
+	c := &Client{
+		cfg: cfg, n: n, w: w, r: r,
+		timeout:   cfg.Timeout,
+		grace:     max(cfg.Grace, 0),
+		log:       cfg.Logger,
+		repairing: make(map[string]bool),
+	}
+	for i, p := range cfg.Providers {
+		c.members = append(c.members, newMember(names[i], p, cfg))
+	}
+	return c, nil
+}
+
+// N, W and R are the number of providers and the resolved quorum sizes.
+func (c *Client) N() int { return c.n }
+
+// W is the write quorum: how many providers must acknowledge a Put.
+func (c *Client) W() int { return c.w }
+
+// R is the read quorum: how many valid replies a Get needs.
+func (c *Client) R() int { return c.r }
+
+// Providers names the providers in configuration order.
+func (c *Client) Providers() []string {
+	names := make([]string, len(c.members))
+	for i, m := range c.members {
+		names[i] = m.name
+	}
+	return names
+}
+
+// Watermark returns a copy of the highest version per key this client has seen
+// acknowledged or returned. Persist it with the client's state and hand it back
+// with SetWatermark after a restart: it is what detects a rollback of every
+// provider at once.
+func (c *Client) Watermark() map[string]int64 {
+	m := c.mark.snapshot()
+	if m == nil {
+		m = make(map[string]int64)
+	}
+	return m
+}
+
+// SetWatermark raises the watermark to at least the versions in m (it never
+// lowers one), typically to restore a persisted watermark.
+func (c *Client) SetWatermark(m map[string]int64) {
+	c.mark.raise(func(yield func(string, int64) bool) {
+		for k, v := range m {
+			if !yield(k, v) {
+				return
+			}
+		}
+	})
+}
+
+// Close waits for the work the client left running (puts still in flight, each
+// bounded by Config.Timeout, and background repairs), then closes every
+// connection. Calls after Close fail with ErrClosed.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.bg.Wait()
+	var first error
+	for _, m := range c.members {
+		if err := m.close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// goBackground runs fn in a goroutine that Close waits for, or reports false
+// when the client is closed.
+func (c *Client) goBackground(fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.bg.Go(fn)
+	return true
+}
+
+// checkOpen fails with ErrClosed once Close was called.
+func (c *Client) checkOpen() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+// Package quorum keeps a client's LSS state on N independent providers and reads
+// it back safely even when a minority of them lose data, roll back, lie or go away.
+//
+// A Client writes every Put to all N providers and treats it as acknowledged once
+// W of them confirmed it (each confirmation carries a server HMAC). A Get asks all
+// N, waits for R valid replies (plus a short grace so a lagging minority is still
+// compared), and merges them: per key the highest version whose value HMAC
+// verifies wins, because only the client can produce a valid value HMAC and so no
+// provider can invent a newer version. W + R > N makes every read quorum overlap
+// every write quorum, which is what makes an acknowledged Put visible to every
+// later Get.
+//
+// Guarantees, each tested against real servers under injected faults:
+//   - Durability: a Put that returned success is returned by every later Get while
+//     at least R providers answer.
+//   - Rollback detection: every provider's reply is compared with the merge, and a
+//     provider that lags or was rolled back is named as behind. The client also
+//     keeps a watermark (the highest version acknowledged or returned per key); a
+//     merged result below it, which means every answering provider rolled back,
+//     is a *RollbackError and the stale data is never returned.
+//   - Integrity: a provider whose reply fails verification (server HMAC, value
+//     HMAC, keys outside the prefix, wrong server_id) is faulty; all of its data is
+//     ignored and it is named.
+//   - Convergence: Repair (or AutoRepair) copies the merged entries to behind
+//     providers with the forward-only Restore extension, so with all providers up
+//     they end up holding the same (key, version, value) set.
+//
+// The decisions (quorum sizes, merge and classification, watermark check, repair
+// plan, put outcome) are pure functions over per-provider results, each in its own
+// file with table tests; the fan-out code only gathers those results.
+package quorum

@@ -1,0 +1,69 @@
+package quorum
+
+import (
+	"context"
+
+	"github.com/lssquorum/lss/provider"
+)
+
+// member is one provider of the quorum and its connection, dialed lazily. A
+// provider that is down when the client starts, or whose pinned server_id does
+// not match, is simply retried on the next call.
+type member struct {
+	name string
+	opts provider.Options
+	// lock is a one-slot semaphore rather than a mutex so that a caller waiting
+	// for another caller's dial gives up at its own deadline.
+	lock chan struct{}
+	cl   *provider.Client
+}
+
+func newMember(name string, p ProviderConfig, cfg Config) *member {
+	return &member{
+		name: name,
+		opts: provider.Options{
+			Addr:       p.Addr,
+			Name:       name,
+			ServerID:   p.ServerID,
+			TLS:        p.TLS,
+			ClientKey:  cfg.ClientKey,
+			HMACSecret: cfg.HMACSecret,
+			// The call's context bounds the dial; this only caps it.
+			DialTimeout: cfg.Timeout,
+		},
+		lock: make(chan struct{}, 1),
+	}
+}
+
+// client returns the provider's connection, dialing it if there is none yet.
+// The dial (connect, Info, server_id check) is bounded by ctx.
+func (m *member) client(ctx context.Context) (*provider.Client, error) {
+	select {
+	case m.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, named(m.name, "dial", ctx.Err())
+	}
+	defer func() { <-m.lock }()
+	if m.cl != nil {
+		return m.cl, nil
+	}
+	cl, err := provider.Dial(ctx, m.opts)
+	if err != nil {
+		return nil, named(m.name, "dial", err)
+	}
+	m.cl = cl
+	return cl, nil
+}
+
+// close closes the connection if there is one. The caller guarantees no call is
+// in flight.
+func (m *member) close() error {
+	m.lock <- struct{}{}
+	defer func() { <-m.lock }()
+	if m.cl == nil {
+		return nil
+	}
+	err := m.cl.Close()
+	m.cl = nil
+	return err
+}

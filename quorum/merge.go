@@ -1,0 +1,184 @@
+package quorum
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+
+	"github.com/lssquorum/lss/provider"
+)
+
+// reply is one provider's answer to a Get, as gathered by the fan-out.
+type reply struct {
+	name string
+	// entries are the provider's verified entries in key order; ignored unless
+	// err is nil.
+	entries []provider.Entry
+	// err is why the reply cannot be used. It names the provider.
+	err error
+}
+
+// isFaulty tells a provider that answered with something that fails
+// verification (it is lying, corrupted, or not the server we pinned) from one
+// that merely did not answer usefully.
+func isFaulty(err error) bool {
+	return errors.Is(err, provider.ErrServerHMAC) ||
+		errors.Is(err, provider.ErrValueHMAC) ||
+		errors.Is(err, provider.ErrInvalidReply) ||
+		errors.Is(err, provider.ErrServerIDMismatch)
+}
+
+// merge combines the replies of a Get and classifies every provider.
+//
+// Only replies without an error count; a reply that failed verification is
+// ignored entirely, even the entries in it that verified, because a provider that
+// lies about one value cannot be trusted to have omitted nothing. Per key the
+// highest version wins: every entry's value HMAC was verified, so a higher
+// version was written by the client and is newer, whichever provider holds it.
+// When valid replies hold the winning version with different values (two writes
+// of the same version), the value held by more providers wins, then the smaller
+// stored bytes, so the choice is deterministic.
+//
+// merged is in key order; states follow the order of replies.
+func merge(replies []reply) (merged []provider.Entry, states []ProviderState) {
+	type holding struct {
+		who   int // index into replies
+		entry provider.Entry
+	}
+	byKey := make(map[string][]holding)
+	held := make([]map[string]provider.Entry, len(replies))
+	valid := 0
+	for i, r := range replies {
+		if r.err != nil {
+			continue
+		}
+		valid++
+		held[i] = make(map[string]provider.Entry, len(r.entries))
+		for _, e := range r.entries {
+			held[i][e.Key] = e
+			byKey[e.Key] = append(byKey[e.Key], holding{who: i, entry: e})
+		}
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+
+	states = make([]ProviderState, len(replies))
+	for i, r := range replies {
+		states[i] = ProviderState{Name: r.name, Err: r.err}
+		if r.err == nil {
+			states[i].Keys = len(r.entries)
+		}
+	}
+	for _, key := range keys {
+		hs := byKey[key]
+		versions := make([]provider.Entry, len(hs))
+		for j, h := range hs {
+			versions[j] = h.entry
+		}
+		win := pickWinner(versions)
+		merged = append(merged, win)
+		for i := range replies {
+			if replies[i].err != nil {
+				continue
+			}
+			others := int64(-1)
+			for _, h := range hs {
+				if h.who != i && h.entry.Version > others {
+					others = h.entry.Version
+				}
+			}
+			e, ok := held[i][key]
+			switch {
+			case !ok:
+				states[i].Missing = append(states[i].Missing, KeyVersion{Key: key, Version: -1, Others: others})
+			case e.Version < win.Version:
+				states[i].Behind = append(states[i].Behind, KeyVersion{Key: key, Version: e.Version, Others: others})
+			case !bytes.Equal(e.Stored, win.Stored):
+				states[i].Diverged = append(states[i].Diverged, KeyVersion{Key: key, Version: e.Version, Others: others})
+			case e.Version > others && valid > 1:
+				states[i].Ahead = append(states[i].Ahead, KeyVersion{Key: key, Version: e.Version, Others: others})
+			}
+		}
+	}
+
+	for i := range states {
+		states[i].Status = statusOf(states[i])
+		var tampered *provider.TamperedError
+		if errors.As(states[i].Err, &tampered) {
+			for _, kv := range tampered.Keys {
+				states[i].Tampered = append(states[i].Tampered, KeyVersion{
+					Key: kv.Key, Version: kv.Version, Others: mergedVersion(merged, kv.Key),
+				})
+			}
+		}
+	}
+	return merged, states
+}
+
+// pickWinner returns the entry with the highest version; among entries of that
+// version with different stored bytes, the one held most often, then the one with
+// the smallest stored bytes.
+// entries must not be empty.
+func pickWinner(entries []provider.Entry) provider.Entry {
+	top := entries[0].Version
+	for _, e := range entries {
+		top = max(top, e.Version)
+	}
+	type candidate struct {
+		entry provider.Entry
+		count int
+	}
+	var cands []candidate
+	for _, e := range entries {
+		if e.Version != top {
+			continue
+		}
+		found := false
+		for j := range cands {
+			if bytes.Equal(cands[j].entry.Stored, e.Stored) {
+				cands[j].count++
+				found = true
+				break
+			}
+		}
+		if !found {
+			cands = append(cands, candidate{entry: e, count: 1})
+		}
+	}
+	best := cands[0]
+	for _, c := range cands[1:] {
+		if c.count > best.count || c.count == best.count && bytes.Compare(c.entry.Stored, best.entry.Stored) < 0 {
+			best = c
+		}
+	}
+	return best.entry
+}
+
+// statusOf is the worst status that applies to s.
+func statusOf(s ProviderState) Status {
+	switch {
+	case s.Err != nil && isFaulty(s.Err):
+		return Faulty
+	case s.Err != nil:
+		return Unreachable
+	case len(s.Diverged) > 0:
+		return Diverged
+	case len(s.Behind)+len(s.Missing) > 0:
+		return Behind
+	case len(s.Ahead) > 0:
+		return Ahead
+	}
+	return UpToDate
+}
+
+// mergedVersion is the merged version of key, -1 if the merge has none.
+func mergedVersion(merged []provider.Entry, key string) int64 {
+	i, ok := findEntry(merged, key)
+	if !ok {
+		return -1
+	}
+	return merged[i].Version
+}

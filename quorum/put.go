@@ -1,0 +1,114 @@
+package quorum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lssquorum/lss/provider"
+)
+
+// Put writes kvs (each at its next version: stored + 1, or 0 for a new key) to
+// the providers and succeeds once W of them acknowledged. On success the
+// watermark rises to the written versions.
+//
+// In plain mode every provider gets the base protocol's Put in parallel. Once W
+// acknowledged, Put returns; the other writes are left running (bounded by
+// Config.Timeout, awaited by Close) because a write that lands still helps the
+// providers converge. A failed plain put is a *QuorumError that names every
+// failed provider and the providers the write may have reached anyway; a later
+// Get returns the highest version and repairs the others towards it.
+func (c *Client) Put(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
+	if err := c.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := checkKVs(kvs); err != nil {
+		return nil, err
+	}
+	if c.useAtomic() {
+		return c.putAtomic(ctx, kvs)
+	}
+	return c.putPlain(ctx, kvs)
+}
+
+// checkKVs refuses input every provider would refuse, without a round trip.
+func checkKVs(kvs []provider.KV) error {
+	if len(kvs) == 0 {
+		return errors.New("quorum put: no key-values")
+	}
+	seen := make(map[string]bool, len(kvs))
+	for _, kv := range kvs {
+		if seen[kv.Key] {
+			return fmt.Errorf("quorum put: key %q appears twice", kv.Key)
+		}
+		seen[kv.Key] = true
+		if kv.Version < 0 {
+			return fmt.Errorf("quorum put: key %q has negative version %d", kv.Key, kv.Version)
+		}
+	}
+	return nil
+}
+
+// putPlain fans the put out and gathers answers until W acknowledged, every
+// provider answered, or ctx ends.
+func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
+	type answer struct {
+		i int
+		r putReply
+	}
+	answers := make(chan answer, c.n)
+	// The writes must not be cancelled when Put returns (or when the caller's
+	// context ends right after), so they run under their own deadline.
+	base := context.WithoutCancel(ctx)
+	var g errgroup.Group
+	for i, m := range c.members {
+		g.Go(func() error {
+			callCtx, cancel := context.WithTimeout(base, c.timeout)
+			defer cancel()
+			r := putReply{name: m.name, done: true}
+			cl, err := m.client(callCtx)
+			if err == nil {
+				r.sent = true
+				err = cl.Put(callCtx, kvs)
+			}
+			r.err = named(m.name, "put", err)
+			answers <- answer{i, r}
+			return nil
+		})
+	}
+	if !c.goBackground(func() { _ = g.Wait() }) {
+		// Closed meanwhile: still wait here, so nothing is left running.
+		_ = g.Wait()
+	}
+
+	replies := make([]putReply, c.n)
+	for i, m := range c.members {
+		replies[i] = putReply{name: m.name}
+	}
+	acked, answered := 0, 0
+gather:
+	for answered < c.n && acked < c.w {
+		select {
+		case a := <-answers:
+			replies[a.i] = a.r
+			answered++
+			if a.r.err == nil {
+				acked++
+			}
+		case <-ctx.Done():
+			break gather
+		}
+	}
+	res, err := decidePut(c.w, replies)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (gave up waiting: %w)", err, ctx.Err())
+		}
+		c.log.Warn("quorum put failed", "keys", len(kvs), "err", err)
+		return res, err
+	}
+	c.mark.raiseKVs(kvs)
+	return res, nil
+}

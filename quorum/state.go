@@ -1,0 +1,143 @@
+package quorum
+
+import (
+	"fmt"
+
+	"github.com/lssquorum/lss/provider"
+)
+
+// Status is how one provider compares with the merged result of a read.
+type Status int
+
+// The statuses, from best to worst. A provider with several problems gets the
+// worst one that applies, and its ProviderState lists every key involved.
+const (
+	// UpToDate: the provider holds exactly the merged result.
+	UpToDate Status = iota
+	// Ahead: the provider alone holds a version higher than every other valid
+	// reply for some key. That version wins the merge (its value HMAC verifies,
+	// so the client wrote it) but is not yet confirmed by anyone else: typically
+	// a plain put that failed after reaching this provider, or the others lost it.
+	Ahead
+	// Behind: the provider holds a lower version of some key than the merge, or
+	// omits a key others hold (lagging, restarted from old data, or rolled back).
+	// Repair brings it forward.
+	Behind
+	// Diverged: the provider holds the merged version of some key with a
+	// different value (two writes of the same version, e.g. a retried plain put).
+	// The majority value wins; forward-only repair cannot change it.
+	Diverged
+	// Faulty: the provider's reply failed verification (server HMAC, value HMAC,
+	// keys outside the prefix, wrong server_id). All of its data is ignored.
+	Faulty
+	// Unreachable: no usable reply (down, timed out, refused the request, or not
+	// heard from before the read quorum and its grace were in).
+	Unreachable
+)
+
+var statusNames = map[Status]string{
+	UpToDate:    "up to date",
+	Ahead:       "ahead",
+	Behind:      "behind",
+	Diverged:    "diverged",
+	Faulty:      "faulty",
+	Unreachable: "unreachable",
+}
+
+// String is the status in plain words.
+func (s Status) String() string {
+	if n, ok := statusNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("status(%d)", int(s))
+}
+
+// MarshalText makes a Status readable in JSON.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText is the inverse of MarshalText.
+func (s *Status) UnmarshalText(b []byte) error {
+	for k, n := range statusNames {
+		if n == string(b) {
+			*s = k
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown provider status %q", b)
+}
+
+// KeyVersion is one key on one provider compared with the other providers.
+type KeyVersion struct {
+	Key string `json:"key"`
+	// Version is what this provider holds; -1 when it does not hold the key.
+	Version int64 `json:"version"`
+	// Others is the highest version of the key among the other valid replies;
+	// -1 when no other provider holds it. For behind and missing keys it is the
+	// merged version.
+	Others int64 `json:"others"`
+}
+
+// String reads like "key "a": holds v1, others v3".
+func (kv KeyVersion) String() string {
+	return fmt.Sprintf("%q: holds %s, others %s", kv.Key, versionWord(kv.Version), versionWord(kv.Others))
+}
+
+func versionWord(v int64) string {
+	if v < 0 {
+		return "nothing"
+	}
+	return fmt.Sprintf("v%d", v)
+}
+
+// ProviderState is what a read found about one provider.
+type ProviderState struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	// Keys is how many keys the provider returned (valid replies only).
+	Keys int `json:"keys"`
+	// Behind are keys it holds at a lower version than the merge.
+	Behind []KeyVersion `json:"behind,omitempty"`
+	// Missing are keys others hold that it does not return.
+	Missing []KeyVersion `json:"missing,omitempty"`
+	// Ahead are keys where it alone holds the highest version.
+	Ahead []KeyVersion `json:"ahead,omitempty"`
+	// Diverged are keys where it holds the merged version with another value.
+	Diverged []KeyVersion `json:"diverged,omitempty"`
+	// Tampered are values whose value HMAC failed (the provider is Faulty).
+	Tampered []KeyVersion `json:"tampered,omitempty"`
+	// Err says why the provider is Faulty or Unreachable; it names the provider.
+	Err error `json:"-"`
+}
+
+// NeedsRepair reports whether forward-only repair would change this provider.
+func (s ProviderState) NeedsRepair() bool {
+	return s.Status != Faulty && s.Status != Unreachable && len(s.Behind)+len(s.Missing) > 0
+}
+
+// GetResult is the outcome of a Get.
+type GetResult struct {
+	// Entries are the merged entries, in key order.
+	Entries []provider.Entry
+	// Providers describe every provider, in configuration order.
+	Providers []ProviderState
+}
+
+// Provider returns the state of the named provider, and whether it exists.
+func (r *GetResult) Provider(name string) (ProviderState, bool) {
+	for _, s := range r.Providers {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return ProviderState{}, false
+}
+
+// Value returns the merged entry for key, and whether there is one.
+func (r *GetResult) Value(key string) (provider.Entry, bool) {
+	for _, e := range r.Entries {
+		if e.Key == key {
+			return e, true
+		}
+	}
+	return provider.Entry{}, false
+}
