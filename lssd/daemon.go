@@ -32,6 +32,9 @@ type Options struct {
 	DataDir string
 	// Database names the store: "bolt" (default) or "memory"; see OpenStore.
 	Database string
+	// Backend, if set, is used instead of opening Database (for tests that need to
+	// observe or slow down storage). The Daemon closes it on stop.
+	Backend store.Backend
 	// TLS files: a certificate and key enable TLS; an authority additionally
 	// requires and verifies client certificates (mutual TLS).
 	TLSCert, TLSKey, TLSAuthority string
@@ -164,10 +167,10 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	return d, nil
 }
 
-// serverKey loads the key from the data directory; with the memory database and no
+// serverKey loads the key from the data directory; with a non-durable store and no
 // data directory it makes a throwaway key.
 func serverKey(opts Options) (*secp256k1.PrivateKey, error) {
-	if opts.DataDir == "" && opts.Database == "memory" {
+	if opts.DataDir == "" && (opts.Database == "memory" || opts.Backend != nil) {
 		return secp256k1.GeneratePrivateKey()
 	}
 	return LoadOrCreateKey(opts.DataDir)

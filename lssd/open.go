@@ -13,9 +13,13 @@ import (
 var Databases = []string{"bolt", "memory"}
 
 // OpenStore opens the database named by opts.Database: "bolt" (the default, an
-// embedded file <datadir>/lss.db) or "memory" (not durable; for tests).
+// embedded file <datadir>/lss.db) or "memory" (not durable; for tests). If
+// opts.Backend is set, it is used instead.
 func OpenStore(opts Options) (*store.Store, error) {
 	sopts := store.Options{Retention: opts.Retention}
+	if opts.Backend != nil {
+		return store.New(opts.Backend, sopts), nil
+	}
 	switch opts.Database {
 	case "memory":
 		return store.New(memory.New(), sopts), nil
