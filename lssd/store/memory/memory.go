@@ -92,7 +92,7 @@ type txn struct {
 
 func (t *txn) Get(key string) (store.KV, bool, error) {
 	if kv, ok := t.data[key]; ok {
-		return *kv, true, nil
+		return clone(*kv), true, nil
 	}
 	kv, ok := t.base.data[key]
 	return clone(kv), ok, nil
@@ -118,10 +118,10 @@ func (t *txn) Scan(prefix string) ([]store.KV, error) {
 
 func (t *txn) Reservation(key string) ([]byte, bool, error) {
 	if txid, ok := t.res[key]; ok {
-		return txid, txid != nil, nil
+		return slices.Clone(txid), txid != nil, nil
 	}
 	txid, ok := t.base.res[key]
-	return txid, ok, nil
+	return slices.Clone(txid), ok, nil
 }
 
 func (t *txn) Record(txid []byte) (store.Record, bool, error) {
@@ -129,22 +129,22 @@ func (t *txn) Record(txid []byte) (store.Record, bool, error) {
 		if rec == nil {
 			return store.Record{}, false, nil
 		}
-		return *rec, true, nil
+		return cloneRecord(*rec), true, nil
 	}
 	rec, ok := t.base.recs[string(txid)]
-	return rec, ok, nil
+	return cloneRecord(rec), ok, nil
 }
 
 func (t *txn) Records() ([]store.Record, error) {
 	var out []store.Record
 	for id, rec := range t.base.recs {
 		if _, over := t.recs[id]; !over {
-			out = append(out, rec)
+			out = append(out, cloneRecord(rec))
 		}
 	}
 	for _, rec := range t.recs {
 		if rec != nil {
-			out = append(out, *rec)
+			out = append(out, cloneRecord(*rec))
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Record) int { return strings.Compare(string(a.TxID), string(b.TxID)) })
@@ -168,8 +168,7 @@ func (t *txn) Release(key string) error {
 }
 
 func (t *txn) SetRecord(rec store.Record) error {
-	rec.TxID = slices.Clone(rec.TxID)
-	rec.KVs = slices.Clone(rec.KVs)
+	rec = cloneRecord(rec)
 	t.recs[string(rec.TxID)] = &rec
 	return nil
 }
@@ -202,4 +201,19 @@ func (t *txn) apply() {
 func clone(kv store.KV) store.KV {
 	kv.Value = slices.Clone(kv.Value)
 	return kv
+}
+
+// cloneRecord copies rec deeply, so that neither the caller nor the store can
+// change the other's copy.
+func cloneRecord(rec store.Record) store.Record {
+	rec.TxID = slices.Clone(rec.TxID)
+	kvs := make([]store.KV, len(rec.KVs))
+	for i, kv := range rec.KVs {
+		kvs[i] = clone(kv)
+	}
+	rec.KVs = kvs
+	if len(kvs) == 0 {
+		rec.KVs = nil
+	}
+	return rec
 }
