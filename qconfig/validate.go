@@ -1,0 +1,108 @@
+package qconfig
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/lssquorum/lss/proto/wire"
+)
+
+// Validate checks every field and returns the first problem, naming the field and,
+// for a provider's field, the provider by name and index.
+func (c *Config) Validate() error {
+	if len(c.Providers) == 0 {
+		return errors.New(`"providers": at least one provider is required`)
+	}
+	seen := make(map[string]int, len(c.Providers))
+	for i, p := range c.Providers {
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("%s: %w", providerLabel(i, p.Name), err)
+		}
+		if j, dup := seen[p.Name]; dup {
+			return fmt.Errorf("%s: \"name\": %q is also the name of providers[%d]; names must be unique", providerLabel(i, p.Name), p.Name, j)
+		}
+		seen[p.Name] = i
+	}
+	n := len(c.Providers)
+	if c.W < 0 || c.W > n {
+		return fmt.Errorf(`"w": %d is out of range: want 1..%d (the number of providers), or 0 for a majority`, c.W, n)
+	}
+	if c.R < 0 || c.R > n {
+		return fmt.Errorf(`"r": %d is out of range: want 1..%d (the number of providers), or 0 for a majority`, c.R, n)
+	}
+	if w, r := c.Quorum(); w+r <= n {
+		return fmt.Errorf(`"w" + "r" must exceed the number of providers so that every read meets every write: w=%d r=%d n=%d`, w, r, n)
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf(`"timeout": must be positive, got %s`, c.Timeout.String())
+	}
+	if c.Grace < 0 {
+		return fmt.Errorf(`"grace": must not be negative, got %s`, c.Grace.String())
+	}
+	return nil
+}
+
+// providerLabel names a provider in errors: by index always, since the name itself
+// may be the thing that is wrong.
+func providerLabel(i int, name string) string {
+	if name == "" {
+		return fmt.Sprintf("providers[%d]", i)
+	}
+	return fmt.Sprintf("provider %q (providers[%d])", name, i)
+}
+
+func (p Provider) validate() error {
+	if p.Name == "" {
+		return errors.New(`"name": required`)
+	}
+	if p.Addr == "" {
+		return errors.New(`"addr": required (host:port)`)
+	}
+	host, port, err := net.SplitHostPort(p.Addr)
+	if err != nil {
+		return fmt.Errorf(`"addr": %q is not host:port: %v`, p.Addr, err)
+	}
+	if host == "" {
+		return fmt.Errorf(`"addr": %q has no host`, p.Addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf(`"addr": %q: port must be a number in 1..65535`, p.Addr)
+	}
+	if p.ServerID != "" {
+		if err := ValidateServerID(p.ServerID); err != nil {
+			return fmt.Errorf(`"server_id": %w`, err)
+		}
+	}
+	if p.TLS != nil {
+		if (p.TLS.Cert == "") != (p.TLS.Key == "") {
+			return errors.New(`"tls": "cert" and "key" go together: set both for mutual TLS, or neither`)
+		}
+	}
+	return nil
+}
+
+// ValidateServerID checks that s is the hex of a valid 33-byte compressed public key.
+func ValidateServerID(s string) error {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return fmt.Errorf("%q is not hex: %v", s, err)
+	}
+	if _, err := wire.ParsePublicKey(b); err != nil {
+		return err
+	}
+	return nil
+}
+
+// RequirePinned returns an error naming the first provider whose server_id is not
+// pinned yet: every command that talks to the quorum needs them all.
+func (c *Config) RequirePinned() error {
+	for i, p := range c.Providers {
+		if p.ServerID == "" {
+			return fmt.Errorf("config %s: %s: \"server_id\" is not pinned yet: run `lss-quorum init` first", c.path, providerLabel(i, p.Name))
+		}
+	}
+	return nil
+}
