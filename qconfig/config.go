@@ -11,14 +11,16 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/lssquorum/lss/quorum"
 )
 
 // DefaultTimeout is the per-call deadline when the configuration sets none.
 const DefaultTimeout = 10 * time.Second
 
-// DefaultClientKeyFile is the client key's file name, next to the configuration,
+// DefaultClientKeyFile is the client key's file name, next to the configuration (the Rust lss-cli's name),
 // when the configuration names none.
-const DefaultClientKeyFile = "client.key"
+const DefaultClientKeyFile = "client-key"
 
 // Config is the lss-quorum configuration file.
 type Config struct {
@@ -33,6 +35,9 @@ type Config struct {
 	// Grace is how long a read waits for lagging providers once a quorum has
 	// answered; zero leaves the quorum client's default.
 	Grace Duration `json:"grace,omitempty"`
+	// Mode is how puts are written: "auto" (atomic when every provider supports
+	// the extension, else plain), "plain" or "atomic"; empty means "auto".
+	Mode string `json:"mode,omitempty"`
 	// ClientKey is the path of the client key file; empty means DefaultClientKeyFile.
 	ClientKey string `json:"client_key,omitempty"`
 	// Watermark is the path of the watermark file; empty means
@@ -261,6 +266,15 @@ func (p Provider) ServerIDBytes() []byte {
 		return nil // Validate refuses such a file, so this is not reached after Load.
 	}
 	return b
+}
+
+// QuorumMode is the configured write mode, quorum.ModeAuto when unset.
+func (c *Config) QuorumMode() quorum.Mode {
+	if c.Mode == "" {
+		return quorum.ModeAuto
+	}
+	m, _ := quorum.ParseMode(c.Mode) // Validate refuses an unknown mode
+	return m
 }
 
 // Save writes the configuration to its path atomically, creating the directory.

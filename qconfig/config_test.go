@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lssquorum/lss/quorum"
 )
 
 // Valid compressed public keys (the protocol's test vectors).
@@ -21,10 +23,10 @@ func TestParseFullConfig(t *testing.T) {
 	  "providers": [
 	    {"name": "alice", "addr": "127.0.0.1:55551", "server_id": "` + serverA + `",
 	     "tls": {"ca": "ca.pem", "cert": "c.pem", "key": "k.pem", "server_name": "alice.example"}},
-	    {"name": "bob", "addr": "localhost:55552"},
+	    {"name": "bob", "addr": "https://localhost:55552"},
 	    {"name": "carol", "addr": "[::1]:55553", "server_id": "` + serverB + `"}
 	  ],
-	  "w": 3, "r": 1, "timeout": "2s", "grace": "20ms",
+	  "w": 3, "r": 1, "mode": "plain", "timeout": "2s", "grace": "20ms",
 	  "client_key": "/keys/me.key", "watermark": "wm.json"
 	}`))
 	if err != nil {
@@ -35,6 +37,9 @@ func TestParseFullConfig(t *testing.T) {
 	}
 	if w, r := cfg.Quorum(); w != 3 || r != 1 {
 		t.Fatalf("quorum = %d,%d, want 3,1", w, r)
+	}
+	if cfg.QuorumMode() != quorum.ModePlain {
+		t.Errorf("mode = %v", cfg.QuorumMode())
 	}
 	if cfg.CallTimeout() != 2*time.Second || time.Duration(cfg.Grace) != 20*time.Millisecond {
 		t.Fatalf("timeout %v grace %v", cfg.CallTimeout(), cfg.Grace)
@@ -68,11 +73,14 @@ func TestDefaults(t *testing.T) {
 	if w, r := cfg.Quorum(); w != 3 || r != 3 {
 		t.Errorf("majority of 4 = %d,%d, want 3,3", w, r)
 	}
+	if cfg.QuorumMode() != quorum.ModeAuto {
+		t.Errorf("default mode = %v", cfg.QuorumMode())
+	}
 	if cfg.CallTimeout() != DefaultTimeout {
 		t.Errorf("timeout = %v", cfg.CallTimeout())
 	}
 	cfg.SetPath("/home/u/.lss-quorum/config.json")
-	if got := cfg.ClientKeyPath(); got != "/home/u/.lss-quorum/client.key" {
+	if got := cfg.ClientKeyPath(); got != "/home/u/.lss-quorum/client-key" {
 		t.Errorf("ClientKeyPath = %q", got)
 	}
 	if got := cfg.WatermarkPath(); got != "/home/u/.lss-quorum/config.watermark.json" {
@@ -106,6 +114,7 @@ func TestParseRejectsBadConfigs(t *testing.T) {
 		{"w too big", `{"providers": [` + two + `], "w": 3}`, []string{`"w": 3`, "1..2"}},
 		{"r negative", `{"providers": [` + two + `], "r": -1}`, []string{`"r": -1`}},
 		{"w+r too small", `{"providers": [` + two + `, {"name": "c", "addr": "127.0.0.1:3"}], "w": 1, "r": 2}`, []string{"w=1 r=2 n=3"}},
+		{"bad mode", `{"providers": [` + two + `], "mode": "fast"}`, []string{`"mode"`, "fast"}},
 		{"bad timeout", `{"providers": [` + two + `], "timeout": "soon"}`, []string{`"timeout"`, "duration", "soon"}},
 		{"bad grace", `{"providers": [` + two + `], "grace": "1 second"}`, []string{`"grace"`, "duration"}},
 		{"timeout as number", `{"providers": [` + two + `], "timeout": 10}`, []string{`"timeout"`, "string", "number"}},

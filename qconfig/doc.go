@@ -16,7 +16,7 @@
 //	  "providers": [
 //	    {
 //	      "name": "alice",                 // unique, used in every message
-//	      "addr": "127.0.0.1:55551",       // host:port of the LSS server
+//	      "addr": "127.0.0.1:55551",       // host:port, http://host:port or https://host:port
 //	      "server_id": "02466d7f…",        // 33-byte compressed key, hex; set by `init`
 //	      "tls": {                         // optional; absent = plaintext
 //	        "ca": "alice-ca.pem",          // CA that signed the server certificate
@@ -29,8 +29,9 @@
 //	  "w": 2,                 // write quorum; 0 or absent = majority
 //	  "r": 2,                 // read quorum;  0 or absent = majority
 //	  "timeout": "10s",       // per-call deadline; absent = 10s
+//	  "mode": "auto",         // puts: "auto" (atomic if all support it), "plain", "atomic"
 //	  "grace": "50ms",        // extra wait for lagging providers; absent = client default
-//	  "client_key": "client.key",   // absent = client.key next to the config
+//	  "client_key": "client-key",   // absent = client-key next to the config
 //	  "watermark": "config.watermark.json" // absent = <config name>.watermark.json
 //	}
 //

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/lssquorum/lss/proto/wire"
+	"github.com/lssquorum/lss/quorum"
 )
 
 // Validate checks every field and returns the first problem, naming the field and,
@@ -39,6 +41,11 @@ func (c *Config) Validate() error {
 	if c.Timeout < 0 {
 		return fmt.Errorf(`"timeout": must be positive, got %s`, c.Timeout.String())
 	}
+	if c.Mode != "" {
+		if _, err := quorum.ParseMode(c.Mode); err != nil {
+			return fmt.Errorf(`"mode": %v`, err)
+		}
+	}
 	if c.Grace < 0 {
 		return fmt.Errorf(`"grace": must not be negative, got %s`, c.Grace.String())
 	}
@@ -59,9 +66,11 @@ func (p Provider) validate() error {
 		return errors.New(`"name": required`)
 	}
 	if p.Addr == "" {
-		return errors.New(`"addr": required (host:port)`)
+		return errors.New(`"addr": required (host:port, http://host:port or https://host:port)`)
 	}
-	host, port, err := net.SplitHostPort(p.Addr)
+	// The provider client also takes http://host:port and https://host:port (TLS).
+	hostPort := strings.TrimPrefix(strings.TrimPrefix(p.Addr, "http://"), "https://")
+	host, port, err := net.SplitHostPort(hostPort)
 	if err != nil {
 		return fmt.Errorf(`"addr": %q is not host:port: %v`, p.Addr, err)
 	}
