@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lssquorum/lss/lssd/store"
+)
+
+// ErrClosed is returned by Update and View after Close.
+var ErrClosed = errors.New("postgres store closed")
+
+// DefaultConnectTimeout bounds each connection attempt when the URL sets no
+// connect_timeout, so an unreachable database fails startup instead of hanging.
+const DefaultConnectTimeout = 10 * time.Second
+
+// maxAttempts bounds how often Update runs a transaction that keeps failing to
+// serialize; under ctx, with a short randomized backoff between attempts.
+const maxAttempts = 30
+
+// Backend is a store.Backend over a PostgreSQL connection pool. It is safe for
+// concurrent use, and any number of Backends (in any number of processes) may share
+// one database.
+type Backend struct {
+	pool   *pgxpool.Pool
+	closed atomic.Bool
+}
+
+var _ store.Backend = (*Backend)(nil)
+
+// Open connects to the database at url (a postgres:// URL or key=value string, as
+// libpq takes), checks that it answers, and creates or migrates the tables.
+// Errors name the database's host and port, never its password.
+func Open(ctx context.Context, url string) (*Backend, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgconn's parse errors redact the password.
+		return nil, fmt.Errorf("postgres: bad database URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	where := net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
+	if cfg.ConnConfig.Database != "" {
+		where += "/" + cfg.ConnConfig.Database
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connecting to %s: %w", where, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: cannot reach database at %s: %w", where, err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: database at %s: %w", where, err)
+	}
+	return &Backend{pool: pool}, nil
+}
+
+// Update implements store.Backend: fn runs in one SERIALIZABLE transaction, run
+// again from the start when PostgreSQL reports a serialization failure or deadlock.
+func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+	if b.closed.Load() {
+		return ErrClosed
+	}
+	for attempt := 1; ; attempt++ {
+		err := pgx.BeginTxFunc(ctx, b.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(tx pgx.Tx) error {
+			return fn(&txn{ctx: ctx, tx: tx, client: nonNil(client)})
+		})
+		if !retryable(err) {
+			return err
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("postgres: transaction failed to serialize %d times: %w", attempt, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return err
+		}
+	}
+}
+
+// View implements store.Backend: fn runs in one REPEATABLE READ READ ONLY
+// transaction, which reads one snapshot.
+func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
+	if b.closed.Load() {
+		return ErrClosed
+	}
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	return pgx.BeginTxFunc(ctx, b.pool, opts, func(tx pgx.Tx) error {
+		return fn(&txn{ctx: ctx, tx: tx, client: nonNil(client)})
+	})
+}
+
+// Close implements store.Backend: it waits for running transactions to return
+// their connections, then closes the pool.
+func (b *Backend) Close() error {
+	b.closed.Store(true)
+	b.pool.Close()
+	return nil
+}
+
+// retryable reports whether err means the transaction lost a race and may succeed
+// if run again: serialization_failure (40001) or deadlock_detected (40P01).
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// backoff is the pause before attempt+1: growing from about 1 ms to at most about
+// 50 ms, randomized so racing front-ends do not collide again in lockstep.
+func backoff(attempt int) time.Duration {
+	d := time.Millisecond << min(attempt-1, 6)
+	d = min(d, 50*time.Millisecond)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// nonNil turns nil into an empty slice: pgx sends a nil []byte as NULL, and every
+// bytea column is NOT NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

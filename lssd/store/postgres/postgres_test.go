@@ -1,0 +1,241 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lssquorum/lss/internal/testdb"
+	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/lssd/store/storetest"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// openAt opens a Backend on url and closes it when t ends.
+func openAt(t *testing.T, url string) *Backend {
+	t.Helper()
+	b, err := Open(testCtx(t), url)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func TestConformance(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	storetest.Run(t, storetest.Factory{
+		Open: func(t *testing.T) store.Backend { return openAt(t, url) },
+		Reopen: func(t *testing.T, b store.Backend) store.Backend {
+			if err := b.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			return openAt(t, url)
+		},
+	})
+}
+
+// Two Backends on one database are two lssd front-ends: racing puts of the same key
+// at the same version must have exactly one winner, and every loser must see it.
+func TestTwoBackendsRace(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	fronts := []*store.Store{store.New(openAt(t, url), store.Options{}), store.New(openAt(t, url), store.Options{})}
+	client := []byte("race client")
+	const perFront = 4
+	for version := int64(0); version < 5; version++ {
+		var wg sync.WaitGroup
+		results := make(chan string, 2*perFront)
+		for f, s := range fronts {
+			for w := range perFront {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					value := fmt.Sprintf("front %d writer %d", f, w)
+					conflicts, err := s.Put(testCtx(t), client, []store.KV{{Key: "k", Version: version, Value: []byte(value)}})
+					switch {
+					case err != nil:
+						t.Errorf("version %d %s: %v", version, value, err)
+					case len(conflicts) == 0:
+						results <- value
+					case conflicts[0].Version != version:
+						t.Errorf("version %d %s: conflict at version %d, want the winner's %d", version, value, conflicts[0].Version, version)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		close(results)
+		var winners []string
+		for w := range results {
+			winners = append(winners, w)
+		}
+		if len(winners) != 1 {
+			t.Fatalf("version %d: %d winners %q, want exactly 1", version, len(winners), winners)
+		}
+		for f, s := range fronts {
+			got, err := s.Get(testCtx(t), client, "k")
+			if err != nil || len(got) != 1 || string(got[0].Value) != winners[0] || got[0].Version != version {
+				t.Fatalf("front %d reads %v, %v; want %q at version %d", f, got, err, winners[0], version)
+			}
+		}
+	}
+}
+
+// Keys are bytes, not text: prefixes ending in 0xff (which have no simple upper
+// bound) and keys that are not valid UTF-8 must scan exactly.
+func TestBinaryKeyPrefixes(t *testing.T) {
+	s := store.New(openAt(t, testdb.PostgresURL(t)), store.Options{})
+	client := []byte{0x00, 0xff}
+	keys := []string{"", "\x00", "a", "a\xff", "a\xff\x00", "a\xff\xff", "b", "\xfe", "\xff", "\xff\x00", "\xff\xff", "\xff\xff\xff"}
+	var kvs []store.KV
+	for _, k := range keys {
+		kvs = append(kvs, store.KV{Key: k, Value: []byte("v" + k)})
+	}
+	if conflicts, err := s.Put(testCtx(t), client, kvs); err != nil || len(conflicts) > 0 {
+		t.Fatalf("Put: %v %v", conflicts, err)
+	}
+	for _, prefix := range []string{"", "a", "a\xff", "a\xff\xff", "\xff", "\xff\xff", "\xfe", "\x00", "c"} {
+		got, err := s.Get(testCtx(t), client, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, k := range keys {
+			if strings.HasPrefix(k, prefix) {
+				want = append(want, k)
+			}
+		}
+		var gotKeys []string
+		for _, kv := range got {
+			gotKeys = append(gotKeys, kv.Key)
+		}
+		if fmt.Sprintf("%q", gotKeys) != fmt.Sprintf("%q", want) {
+			t.Errorf("Get(%q) = %q, want %q", prefix, gotKeys, want)
+		}
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	b := openAt(t, url)
+	_ = b.Close()
+	conn, err := pgx.Connect(testCtx(t), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(testCtx(t), "UPDATE lss_schema_version SET version = $1", SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(testCtx(t), url)
+	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), fmt.Sprint(SchemaVersion+1)) {
+		t.Fatalf("Open on a newer schema: %v; want ErrSchemaTooNew naming version %d", err, SchemaVersion+1)
+	}
+}
+
+// Front-ends starting together must not trip over each other creating the tables.
+func TestConcurrentOpensCreateSchemaOnce(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := Open(testCtx(t), url)
+			if err == nil {
+				err = b.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestOpenUnreachableNamesHostNotPassword(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = Open(ctx, "postgres://lss:sekrit-pw@"+addr+"/lss?sslmode=disable")
+	if err == nil {
+		t.Fatal("Open of an unreachable database succeeded")
+	}
+	if !strings.Contains(err.Error(), addr) || strings.Contains(err.Error(), "sekrit-pw") {
+		t.Fatalf("error %q: want it to name %s and not the password", err, addr)
+	}
+}
+
+func TestOpenBadURL(t *testing.T) {
+	_, err := Open(testCtx(t), "postgres://lss:sekrit-pw@127.0.0.1:notaport/lss")
+	if err == nil || !strings.Contains(err.Error(), "bad database URL") || strings.Contains(err.Error(), "sekrit-pw") {
+		t.Fatalf("Open with a bad URL: %v; want a bad-URL error without the password", err)
+	}
+}
+
+func TestClosedBackend(t *testing.T) {
+	b := openAt(t, testdb.PostgresURL(t))
+	_ = b.Close()
+	err := b.Update(testCtx(t), []byte("c"), func(store.Txn) error { return nil })
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("Update after Close: %v, want ErrClosed", err)
+	}
+	if err := b.View(testCtx(t), []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("View after Close: %v, want ErrClosed", err)
+	}
+}
+
+// An error from fn rolls back everything fn wrote.
+func TestUpdateErrorRollsBack(t *testing.T) {
+	b := openAt(t, testdb.PostgresURL(t))
+	client := []byte("rollback")
+	boom := errors.New("boom")
+	err := b.Update(testCtx(t), client, func(tx store.Txn) error {
+		if err := tx.Set(store.KV{Key: "a", Value: []byte("x")}); err != nil {
+			return err
+		}
+		if err := tx.Reserve("a", []byte("0123456789abcdef")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want fn's error", err)
+	}
+	err = b.View(testCtx(t), client, func(r store.Reader) error {
+		if _, ok, err := r.Get("a"); ok || err != nil {
+			return fmt.Errorf("key written by a failed Update is present (err %v)", err)
+		}
+		if _, ok, err := r.Reservation("a"); ok || err != nil {
+			return fmt.Errorf("reservation made by a failed Update is present (err %v)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
