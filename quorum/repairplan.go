@@ -40,10 +40,7 @@ func planRepair(merged []provider.Entry, states []ProviderState) map[string][]pr
 // what the provider holds can be written; the rest cannot be repaired with the
 // base protocol, since the intermediate versions are gone.
 func splitForPut(es []provider.Entry, s ProviderState) (putable, unrepairable []provider.Entry) {
-	have := make(map[string]int64, len(s.Behind)+len(s.Missing))
-	for _, kv := range slices.Concat(s.Behind, s.Missing) {
-		have[kv.Key] = kv.Version
-	}
+	have := heldVersions(s)
 	for _, e := range es {
 		h, known := have[e.Key]
 		if known && e.Version == h+1 {

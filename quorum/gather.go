@@ -1,0 +1,80 @@
+package quorum
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// errNotAwaited is the reason given for a provider whose Get was cancelled
+// because the read quorum and its grace period were already complete.
+var errNotAwaited = errors.New("no reply before the read quorum and its grace period were complete")
+
+// gather asks every provider for prefix in parallel, each call bounded by
+// Config.Timeout, and returns their replies in configuration order.
+//
+// It stops listening once need valid replies are in and then either every
+// provider answered or grace passed; the remaining calls are cancelled and
+// reported as not awaited. With need equal to N it waits for every provider.
+func (c *Client) gather(ctx context.Context, prefix string, need int, grace time.Duration) []reply {
+	type answer struct {
+		i int
+		r reply
+	}
+	answers := make(chan answer, c.n)
+	quorumCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, gctx := errgroup.WithContext(quorumCtx)
+	for i, m := range c.members {
+		g.Go(func() error {
+			callCtx, cancel := context.WithTimeout(gctx, c.timeout)
+			defer cancel()
+			r := reply{name: m.name}
+			cl, err := m.client(callCtx)
+			if err == nil {
+				r.entries, err = cl.Get(callCtx, prefix)
+			}
+			if err != nil && quorumCtx.Err() != nil && ctx.Err() == nil {
+				// Cancelled by us, not a failure of the provider.
+				err = errNotAwaited
+			}
+			r.err = named(m.name, "get", err)
+			answers <- answer{i, r}
+			return nil
+		})
+	}
+
+	replies := make([]reply, c.n)
+	got, valid := 0, 0
+	var graceOver <-chan time.Time
+listen:
+	for got < c.n {
+		select {
+		case a := <-answers:
+			replies[a.i] = a.r
+			got++
+			if a.r.err == nil {
+				valid++
+			}
+			if valid >= need && graceOver == nil && got < c.n {
+				if grace <= 0 {
+					break listen
+				}
+				t := time.NewTimer(grace)
+				defer t.Stop()
+				graceOver = t.C
+			}
+		case <-graceOver:
+			break listen
+		}
+	}
+	stop()
+	_ = g.Wait() // every call returns promptly once cancelled
+	for ; got < c.n; got++ {
+		a := <-answers
+		replies[a.i] = a.r
+	}
+	return replies
+}

@@ -1,0 +1,53 @@
+package quorum
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/lssquorum/lss/provider"
+)
+
+func TestPlanRepair(t *testing.T) {
+	t.Parallel()
+	merged := []provider.Entry{ent("a", 2, "a2"), ent("b", 0, "b0"), ent("c", 5, "c5")}
+	states := []ProviderState{
+		{Name: "current", Status: UpToDate},
+		{Name: "lagging", Status: Behind, Behind: []KeyVersion{kv("c", 4, 5), kv("a", 1, 2)}, Missing: []KeyVersion{kv("b", -1, 0)}},
+		{Name: "missing", Status: Behind, Missing: []KeyVersion{kv("c", -1, 5)}},
+		{Name: "split", Status: Diverged, Diverged: []KeyVersion{kv("a", 2, 2)}},
+		{Name: "split-and-behind", Status: Diverged, Behind: []KeyVersion{kv("b", 0, 0)}, Diverged: []KeyVersion{kv("a", 2, 2)}},
+		{Name: "ahead", Status: Ahead, Ahead: []KeyVersion{kv("a", 2, 1)}},
+		{Name: "liar", Status: Faulty, Behind: []KeyVersion{kv("a", 1, 2)}},
+		{Name: "down", Status: Unreachable},
+	}
+	got := planRepair(merged, states)
+	want := map[string][]string{
+		"lagging":          {"a@2=a2", "b@0=b0", "c@5=c5"},
+		"missing":          {"c@5=c5"},
+		"split-and-behind": {"b@0=b0"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("plan covers %d providers, want %d: %v", len(got), len(want), got)
+	}
+	for name, es := range want {
+		if s := short(got[name]); !reflect.DeepEqual(s, es) {
+			t.Errorf("%s: plan %v, want %v", name, s, es)
+		}
+	}
+}
+
+func TestSplitForPut(t *testing.T) {
+	t.Parallel()
+	state := ProviderState{
+		Behind:  []KeyVersion{kv("next", 3, 4), kv("gap", 1, 3)},
+		Missing: []KeyVersion{kv("new", -1, 0), kv("newgap", -1, 2)},
+	}
+	es := []provider.Entry{ent("gap", 3, ""), ent("new", 0, ""), ent("newgap", 2, ""), ent("next", 4, ""), ent("unknown", 1, "")}
+	putable, unrepairable := splitForPut(es, state)
+	if got, want := short(putable), []string{"new@0=", "next@4="}; !reflect.DeepEqual(got, want) {
+		t.Errorf("putable = %v, want %v", got, want)
+	}
+	if got, want := short(unrepairable), []string{"gap@3=", "newgap@2=", "unknown@1="}; !reflect.DeepEqual(got, want) {
+		t.Errorf("unrepairable = %v, want %v", got, want)
+	}
+}
