@@ -29,6 +29,11 @@ type Client struct {
 	// repairing names the providers with a background repair running, so a burst
 	// of Gets starts at most one repair per provider.
 	repairing map[string]bool
+	// ext remembers which providers speak only the base protocol.
+	ext extSupport
+	// testStop, set only by tests, stops an atomic put at a stage as if the
+	// coordinator had crashed there.
+	testStop func(stage) bool
 }
 
 // New validates cfg and prepares a client. It does not require any provider to

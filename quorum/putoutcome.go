@@ -30,6 +30,12 @@ type PutResult struct {
 	// Pending are the providers still writing when Put returned; the write is
 	// left running (bounded by Config.Timeout) because it helps convergence.
 	Pending []string
+	// TxID is the atomic put's transaction id (nil in plain mode).
+	TxID []byte
+	// Weakened are the base-protocol-only providers of an atomic put: they got the
+	// write with a plain Put after the commit was decided, so they may miss it
+	// (repair converges them) and cannot be fenced.
+	Weakened []string
 }
 
 // decidePut turns the per-provider answers of a plain put into its outcome:
