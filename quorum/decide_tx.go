@@ -43,6 +43,9 @@ func (v TxView) String() string {
 	return "invalid"
 }
 
+// MarshalText spells the view in reports.
+func (v TxView) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
 // Decision is the outcome of a transaction by the decision rule.
 type Decision int
 
@@ -62,6 +65,9 @@ func (d Decision) String() string {
 	}
 	return "undecided"
 }
+
+// MarshalText spells the decision in reports.
+func (d Decision) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // decide applies the decision rule to the views of the n providers that take part
 // in the transaction, with write quorum w.
