@@ -1,0 +1,158 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/lssquorum/lss/lssd/store"
+)
+
+// Group commit. Callers queue their Update; a caller that finds no batch in
+// progress becomes the leader: it takes everything queued, runs every function in
+// one bolt write transaction, commits (one fsync) and wakes the others. Callers that
+// arrive meanwhile queue up, and when the batch is done the first of them leads
+// the next one. A lone writer therefore never waits, and under load each fsync
+// carries everything that arrived during the previous one. Unlike bolt's own
+// DB.Batch there is no timer to wait out.
+
+// call is one Update on its way to a commit.
+type call struct {
+	ctx    context.Context
+	client []byte
+	fn     func(store.Txn) error
+	err    error
+	// wake tells a queued caller what to do: false when its batch is done (err is
+	// set), true when it must lead the next batch.
+	wake chan bool
+}
+
+// errLeaderPanicked is what the other callers of a batch get when a function in it
+// panicked: the transaction was rolled back and nothing of the batch was written.
+var errLeaderPanicked = errors.New("store/bolt: batch rolled back: a transaction in it panicked")
+
+func (b *Backend) groupCommit(c *call) error {
+	c.wake = make(chan bool, 1)
+	b.mu.Lock()
+	b.queue = append(b.queue, c)
+	lead := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if lead || <-c.wake {
+		b.lead(c)
+	}
+	return c.err
+}
+
+// lead commits what is queued as one batch, passes the lead on, and wakes the
+// batch's other callers.
+func (b *Backend) lead(self *call) {
+	b.mu.Lock()
+	batch := b.queue
+	b.queue = nil
+	b.mu.Unlock()
+
+	finished := false
+	defer func() {
+		if !finished {
+			for _, c := range batch {
+				if c.err == nil {
+					c.err = errLeaderPanicked
+				}
+			}
+		}
+		b.handOver()
+		for _, c := range batch {
+			if c != self {
+				c.wake <- false
+			}
+		}
+	}()
+	b.commitBatch(batch)
+	finished = true
+}
+
+// handOver makes the first queued caller the next leader, or ends leadership when
+// no one is waiting.
+func (b *Backend) handOver() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.queue) == 0 {
+		b.leading = false
+		return
+	}
+	b.queue[0].wake <- true
+}
+
+// commitBatch commits the batch's live calls together. A call whose writes bolt
+// refuses is dropped with that error and the rest are tried again, so one bad call
+// cannot fail the others; the number of tries is bounded by the batch size.
+func (b *Backend) commitBatch(batch []*call) {
+	var live []*call
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			continue
+		}
+		live = append(live, c)
+	}
+	for len(live) > 0 {
+		refused := b.commitTogether(live)
+		if refused < 0 {
+			return
+		}
+		live = slices.Delete(live, refused, refused+1)
+	}
+}
+
+// commitTogether runs calls in one bolt transaction, each against its own overlay
+// so that a function that fails leaves nothing behind while the others keep their
+// writes. It returns the index of a call whose writes bolt refused (the
+// transaction is then rolled back and nothing is written), or -1 once the batch has
+// committed or failed as a whole.
+func (b *Backend) commitTogether(calls []*call) int {
+	if len(calls) == 1 {
+		b.commitAlone(calls[0])
+		return -1
+	}
+	refused := -1
+	err := b.db.Update(func(tx *bbolt.Tx) error {
+		for i, c := range calls {
+			c.err = nil
+			o := newOverlay(newTxn(tx, c.client))
+			if err := c.fn(o); err != nil {
+				c.err = err
+				continue
+			}
+			if err := o.apply(); err != nil {
+				refused, c.err = i, err
+				return err
+			}
+		}
+		return nil
+	})
+	if refused >= 0 {
+		return refused
+	}
+	if err != nil {
+		for _, c := range calls {
+			if c.err == nil {
+				c.err = err
+			}
+		}
+		return -1
+	}
+	b.commits.Add(1)
+	return -1
+}
+
+// commitAlone runs one call in its own bolt transaction; bolt rolls it back if the
+// function fails, so no overlay is needed.
+func (b *Backend) commitAlone(c *call) {
+	c.err = b.db.Update(func(tx *bbolt.Tx) error { return c.fn(newTxn(tx, c.client)) })
+	if c.err == nil {
+		b.commits.Add(1)
+	}
+}

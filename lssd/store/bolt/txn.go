@@ -1,0 +1,167 @@
+package bolt
+
+import (
+	"bytes"
+	"slices"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/lssquorum/lss/lssd/store"
+)
+
+// txn is one client's namespace inside a bolt transaction. Every byte slice it
+// returns is a copy: bolt's slices point into its memory map and are only valid
+// until the transaction ends.
+type txn struct {
+	tx     *bbolt.Tx
+	client []byte
+	// The client's buckets; nil until they exist. Read-only transactions never
+	// create them, and write transactions create them on the first write, so a
+	// client that never wrote anything takes no space.
+	data, res, recs *bbolt.Bucket
+}
+
+func newTxn(tx *bbolt.Tx, client []byte) *txn {
+	t := &txn{tx: tx, client: client}
+	if ns := tx.Bucket(clientsBucket).Bucket(client); ns != nil {
+		t.data = ns.Bucket(dataBucket)
+		t.res = ns.Bucket(reservationsBucket)
+		t.recs = ns.Bucket(recordsBucket)
+	}
+	return t
+}
+
+// create makes the client's buckets for a first write.
+func (t *txn) create() error {
+	if t.data != nil {
+		return nil
+	}
+	ns, err := t.tx.Bucket(clientsBucket).CreateBucketIfNotExists(t.client)
+	if err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		name []byte
+		dst  **bbolt.Bucket
+	}{{dataBucket, &t.data}, {reservationsBucket, &t.res}, {recordsBucket, &t.recs}} {
+		if *b.dst, err = ns.CreateBucketIfNotExists(b.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) Get(key string) (store.KV, bool, error) {
+	if t.data == nil {
+		return store.KV{}, false, nil
+	}
+	v := t.data.Get(tagged(key))
+	if v == nil {
+		return store.KV{}, false, nil
+	}
+	kv, err := store.DecodeValue(key, v)
+	return kv, err == nil, err
+}
+
+func (t *txn) Scan(prefix string) ([]store.KV, error) {
+	if t.data == nil {
+		return nil, nil
+	}
+	var out []store.KV
+	p := tagged(prefix)
+	c := t.data.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		kv, err := store.DecodeValue(string(k[1:]), v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kv)
+	}
+	return out, nil
+}
+
+func (t *txn) Reservation(key string) ([]byte, bool, error) {
+	if t.res == nil {
+		return nil, false, nil
+	}
+	v := t.res.Get(tagged(key))
+	if v == nil {
+		return nil, false, nil
+	}
+	return slices.Clone(v), true, nil
+}
+
+func (t *txn) Record(txid []byte) (store.Record, bool, error) {
+	if t.recs == nil || len(txid) == 0 {
+		return store.Record{}, false, nil
+	}
+	v := t.recs.Get(txid)
+	if v == nil {
+		return store.Record{}, false, nil
+	}
+	rec, err := store.DecodeRecord(slices.Clone(v))
+	return rec, err == nil, err
+}
+
+func (t *txn) Records() ([]store.Record, error) {
+	if t.recs == nil {
+		return nil, nil
+	}
+	var out []store.Record
+	err := t.recs.ForEach(func(_, v []byte) error {
+		rec, err := store.DecodeRecord(slices.Clone(v))
+		if err == nil {
+			out = append(out, rec)
+		}
+		return err
+	})
+	return out, err
+}
+
+func (t *txn) Set(kv store.KV) error {
+	if err := checkKey(kv.Key); err != nil {
+		return err
+	}
+	if err := t.create(); err != nil {
+		return err
+	}
+	return t.data.Put(tagged(kv.Key), store.EncodeValue(kv.Version, kv.Value))
+}
+
+func (t *txn) Reserve(key string, txid []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := t.create(); err != nil {
+		return err
+	}
+	return t.res.Put(tagged(key), slices.Clone(txid))
+}
+
+func (t *txn) Release(key string) error {
+	if t.res == nil {
+		return nil
+	}
+	return t.res.Delete(tagged(key))
+}
+
+func (t *txn) SetRecord(rec store.Record) error {
+	if err := checkTxID(rec.TxID); err != nil {
+		return err
+	}
+	b, err := store.EncodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	if err := t.create(); err != nil {
+		return err
+	}
+	return t.recs.Put(slices.Clone(rec.TxID), b)
+}
+
+func (t *txn) DeleteRecord(txid []byte) error {
+	if t.recs == nil || len(txid) == 0 {
+		return nil
+	}
+	return t.recs.Delete(txid)
+}
