@@ -1,0 +1,76 @@
+package lssd
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/lssquorum/lss/proto/lsspb"
+	"github.com/lssquorum/lss/proto/wire"
+	"google.golang.org/grpc/codes"
+)
+
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	opts := testOptions(t)
+	opts.Limits = Limits{MaxKeysPerPut: 3, MaxKeyLength: 8, MaxValueSize: 16, MaxMessageSize: 4096}
+	d := startDaemon(t, opts)
+	c := newClient(t, dial(t, d.Addr()), d.ServerID())
+
+	// Exactly at each limit is accepted.
+	c.mustPut(kv("12345678", 0, strings.Repeat("v", 16)), kv("b", 0, ""), kv("c", 0, ""))
+
+	id := txid(t)
+	cases := []struct {
+		name  string
+		kvs   []*lsspb.KeyValue
+		words []string
+	}{
+		{"too many keys", []*lsspb.KeyValue{kv("d", 0, ""), kv("e", 0, ""), kv("f", 0, ""), kv("g", 0, "")},
+			[]string{"max keys per put", "3"}},
+		{"key too long", []*lsspb.KeyValue{kv("123456789", 0, "")}, []string{"max key length", "8"}},
+		{"value too large", []*lsspb.KeyValue{kv("d", 0, strings.Repeat("v", 17))}, []string{"max value size", "16"}},
+	}
+	for _, tc := range cases {
+		_, err := c.rpc.Put(ctxT(t), c.putRequest(tc.kvs...))
+		wantCode(t, "Put: "+tc.name, err, codes.InvalidArgument, tc.words...)
+		_, err = c.rpc.Restore(ctxT(t), restoreRequest(c, tc.kvs...))
+		wantCode(t, "Restore: "+tc.name, err, codes.InvalidArgument, tc.words...)
+		_, err = c.rpc.Prepare(ctxT(t), &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: tc.kvs,
+			Hmac: wire.PrepareRequestMAC(c.secret, id, tc.kvs)})
+		wantCode(t, "Prepare: "+tc.name, err, codes.InvalidArgument, tc.words...)
+	}
+
+	// A message over the size limit is refused by gRPC before it is decoded.
+	big := bytes.Repeat([]byte{1}, 5000)
+	_, err := c.rpc.Get(ctxT(t), &lsspb.GetRequest{Auth: c.auth(), Nonce: big})
+	wantCode(t, "message too large", err, codes.ResourceExhausted, "4096")
+
+	wantKVs(t, "nothing written", c.get(""),
+		kv("12345678", 0, strings.Repeat("v", 16)), kv("b", 0, ""), kv("c", 0, ""))
+	if txs := c.status(); len(txs) != 0 {
+		t.Errorf("refused prepares left records: %v", txs)
+	}
+}
+
+func TestNegativeLimitRefused(t *testing.T) {
+	t.Parallel()
+	opts := testOptions(t)
+	opts.Limits.MaxValueSize = -1
+	if d, err := startNoCleanup(opts); err == nil {
+		d.Kill()
+		t.Fatal("Start accepted a negative limit")
+	} else if !strings.Contains(err.Error(), "max value size") {
+		t.Errorf("error %q does not name the limit", err)
+	}
+}
+
+func TestDefaultLimits(t *testing.T) {
+	l := Limits{}.withDefaults()
+	if l != DefaultLimits() {
+		t.Errorf("zero limits take %+v, want defaults %+v", l, DefaultLimits())
+	}
+	if l.MaxKeysPerPut != 1000 || l.MaxKeyLength != 1024 || l.MaxValueSize != 1<<20 || l.MaxMessageSize != 16<<20 {
+		t.Errorf("defaults %+v", l)
+	}
+}

@@ -1,0 +1,72 @@
+package lssd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/proto/lsspb"
+	"github.com/lssquorum/lss/proto/wire"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestStatusCode(t *testing.T) {
+	cases := map[error]codes.Code{
+		store.ErrInvalid:           codes.InvalidArgument,
+		store.ErrTxUnknown:         codes.NotFound,
+		store.ErrTxAborted:         codes.FailedPrecondition,
+		store.ErrTxCommitted:       codes.FailedPrecondition,
+		store.ErrTxMismatch:        codes.FailedPrecondition,
+		context.Canceled:           codes.Canceled,
+		context.DeadlineExceeded:   codes.DeadlineExceeded,
+		fmt.Errorf("disk on fire"): codes.Internal,
+	}
+	for err, want := range cases {
+		if got := statusCode(fmt.Errorf("wrapped: %w", err)); got != want {
+			t.Errorf("statusCode(%v) = %v, want %v", err, got, want)
+		}
+	}
+}
+
+func TestSecretCacheIsBounded(t *testing.T) {
+	c := newSecretCache(3)
+	for i := range 10 {
+		c.put(fmt.Sprint(i), [32]byte{byte(i)})
+		if c.len() > 3 {
+			t.Fatalf("cache holds %d entries, limit 3", c.len())
+		}
+	}
+	c.put("9", [32]byte{9}) // refreshing an entry evicts nothing
+	if s, ok := c.get("9"); !ok || s[0] != 9 {
+		t.Error("latest entry missing")
+	}
+	if c.len() != 3 {
+		t.Errorf("cache holds %d entries, want 3", c.len())
+	}
+}
+
+func TestAuthenticatorCachesSecrets(t *testing.T) {
+	server, _ := secp256k1.GeneratePrivateKey()
+	a := newAuthenticator(server, 0)
+	priv, _ := secp256k1.GeneratePrivateKey()
+	secret := wire.SharedSecret(priv, server.PubKey())
+	token := wire.Token(secret)
+	auth := &lsspb.Auth{ClientId: wire.PublicID(priv), Token: token[:]}
+	for range 2 {
+		got, err := a.authenticate(auth)
+		if err != nil || !bytes.Equal(got, secret[:]) {
+			t.Fatalf("authenticate = %x, %v; want the shared secret", got, err)
+		}
+	}
+	if a.cache.len() != 1 {
+		t.Errorf("cache holds %d entries, want 1", a.cache.len())
+	}
+	// A bad token with a cached client_id is still refused.
+	if _, err := a.authenticate(&lsspb.Auth{ClientId: auth.ClientId, Token: secret[:]}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("bad token after caching: %v", err)
+	}
+}
