@@ -1,0 +1,60 @@
+package testnet
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/lssquorum/lss/lssd/store"
+	boltstore "github.com/lssquorum/lss/lssd/store/bolt"
+)
+
+// storeFile is the bolt database file lssd keeps in its data directory.
+const storeFile = "lss.db"
+
+// ErrKeyNotFound is returned by Tamper when the client has no such key.
+var ErrKeyNotFound = errors.New("testnet: key not found")
+
+// Tamper replaces the stored value of client's key with mutate(value), keeping its
+// version, as a provider that corrupts or forges data would. The value passed to
+// mutate is a copy, as stored (for the quorum client: plain value || value HMAC).
+// The server is stopped for the edit, done through the store's own backend on the
+// data file, and started again if it was running.
+func (p *Provider) Tamper(ctx context.Context, client []byte, key string, mutate func(value []byte) []byte) error {
+	if mutate == nil {
+		return errors.New("testnet: tamper: nil mutate function")
+	}
+	p.ops.Lock()
+	defer p.ops.Unlock()
+	err := p.whileStopped(ctx, func() error {
+		return tamperFile(ctx, filepath.Join(p.dataDir, storeFile), client, key, mutate)
+	})
+	if err != nil {
+		return fmt.Errorf("testnet: tamper %s key %q: %w", p.name, key, err)
+	}
+	p.logger.Info("provider value tampered with", "client", hex.EncodeToString(client), "key", key)
+	return nil
+}
+
+// tamperFile edits one value in the bolt store at path, in one transaction.
+func tamperFile(ctx context.Context, path string, client []byte, key string, mutate func([]byte) []byte) (err error) {
+	b, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, b.Close()) }()
+	return b.Update(ctx, client, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrKeyNotFound
+		}
+		kv.Value = mutate(bytes.Clone(kv.Value))
+		return tx.Set(kv)
+	})
+}
