@@ -67,3 +67,15 @@ func (m *member) close() error {
 	m.cl = nil
 	return err
 }
+
+// current returns the provider's connection if one is established, without
+// dialing; nil if there is none or ctx ends while another caller is dialing.
+func (m *member) current(ctx context.Context) *provider.Client {
+	select {
+	case m.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil
+	}
+	defer func() { <-m.lock }()
+	return m.cl
+}
