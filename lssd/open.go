@@ -2,12 +2,17 @@ package lssd
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/lssd/store/bolt"
 	"github.com/lssquorum/lss/lssd/store/memory"
 )
+
+// BoltFileName is the embedded database's file in the data directory.
+const BoltFileName = "lss.db"
 
 // Databases lists the values Options.Database accepts.
 var Databases = []string{"bolt", "memory"}
@@ -27,8 +32,14 @@ func OpenStore(opts Options) (*store.Store, error) {
 		if opts.DataDir == "" {
 			return nil, fmt.Errorf("lssd: database bolt needs a data directory")
 		}
-		_ = filepath.Join(opts.DataDir, "lss.db")
-		return nil, fmt.Errorf("lssd: database bolt is not available in this build")
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("lssd: create data directory: %w", err)
+		}
+		b, err := bolt.Open(filepath.Join(opts.DataDir, BoltFileName), bolt.Options{NoGroupCommit: !opts.GroupCommit})
+		if err != nil {
+			return nil, fmt.Errorf("lssd: open database: %w", err)
+		}
+		return store.New(b, sopts), nil
 	}
 	return nil, fmt.Errorf("lssd: unknown database %q; valid: %s", opts.Database, strings.Join(Databases, ", "))
 }
