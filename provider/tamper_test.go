@@ -301,10 +301,12 @@ func TestTxRepliesAreVerified(t *testing.T) {
 		"Abort":   {abort, "abort", true},
 	}
 	tampers := map[string]func(*lsspb.TxReply){
-		"hmac flipped":     func(r *lsspb.TxReply) { r.Hmac[0] ^= 1 },
-		"hmac missing":     func(r *lsspb.TxReply) { r.Hmac = nil },
-		"state changed":    func(r *lsspb.TxReply) { r.State = (r.State + 1) % 4 },
-		"conflict forged":  func(r *lsspb.TxReply) { r.Conflicts = append(r.Conflicts, &lsspb.Conflict{Stored: &lsspb.KeyValue{Key: "k"}}) },
+		"hmac flipped":  func(r *lsspb.TxReply) { r.Hmac[0] ^= 1 },
+		"hmac missing":  func(r *lsspb.TxReply) { r.Hmac = nil },
+		"state changed": func(r *lsspb.TxReply) { r.State = (r.State + 1) % 4 },
+		"conflict forged": func(r *lsspb.TxReply) {
+			r.Conflicts = append(r.Conflicts, &lsspb.Conflict{Stored: &lsspb.KeyValue{Key: "k"}})
+		},
 		"reply of another": nil, // filled below: a genuine MAC from another domain
 	}
 	for method, cl := range calls {
