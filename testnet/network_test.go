@@ -55,7 +55,7 @@ func TestStartServesEveryProvider(t *testing.T) {
 		if !p.Running() || p.BaseOnly() {
 			t.Fatalf("%s: running %v, base-only %v", p.Name(), p.Running(), p.BaseOnly())
 		}
-		if _, err := os.Stat(filepath.Join(p.DataDir(), storeFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(p.DataDir(), lssd.BoltFileName)); err != nil {
 			t.Fatalf("%s has no bolt store: %v", p.Name(), err)
 		}
 		addrs[p.Addr()], ids[string(p.ServerID())] = true, true
@@ -465,7 +465,7 @@ func TestDirIsKeptAndReused(t *testing.T) {
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "p0", storeFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "p0", lssd.BoltFileName)); err != nil {
 		t.Fatalf("Close removed a directory it did not create: %v", err)
 	}
 

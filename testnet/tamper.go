@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/lssquorum/lss/lssd"
 	"github.com/lssquorum/lss/lssd/store"
 	boltstore "github.com/lssquorum/lss/lssd/store/bolt"
 )
-
-// storeFile is the bolt database file lssd keeps in its data directory.
-const storeFile = "lss.db"
 
 // ErrKeyNotFound is returned by Tamper when the client has no such key.
 var ErrKeyNotFound = errors.New("testnet: key not found")
@@ -30,7 +28,7 @@ func (p *Provider) Tamper(ctx context.Context, client []byte, key string, mutate
 	p.ops.Lock()
 	defer p.ops.Unlock()
 	err := p.whileStopped(ctx, func() error {
-		return tamperFile(ctx, filepath.Join(p.dataDir, storeFile), client, key, mutate)
+		return tamperFile(ctx, filepath.Join(p.dataDir, lssd.BoltFileName), client, key, mutate)
 	})
 	if err != nil {
 		return fmt.Errorf("testnet: tamper %s key %q: %w", p.name, key, err)
