@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lssquorum/lss/lssd"
+	"github.com/spf13/cobra"
+)
+
+// config is what the flags fill in.
+type config struct {
+	opts            lssd.Options
+	noGroupCommit   bool
+	logLevel        string
+	logFormat       string
+	shutdownTimeout time.Duration
+}
+
+func newRootCommand() *cobra.Command {
+	cfg := config{opts: lssd.DefaultOptions()}
+	cfg.opts.DataDir = "~/.lss"
+	cmd := &cobra.Command{
+		Use:           "lssd",
+		Short:         "Lightning Storage Service server",
+		Long:          "lssd stores Lightning signers' versioned key-values and serves them over the LSS gRPC protocol.",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd.Context(), cfg, cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	o := &cfg.opts
+	f.StringVar(&o.Interface, "interface", o.Interface, "interface to listen on")
+	f.IntVar(&o.Port, "port", o.Port, "port to listen on (0 picks a free one)")
+	f.StringVar(&o.DataDir, "datadir", o.DataDir, "data directory: server key and database")
+	f.StringVar(&o.Database, "database", o.Database, "database: "+strings.Join(lssd.Databases, ", "))
+	f.StringVar(&o.TLSCert, "grpc-tls-certificate", "", "PEM server certificate; enables TLS")
+	f.StringVar(&o.TLSKey, "grpc-tls-key", "", "PEM key of the server certificate")
+	f.StringVar(&o.TLSAuthority, "grpc-tls-authority", "", "PEM CA certificate; clients must present a certificate it signed (mutual TLS)")
+	f.IntVar(&o.Limits.MaxKeysPerPut, "max-keys-per-put", o.Limits.MaxKeysPerPut, "most key-values in one request")
+	f.IntVar(&o.Limits.MaxKeyLength, "max-key-length", o.Limits.MaxKeyLength, "longest key, in bytes")
+	f.IntVar(&o.Limits.MaxValueSize, "max-value-size", o.Limits.MaxValueSize, "largest value, in bytes")
+	f.IntVar(&o.Limits.MaxMessageSize, "max-message-size", o.Limits.MaxMessageSize, "largest request message, in bytes")
+	f.DurationVar(&o.Retention, "tx-retention", o.Retention, "how long decided transaction records are kept for recovery")
+	f.DurationVar(&o.PruneInterval, "prune-interval", o.PruneInterval, "how often expired transaction records are deleted")
+	f.BoolVar(&o.BaseOnly, "base-only", false, "serve the base protocol only (extension RPCs answer UNIMPLEMENTED)")
+	f.BoolVar(&cfg.noGroupCommit, "no-group-commit", false, "give every write its own fsync instead of sharing one among concurrent writes")
+	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful stop waits for in-flight calls")
+	return cmd
+}
+
+// run starts the daemon and stops it gracefully on SIGINT or SIGTERM.
+func run(ctx context.Context, cfg config, logOut io.Writer) error {
+	log, err := newLogger(logOut, cfg.logLevel, cfg.logFormat)
+	if err != nil {
+		return err
+	}
+	opts := cfg.opts
+	opts.Logger = log
+	opts.GroupCommit = !cfg.noGroupCommit
+	if opts.DataDir, err = expandHome(opts.DataDir); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	d, err := lssd.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	// A second signal now kills the process outright.
+	stop()
+	log.Info("shutting down", "timeout", cfg.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	return d.Stop(sctx)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	hopts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// expandHome replaces a leading ~ with the user's home directory.
+func expandHome(path string) (string, error) {
+	if path != "~" && !strings.HasPrefix(path, "~/") {
+		return path, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("--datadir %s: %w", path, err)
+	}
+	return filepath.Join(home, path[1:]), nil
+}
