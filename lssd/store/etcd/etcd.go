@@ -1,0 +1,205 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/lssquorum/lss/lssd/store"
+)
+
+// SchemaVersion is the key layout this code reads and writes.
+const SchemaVersion = 1
+
+// Errors returned by this package.
+var (
+	// ErrClosed is returned by Update and View after Close.
+	ErrClosed = errors.New("etcd store closed")
+	// ErrSchemaTooNew means the keys were laid out by a newer lssd.
+	ErrSchemaTooNew = errors.New("etcd key layout is newer than this lssd supports")
+	// ErrTooManyConflicts means an Update kept losing races until its attempts ran out.
+	ErrTooManyConflicts = errors.New("etcd transaction kept conflicting with concurrent updates")
+)
+
+// maxAttempts bounds how often Update runs a transaction whose reads went stale
+// before it could commit.
+const maxAttempts = 30
+
+// maxSendBytes lets the client send whatever the cluster accepts: the cluster's
+// --max-request-bytes is the limit that applies.
+const maxSendBytes = 64 << 20
+
+// Backend is a store.Backend over an etcd cluster. It is safe for concurrent use,
+// and any number of Backends (in any number of processes) may share one cluster.
+type Backend struct {
+	cli    *clientv3.Client
+	prefix string
+
+	// mu is held shared by running transactions, so Close can wait for them.
+	mu     sync.RWMutex
+	closed bool
+}
+
+var _ store.Backend = (*Backend)(nil)
+
+// Open connects to the cluster at endpoints (host:port or http(s):// URLs), checks
+// within the dial timeout that it answers, and records or checks the key layout
+// version.
+func Open(ctx context.Context, endpoints []string, opts ...Option) (*Backend, error) {
+	cfg := config{prefix: DefaultPrefix, dialTimeout: DefaultDialTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(endpoints) == 0 {
+		return nil, errors.New("etcd: no endpoints given")
+	}
+	where := strings.Join(endpoints, ",")
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:          endpoints,
+		DialTimeout:        cfg.dialTimeout,
+		TLS:                cfg.tls,
+		Username:           cfg.username,
+		Password:           cfg.password,
+		MaxCallSendMsgSize: maxSendBytes,
+		Logger:             zap.NewNop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("etcd: connecting to %s: %w", where, err)
+	}
+	probe, cancel := context.WithTimeout(ctx, cfg.dialTimeout)
+	defer cancel()
+	if err := checkSchema(probe, cli, cfg.prefix); err != nil {
+		cli.Close()
+		if errors.Is(err, ErrSchemaTooNew) {
+			return nil, fmt.Errorf("etcd: cluster at %s: %w", where, err)
+		}
+		return nil, fmt.Errorf("etcd: cannot reach cluster at %s within %v: %w", where, cfg.dialTimeout, err)
+	}
+	return &Backend{cli: cli, prefix: cfg.prefix}, nil
+}
+
+// checkSchema writes the layout version into an empty store, or checks the one
+// there. The compare-and-put makes two front-ends starting together agree.
+func checkSchema(ctx context.Context, cli *clientv3.Client, prefix string) error {
+	key := schemaKey(prefix)
+	resp, err := cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, strconv.Itoa(SchemaVersion))).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil || resp.Succeeded {
+		return err
+	}
+	kvs := resp.Responses[0].GetResponseRange().GetKvs()
+	if len(kvs) != 1 {
+		return fmt.Errorf("layout version key %q vanished", key)
+	}
+	return checkVersion(string(kvs[0].Value))
+}
+
+// checkVersion accepts the layout version stored in the cluster if this code can
+// read it.
+func checkVersion(stored string) error {
+	v, err := strconv.Atoi(stored)
+	if err != nil || v < 1 {
+		return fmt.Errorf("%w: unreadable layout version %q", ErrSchemaTooNew, stored)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("%w: cluster has layout version %d, this lssd knows up to %d; upgrade lssd",
+			ErrSchemaTooNew, v, SchemaVersion)
+	}
+	return nil
+}
+
+// Update implements store.Backend: fn's reads are taken at one revision and its
+// writes committed by one etcd Txn guarded by those reads; when the guard fails
+// (another update changed what fn read) fn runs again on fresh reads.
+func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	l := newLayout(b.prefix, client)
+	for attempt := 1; ; attempt++ {
+		t := newTxn(ctx, b.cli, l)
+		err := fn(t)
+		if err == nil {
+			err = t.commit()
+		}
+		if !retryable(err) {
+			return err
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("%w: %d attempts: %w", ErrTooManyConflicts, attempt, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return err
+		}
+	}
+}
+
+// View implements store.Backend: every read is at the revision of the first.
+func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	l := newLayout(b.prefix, client)
+	for attempt := 1; ; attempt++ {
+		err := fn(newTxn(ctx, b.cli, l))
+		// A snapshot revision compacted away mid-read cannot be finished: start over.
+		if !errors.Is(err, rpctypes.ErrCompacted) || attempt == maxAttempts {
+			return err
+		}
+	}
+}
+
+// Close implements store.Backend: it waits for running transactions, then closes
+// the client.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	return b.cli.Close()
+}
+
+// errStale means an Update's guard failed: something it read changed before it
+// could commit.
+var errStale = errors.New("etcd: read keys changed before commit")
+
+// retryable reports whether running the Update again may succeed.
+func retryable(err error) bool {
+	return errors.Is(err, errStale) || errors.Is(err, rpctypes.ErrCompacted)
+}
+
+// backoff is the pause before attempt+1: from about 1 ms to at most about 50 ms,
+// randomized so racing front-ends do not collide again in lockstep.
+func backoff(attempt int) time.Duration {
+	d := min(time.Millisecond<<min(attempt-1, 6), 50*time.Millisecond)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
