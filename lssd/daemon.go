@@ -30,8 +30,13 @@ type Options struct {
 	// DataDir holds the server key and, for bolt, the database. It may be empty only
 	// with the memory database, which then runs under a fresh, unsaved key.
 	DataDir string
-	// Database names the store: "bolt" (default) or "memory"; see OpenStore.
+	// Database names the store: "bolt" (default), "postgres", "etcd" or "memory";
+	// see OpenStore.
 	Database string
+	// PostgresURL is the database of "postgres" (a postgres:// URL).
+	PostgresURL string
+	// EtcdEndpoints are the cluster members' client URLs for "etcd".
+	EtcdEndpoints []string
 	// Backend, if set, is used instead of opening Database (for tests that need to
 	// observe or slow down storage). The Daemon closes it on stop.
 	Backend store.Backend
