@@ -2,10 +2,12 @@ package lssd
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 	"runtime/debug"
 	"time"
 
+	"github.com/lssquorum/lss/proto/lsspb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -41,7 +43,7 @@ func logCalls(log *slog.Logger) grpc.UnaryServerInterceptor {
 			level = slog.LevelInfo
 		}
 		if log.Enabled(ctx, level) {
-			log.Log(ctx, level, "call", "method", info.FullMethod, "code", code.String(),
+			log.Log(ctx, level, "call", "method", info.FullMethod, "client_id", clientID(req), "code", code.String(),
 				"duration", time.Since(start), "err", errMessage(err))
 		}
 		return resp, err
@@ -53,4 +55,12 @@ func errMessage(err error) string {
 		return ""
 	}
 	return status.Convert(err).Message()
+}
+
+// clientID is the hex client_id of an authenticated request, for the logs.
+func clientID(req any) string {
+	if r, ok := req.(interface{ GetAuth() *lsspb.Auth }); ok {
+		return hex.EncodeToString(r.GetAuth().GetClientId())
+	}
+	return ""
 }

@@ -1,25 +1,35 @@
 package lssd
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/lssd/store/bolt"
+	"github.com/lssquorum/lss/lssd/store/etcd"
 	"github.com/lssquorum/lss/lssd/store/memory"
+	"github.com/lssquorum/lss/lssd/store/postgres"
 )
 
 // BoltFileName is the embedded database's file in the data directory.
 const BoltFileName = "lss.db"
 
 // Databases lists the values Options.Database accepts.
-var Databases = []string{"bolt", "memory"}
+var Databases = []string{"bolt", "postgres", "etcd", "memory"}
+
+// DatabaseOpenTimeout bounds connecting to a database server (postgres, etcd) and
+// creating or checking its schema at startup.
+const DatabaseOpenTimeout = 30 * time.Second
 
 // OpenStore opens the database named by opts.Database: "bolt" (the default, an
-// embedded file <datadir>/lss.db) or "memory" (not durable; for tests). If
-// opts.Backend is set, it is used instead.
+// embedded file <datadir>/lss.db), "postgres" (opts.PostgresURL), "etcd"
+// (opts.EtcdEndpoints) or "memory" (not durable; for tests). If opts.Backend is
+// set, it is used instead. Several lssd processes may share one postgres or etcd
+// database: each update is a serializable transaction there.
 func OpenStore(opts Options) (*store.Store, error) {
 	sopts := store.Options{Retention: opts.Retention}
 	if opts.Backend != nil {
@@ -36,6 +46,28 @@ func OpenStore(opts Options) (*store.Store, error) {
 			return nil, fmt.Errorf("lssd: create data directory: %w", err)
 		}
 		b, err := bolt.Open(filepath.Join(opts.DataDir, BoltFileName), bolt.Options{NoGroupCommit: !opts.GroupCommit})
+		if err != nil {
+			return nil, fmt.Errorf("lssd: open database: %w", err)
+		}
+		return store.New(b, sopts), nil
+	case "postgres":
+		if opts.PostgresURL == "" {
+			return nil, fmt.Errorf("lssd: database postgres needs a URL (--postgres-url or LSSD_POSTGRES_URL)")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), DatabaseOpenTimeout)
+		defer cancel()
+		b, err := postgres.Open(ctx, opts.PostgresURL)
+		if err != nil {
+			return nil, fmt.Errorf("lssd: open database: %w", err)
+		}
+		return store.New(b, sopts), nil
+	case "etcd":
+		if len(opts.EtcdEndpoints) == 0 {
+			return nil, fmt.Errorf("lssd: database etcd needs endpoints (--etcd-endpoints or LSSD_ETCD_ENDPOINTS)")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), DatabaseOpenTimeout)
+		defer cancel()
+		b, err := etcd.Open(ctx, opts.EtcdEndpoints)
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}

@@ -23,7 +23,7 @@ type ServerConfig struct {
 	// Logger receives the server's logs; nothing is logged if nil.
 	Logger *slog.Logger
 	// OnTxClient, if set, is called with the client_id of every authenticated
-	// transaction request (Prepare, Commit, Fence, Abort), so that the caller can
+	// transaction request (Prepare, Commit, Fence, Abort, Status), so that the caller can
 	// prune that client's decided records later.
 	OnTxClient func(clientID []byte)
 }

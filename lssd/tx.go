@@ -103,6 +103,9 @@ func (s *Server) Status(ctx context.Context, req *lsspb.StatusRequest) (*lsspb.S
 	if err != nil {
 		return nil, err
 	}
+	// A client reading its records after a restart is one whose old records may
+	// need pruning.
+	s.onTxClient(req.Auth.ClientId)
 	recs, err := s.store.Transactions(ctx, req.Auth.ClientId)
 	if err != nil {
 		return nil, storeError(s.log, "Status", err)

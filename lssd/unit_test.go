@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -68,5 +70,23 @@ func TestAuthenticatorCachesSecrets(t *testing.T) {
 	// A bad token with a cached client_id is still refused.
 	if _, err := a.authenticate(&lsspb.Auth{ClientId: auth.ClientId, Token: secret[:]}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("bad token after caching: %v", err)
+	}
+}
+
+func TestPanicBecomesInternal(t *testing.T) {
+	intercept := recoverPanics(slog.New(slog.DiscardHandler))
+	_, err := intercept(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/lss.LightningStorage/Put"},
+		func(context.Context, any) (any, error) { panic("boom") })
+	if status.Code(err) != codes.Internal {
+		t.Errorf("panicking handler: %v, want INTERNAL", err)
+	}
+}
+
+func TestClientIDForLogs(t *testing.T) {
+	if got := clientID(&lsspb.PutRequest{Auth: &lsspb.Auth{ClientId: []byte{0xab}}}); got != "ab" {
+		t.Errorf("clientID = %q", got)
+	}
+	if got := clientID(&lsspb.PingRequest{}); got != "" {
+		t.Errorf("clientID of a ping = %q", got)
 	}
 }
