@@ -35,6 +35,7 @@ func (c *Client) gather(ctx context.Context, prefix string, need int, grace time
 			cl, err := m.client(callCtx)
 			if err == nil {
 				r.entries, err = cl.Get(callCtx, prefix)
+				m.noteErr(cl, err)
 			}
 			if err != nil && quorumCtx.Err() != nil && ctx.Err() == nil {
 				// Cancelled by us, not a failure of the provider.

@@ -3,6 +3,9 @@ package quorum
 import (
 	"context"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/lssquorum/lss/provider"
 )
 
@@ -16,6 +19,8 @@ type member struct {
 	// for another caller's dial gives up at its own deadline.
 	lock chan struct{}
 	cl   *provider.Client
+	// writes orders the writes of each key sent to this provider.
+	writes keyOrder
 }
 
 func newMember(name string, p ProviderConfig, cfg Config) *member {
@@ -78,4 +83,22 @@ func (m *member) current(ctx context.Context) *provider.Client {
 	}
 	defer func() { <-m.lock }()
 	return m.cl
+}
+
+// noteErr drops the connection cl after a call on it failed with gRPC's
+// Unavailable, so the next call dials afresh. A gRPC connection whose server went
+// away retries with an exponential backoff of up to minutes and fails calls at
+// once meanwhile; a provider that restarts must instead be usable on the very
+// next call. Deadline errors keep the connection: a slow or blackholed provider
+// may still answer on it, and closing it would kill calls in flight.
+func (m *member) noteErr(cl *provider.Client, err error) {
+	if cl == nil || status.Code(err) != codes.Unavailable {
+		return
+	}
+	m.lock <- struct{}{}
+	defer func() { <-m.lock }()
+	if m.cl == cl {
+		m.cl = nil
+		_ = cl.Close()
+	}
 }

@@ -62,16 +62,29 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 	// The writes must not be cancelled when Put returns (or when the caller's
 	// context ends right after), so they run under their own deadline.
 	base := context.WithoutCancel(ctx)
+	keys := make([]string, len(kvs))
+	for i, kv := range kvs {
+		keys[i] = kv.Key
+	}
 	var g errgroup.Group
 	for i, m := range c.members {
+		// Enqueued here, in the caller's goroutine, so that the order is the
+		// order in which Put was called.
+		wait, done := m.writes.enqueue(keys)
 		g.Go(func() error {
+			defer done()
 			callCtx, cancel := context.WithTimeout(base, c.timeout)
 			defer cancel()
 			r := putReply{name: m.name, done: true}
-			cl, err := m.client(callCtx)
+			err := wait(callCtx)
+			var cl *provider.Client
+			if err == nil {
+				cl, err = m.client(callCtx)
+			}
 			if err == nil {
 				r.sent = true
 				err = cl.Put(callCtx, kvs)
+				m.noteErr(cl, err)
 			}
 			r.err = named(m.name, "put", err)
 			answers <- answer{i, r}

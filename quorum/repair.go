@@ -136,6 +136,7 @@ func (c *Client) repairOne(ctx context.Context, m *member, entries []provider.En
 		return fail(err)
 	}
 	applied, kept, err := cl.Restore(ctx, entries)
+	m.noteErr(cl, err)
 	switch {
 	case errors.Is(err, provider.ErrNotSupported):
 		putable, unrepairable := splitForPut(entries, s)
@@ -144,6 +145,7 @@ func (c *Client) repairOne(ctx context.Context, m *member, entries []provider.En
 		}
 		if len(putable) > 0 {
 			if err := cl.PutEntries(ctx, putable); err != nil {
+				m.noteErr(cl, err)
 				return fail(err)
 			}
 			for _, e := range putable {
