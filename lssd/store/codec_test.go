@@ -1,0 +1,192 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValueRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		version int64
+		value   []byte
+	}{{0, nil}, {1, []byte{}}, {math.MaxInt64, []byte("v")}, {-1, bytes.Repeat([]byte{0xff}, 1000)}} {
+		b := EncodeValue(tc.version, tc.value)
+		if len(b) != 8+len(tc.value) {
+			t.Fatalf("EncodeValue(%d, %d bytes) is %d bytes", tc.version, len(tc.value), len(b))
+		}
+		kv, err := DecodeValue("k", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kv.Key != "k" || kv.Version != tc.version || !bytes.Equal(kv.Value, tc.value) {
+			t.Fatalf("round trip of %d/%q = %+v", tc.version, tc.value, kv)
+		}
+		// The decoded value is a copy: the stored bytes may be reused.
+		if len(b) > 8 {
+			b[8] ^= 1
+			if kv.Value[0] == b[8] {
+				t.Fatal("DecodeValue returned a slice of its input")
+			}
+		}
+	}
+}
+
+func TestValueLayoutIsBigEndian(t *testing.T) {
+	got := EncodeValue(0x0102030405060708, []byte("x"))
+	if want := []byte{1, 2, 3, 4, 5, 6, 7, 8, 'x'}; !bytes.Equal(got, want) {
+		t.Fatalf("EncodeValue = %x, want %x", got, want)
+	}
+}
+
+func TestDecodeValueCorrupt(t *testing.T) {
+	_, err := DecodeValue("broken", []byte{1, 2, 3})
+	if err == nil || !strings.Contains(err.Error(), `"broken"`) || !strings.Contains(err.Error(), "3 bytes") {
+		t.Fatalf("DecodeValue of 3 bytes: %v; want an error naming the key and length", err)
+	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	updated := time.UnixMilli(1_700_000_000_123)
+	for _, rec := range []Record{
+		{TxID: bytes.Repeat([]byte{1}, 32), State: TxPrepared, Updated: updated,
+			KVs: []KV{{Key: "a", Version: 3, Value: []byte("A")}, {Key: "", Version: 0, Value: nil}}},
+		{TxID: bytes.Repeat([]byte{2}, 16), State: TxAborted, Updated: updated},
+		{TxID: bytes.Repeat([]byte{3}, 64), State: TxCommitted, Updated: updated,
+			KVs: []KV{{Key: "big", Version: 1 << 40, Value: bytes.Repeat([]byte("x"), 1<<16)}}},
+	} {
+		b, err := EncodeRecord(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeRecord(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.TxID, rec.TxID) || got.State != rec.State || !got.Updated.Equal(rec.Updated) ||
+			!sameKVs(got.KVs, rec.KVs) {
+			t.Fatalf("round trip of %v record = %+v", rec.State, got)
+		}
+	}
+}
+
+func TestRecordKeepsMilliseconds(t *testing.T) {
+	at := time.Date(2026, 5, 6, 7, 8, 9, 987_654_321, time.UTC)
+	b, err := EncodeRecord(Record{TxID: make([]byte, 16), State: TxAborted, Updated: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeRecord(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Truncate(time.Millisecond); !got.Updated.Equal(want) {
+		t.Fatalf("Updated = %v, want %v", got.Updated, want)
+	}
+}
+
+func TestDecodeRecordCorrupt(t *testing.T) {
+	_, err := DecodeRecord([]byte{0xff, 0xff, 0xff})
+	if err == nil || !strings.Contains(err.Error(), "corrupt transaction record") {
+		t.Fatalf("DecodeRecord of garbage: %v", err)
+	}
+}
+
+func TestCheckKeys(t *testing.T) {
+	kvs := func(keys ...string) []KV {
+		out := make([]KV, len(keys))
+		for i, k := range keys {
+			out[i] = KV{Key: k}
+		}
+		return out
+	}
+	for _, ok := range [][]KV{nil, kvs(""), kvs("", "a"), kvs("a", "a\x00", "b"), kvs("\x7f", "\x80", "\xff")} {
+		if err := CheckKeys(ok); err != nil {
+			t.Errorf("CheckKeys(%v): %v", ok, err)
+		}
+	}
+	for _, tc := range []struct {
+		kvs  []KV
+		want string
+	}{
+		{kvs("a", "a"), `duplicate key "a"`},
+		{kvs("", ""), `duplicate key ""`},
+		{kvs("b", "a"), `"a" after "b"`},
+		{kvs("a", "c", "b"), `"b" after "c"`},
+		{kvs("\xff", "\x00"), "not in ascending order"},
+		{kvs("ab", "a"), `"a" after "ab"`},
+	} {
+		err := CheckKeys(tc.kvs)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckKeys(%v) = %v; want ErrInvalid saying %s", tc.kvs, err, tc.want)
+		}
+	}
+}
+
+func TestCheckTxID(t *testing.T) {
+	for n := 0; n <= MaxTxIDLen+1; n++ {
+		err := CheckTxID(make([]byte, n))
+		valid := n >= MinTxIDLen && n <= MaxTxIDLen
+		if valid && err != nil {
+			t.Errorf("CheckTxID(%d bytes): %v", n, err)
+		}
+		if !valid && !errors.Is(err, ErrInvalid) {
+			t.Errorf("CheckTxID(%d bytes) = %v, want ErrInvalid", n, err)
+		}
+	}
+}
+
+func TestCheckRestoreVersions(t *testing.T) {
+	if err := checkRestoreVersions([]KV{{Key: "a", Version: 0}, {Key: "b", Version: math.MaxInt64}}); err != nil {
+		t.Fatal(err)
+	}
+	err := checkRestoreVersions([]KV{{Key: "a"}, {Key: "neg", Version: -3}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `"neg"`) || !strings.Contains(err.Error(), "-3") {
+		t.Fatalf("negative version: %v", err)
+	}
+}
+
+func TestTxStateString(t *testing.T) {
+	for s, want := range map[TxState]string{TxUnknown: "unknown", TxPrepared: "prepared",
+		TxCommitted: "committed", TxAborted: "aborted", 42: "invalid"} {
+		if got := s.String(); got != want {
+			t.Errorf("TxState(%d) = %q, want %q", int(s), got, want)
+		}
+	}
+}
+
+func TestConflictOf(t *testing.T) {
+	txid := []byte("0123456789abcdef")
+	if c := conflictOf("k", KV{}, false, nil); c.Version != -1 || c.Value != nil || c.ReservedBy != nil {
+		t.Fatalf("absent key: %+v", c)
+	}
+	c := conflictOf("k", KV{Key: "k", Version: 4, Value: []byte("v")}, true, txid)
+	if c.Key != "k" || c.Version != 4 || string(c.Value) != "v" || !bytes.Equal(c.ReservedBy, txid) {
+		t.Fatalf("stored, reserved key: %+v", c)
+	}
+}
+
+func TestSameKVs(t *testing.T) {
+	a := []KV{{Key: "a", Version: 1, Value: []byte("x")}}
+	for _, tc := range []struct {
+		b    []KV
+		same bool
+	}{
+		{[]KV{{Key: "a", Version: 1, Value: []byte("x")}}, true},
+		{[]KV{{Key: "a", Version: 2, Value: []byte("x")}}, false},
+		{[]KV{{Key: "b", Version: 1, Value: []byte("x")}}, false},
+		{[]KV{{Key: "a", Version: 1, Value: []byte("y")}}, false},
+		{append(a, KV{Key: "b"}), false},
+		{nil, false},
+	} {
+		if got := sameKVs(a, tc.b); got != tc.same {
+			t.Errorf("sameKVs(%v, %v) = %v", a, tc.b, got)
+		}
+	}
+	if !sameKVs([]KV{{Key: "a"}}, []KV{{Key: "a", Value: []byte{}}}) {
+		t.Error("a nil and an empty value differ")
+	}
+}
