@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/lssquorum/lss/internal/testdb"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
 	"google.golang.org/grpc"
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		panic("go build: " + err.Error() + "\n" + string(out))
 	}
-	code := m.Run()
+	code := testdb.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

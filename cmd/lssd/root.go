@@ -36,6 +36,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			fromEnv(cmd, &cfg.opts)
 			return run(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
@@ -45,6 +46,8 @@ func newRootCommand() *cobra.Command {
 	f.IntVar(&o.Port, "port", o.Port, "port to listen on (0 picks a free one)")
 	f.StringVar(&o.DataDir, "datadir", o.DataDir, "data directory: server key and database")
 	f.StringVar(&o.Database, "database", o.Database, "database: "+strings.Join(lssd.Databases, ", "))
+	f.StringVar(&o.PostgresURL, "postgres-url", "", "PostgreSQL URL for --database postgres (or env "+postgresURLEnv+")")
+	f.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs for --database etcd (or env "+etcdEndpointsEnv+")")
 	f.StringVar(&o.TLSCert, "grpc-tls-certificate", "", "PEM server certificate; enables TLS")
 	f.StringVar(&o.TLSKey, "grpc-tls-key", "", "PEM key of the server certificate")
 	f.StringVar(&o.TLSAuthority, "grpc-tls-authority", "", "PEM CA certificate; clients must present a certificate it signed (mutual TLS)")

@@ -22,7 +22,11 @@ func onExit(stop func()) {
 
 // Main runs the package's tests, stops every database they started, and exits with
 // the tests' status. Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run runs the package's tests, stops every database they started, and returns the
+// tests' status, for a TestMain with more to do.
+func Run(m *testing.M) int {
 	code := m.Run()
 	stopMu.Lock()
 	for i := len(stoppers) - 1; i >= 0; i-- {
@@ -30,7 +34,7 @@ func Main(m *testing.M) {
 	}
 	stoppers = nil
 	stopMu.Unlock()
-	os.Exit(code)
+	return code
 }
 
 // InCI reports whether the tests run in continuous integration, where a missing
