@@ -15,6 +15,7 @@ import (
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
+	"go.etcd.io/bbolt"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
@@ -113,6 +114,9 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	limits := opts.Limits.withDefaults()
+	if err := checkLimitsFit(databaseName(opts), opts.Backend, limits); err != nil {
+		return nil, err
+	}
 	if opts.PruneInterval <= 0 {
 		opts.PruneInterval = DefaultPruneInterval
 	}
@@ -179,6 +183,20 @@ func serverKey(opts Options) (*secp256k1.PrivateKey, error) {
 		return secp256k1.GeneratePrivateKey()
 	}
 	return LoadOrCreateKey(opts.DataDir)
+}
+
+// maxBoltKeyLength is the longest key the embedded database stores: bolt's key
+// limit less the one-byte tag its layout puts in front of every key.
+const maxBoltKeyLength = bbolt.MaxKeySize - 1
+
+// checkLimitsFit refuses a key-length limit the database cannot honour, so that a
+// long key is refused as INVALID_ARGUMENT at the door rather than failing inside
+// the store.
+func checkLimitsFit(database string, backend store.Backend, l Limits) error {
+	if backend == nil && database == "bolt" && l.MaxKeyLength > maxBoltKeyLength {
+		return fmt.Errorf("lssd: max key length %d is over the %d bytes the bolt database can store", l.MaxKeyLength, maxBoltKeyLength)
+	}
+	return nil
 }
 
 func databaseName(opts Options) string {

@@ -74,3 +74,22 @@ func TestDefaultLimits(t *testing.T) {
 		t.Errorf("defaults %+v", l)
 	}
 }
+
+func TestKeyLimitMustFitBolt(t *testing.T) {
+	t.Parallel()
+	opts := boltOptions(t, t.TempDir())
+	opts.Limits.MaxKeyLength = 40000
+	if d, err := startNoCleanup(opts); err == nil {
+		d.Kill()
+		t.Fatal("Start accepted a key limit bolt cannot store")
+	} else if !strings.Contains(err.Error(), "max key length") {
+		t.Errorf("error %q does not name the limit", err)
+	}
+	// The largest key bolt stores goes through end to end.
+	opts.Limits.MaxKeyLength = maxBoltKeyLength
+	d := startDaemon(t, opts)
+	c := newClient(t, dial(t, d.Addr()), d.ServerID())
+	long := strings.Repeat("k", maxBoltKeyLength)
+	c.mustPut(kv(long, 0, "v"))
+	wantKVs(t, "longest key", c.get(""), kv(long, 0, "v"))
+}
