@@ -43,6 +43,10 @@ type Config struct {
 	// Watermark is the path of the watermark file; empty means
 	// "<config name>.watermark.json" next to the configuration.
 	Watermark string `json:"watermark,omitempty"`
+	// TestnetDir is set by `lss-quorum testnet up` to the network's data
+	// directory. It marks a file that a later `testnet up` may overwrite; a file
+	// without it describes a real deployment and is never overwritten.
+	TestnetDir string `json:"testnet_dir,omitempty"`
 
 	// path is where the configuration was read from or will be written to; relative
 	// paths inside it are resolved against its directory.

@@ -32,7 +32,8 @@
 //	  "mode": "auto",         // puts: "auto" (atomic if all support it), "plain", "atomic"
 //	  "grace": "50ms",        // extra wait for lagging providers; absent = client default
 //	  "client_key": "client-key",   // absent = client-key next to the config
-//	  "watermark": "config.watermark.json" // absent = <config name>.watermark.json
+//	  "watermark": "config.watermark.json", // absent = <config name>.watermark.json
+//	  "testnet_dir": "/tmp/lss-testnet-1"   // set by `testnet up` only
 //	}
 //
 // Relative paths are relative to the directory of the configuration file. JSON has no

@@ -1,0 +1,64 @@
+package quorumcli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lssquorum/lss/quorum"
+)
+
+// Exit statuses of lss-quorum.
+const (
+	// ExitOK: the command did what it was asked; for audit, every provider agrees.
+	ExitOK = 0
+	// ExitFailure: the command could not do its work (no quorum of providers, a
+	// provider refused, a file could not be written).
+	ExitFailure = 1
+	// ExitUsage: bad arguments, flags or configuration; nothing was done.
+	ExitUsage = 2
+	// ExitDisagree: audit found providers that disagree (behind, faulty,
+	// unreachable...); with --repair, they still disagree after the repair.
+	ExitDisagree = 3
+	// ExitRollback: the providers that answered hold older versions than this
+	// client already saw acknowledged (the watermark): a rollback. No data was
+	// returned.
+	ExitRollback = 4
+)
+
+// exitError carries an exit status with the error to print.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks err as a usage or configuration problem (ExitUsage).
+func usageError(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// usagef is usageError with formatting.
+func usagef(format string, args ...any) error { return usageError(fmt.Errorf(format, args...)) }
+
+// errDisagree is returned by audit when providers disagree; the report already
+// said how, so only a one-line summary is printed.
+type disagreeError struct{ summary string }
+
+func (e *disagreeError) Error() string { return e.summary }
+
+// ExitCode maps an error returned by a command to the process exit status.
+func ExitCode(err error) int {
+	var ee *exitError
+	var de *disagreeError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, quorum.ErrRollback):
+		return ExitRollback
+	case errors.As(err, &de):
+		return ExitDisagree
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return ExitFailure
+}

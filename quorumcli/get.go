@@ -1,0 +1,104 @@
+package quorumcli
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lssquorum/lss/provider"
+	"github.com/lssquorum/lss/quorum"
+)
+
+func newGetCommand(g *globals) *cobra.Command {
+	var repair bool
+	cmd := &cobra.Command{
+		Use:   "get [PREFIX]",
+		Short: "Read the keys under PREFIX through the quorum",
+		Long: `get reads every key starting with PREFIX (all keys if omitted) from the
+providers, merges the replies (per key, the highest version whose value HMAC
+verifies) and prints the entries, then one line per provider saying how it
+compares: up to date, behind (which keys, which versions), ahead, diverged,
+faulty (its reply failed verification; its data was ignored) or unreachable.
+
+Exit status 1 when fewer than R providers gave a valid reply, 4 when the merged
+data is older than what this client saw acknowledged before (a rollback); in both
+cases no entries are printed.`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			prefix := ""
+			if len(args) == 1 {
+				prefix = args[0]
+			}
+			s, err := g.openSession(cmd.Context(), repair)
+			if err != nil {
+				return err
+			}
+			res, err := s.client.Get(cmd.Context(), prefix)
+			if err == nil {
+				WriteEntries(g.stdout, res.Entries)
+			}
+			if res != nil {
+				fmt.Fprintf(g.stdout, "providers (read quorum %d of %d):\n", s.client.R(), s.client.N())
+				WriteProviderStates(g.stdout, res.Providers)
+			}
+			return s.finish(err)
+		},
+	}
+	cmd.Flags().BoolVar(&repair, "repair", false, "also repair the providers found behind (before exiting)")
+	return cmd
+}
+
+// WriteEntries prints entries as a table of key, version and hex value.
+func WriteEntries(w io.Writer, entries []provider.Entry) {
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "no keys")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tVERSION\tVALUE (hex)")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", e.Key, e.Version, hex.EncodeToString(e.Value))
+	}
+	tw.Flush()
+}
+
+// WriteProviderStates prints one line per provider: its name, status and what is
+// wrong with it.
+func WriteProviderStates(w io.Writer, states []quorum.ProviderState) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range states {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Status, DescribeState(s))
+	}
+	tw.Flush()
+}
+
+// DescribeState says in words what a read found about one provider.
+func DescribeState(s quorum.ProviderState) string {
+	var parts []string
+	if s.Status != quorum.Faulty && s.Status != quorum.Unreachable {
+		parts = append(parts, fmt.Sprintf("%d key(s)", s.Keys))
+	}
+	add := func(label string, kvs []quorum.KeyVersion) {
+		if len(kvs) == 0 {
+			return
+		}
+		items := make([]string, len(kvs))
+		for i, kv := range kvs {
+			items[i] = kv.String()
+		}
+		parts = append(parts, label+" "+strings.Join(items, ", "))
+	}
+	add("behind:", s.Behind)
+	add("missing:", s.Missing)
+	add("ahead:", s.Ahead)
+	add("diverged:", s.Diverged)
+	add("tampered:", s.Tampered)
+	if s.Err != nil {
+		parts = append(parts, s.Err.Error())
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,50 @@
+package quorumcli
+
+import "github.com/spf13/cobra"
+
+// configHelp documents the configuration file; `lss-quorum help config` shows it.
+const configHelp = `The configuration file (--config, default ~/.lss-quorum/config.json) is JSON:
+
+  {
+    "providers": [
+      {"name": "alice", "addr": "lss.alice.example:55551",
+       "server_id": "02466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f27",
+       "tls": {"ca": "alice-ca.pem"}},
+      {"name": "bob",   "addr": "127.0.0.1:55552"},
+      {"name": "carol", "addr": "https://lss.carol.example:443"}
+    ],
+    "w": 2,
+    "r": 2,
+    "timeout": "10s"
+  }
+
+Fields:
+  providers[].name       unique name, used in every message (required)
+  providers[].addr       host:port, http://host:port, or https://host:port (TLS) (required)
+  providers[].server_id  the provider's 33-byte public key in hex; "lss-quorum init"
+                         fetches and pins it. A provider that later presents another
+                         key is reported as faulty; init refuses to re-pin it
+                         unless given --force.
+  providers[].tls        optional: "ca" (CA certificate, PEM), "cert" and "key" (client
+                         certificate for mutual TLS, both or neither), "server_name"
+  w, r                   write and read quorum; 0 or absent = a majority. Must satisfy
+                         1 <= w,r <= number of providers and w + r > number of providers.
+  mode                   "auto" (default: atomic commit when every provider supports the
+                         extension, plain puts otherwise), "plain" or "atomic"
+  timeout                deadline of each call to a provider, e.g. "10s" (default 10s)
+  grace                  how long a read waits for lagging providers once a quorum answered
+  client_key             client key file (default: client-key next to the config); init
+                         creates it. Same format as the Rust lss-cli's client-key.
+  watermark              where the highest acknowledged version of each key is kept between
+                         runs (default: <config name>.watermark.json next to the config)
+  testnet_dir            set by "testnet up": marks a file it may overwrite
+
+Relative paths are relative to the configuration file's directory.`
+
+func newConfigHelpTopic() *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "The configuration file's format",
+		Long:  configHelp,
+	}
+}

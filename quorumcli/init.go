@@ -1,0 +1,148 @@
+package quorumcli
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/spf13/cobra"
+
+	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/proto/wire"
+	"github.com/lssquorum/lss/provider"
+	"github.com/lssquorum/lss/qconfig"
+)
+
+func newInitCommand(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create the client key and pin every provider's server_id",
+		Long: `init creates the client key if it does not exist yet (it never replaces one),
+asks every configured provider for its server_id and pins it in the configuration.
+
+A provider whose server_id differs from the one already pinned is refused, and
+nothing is changed: a new key may mean someone else is answering at that address.
+If the operator really replaced the server key, run init --force to re-pin it.
+
+Providers that cannot be reached are left unpinned and reported (exit status 1);
+run init again when they are up.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.runInit(cmd.Context(), force)
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "re-pin providers whose server_id changed")
+	return cmd
+}
+
+func (g *globals) runInit(ctx context.Context, force bool) error {
+	cfg, err := g.loadConfig()
+	if err != nil {
+		return err
+	}
+	key, created, err := clientkey.LoadOrCreate(cfg.ClientKeyPath())
+	if err != nil {
+		return err
+	}
+	verb := "using"
+	if created {
+		verb = "created"
+	}
+	fmt.Fprintf(g.stdout, "%s client key %s (client_id %x)\n", verb, cfg.ClientKeyPath(), wire.PublicID(key))
+
+	results := fetchServerIDs(ctx, cfg, key)
+	reported := make(map[string][]byte)
+	var unreachable []string
+	for _, r := range results {
+		if r.err != nil {
+			unreachable = append(unreachable, fmt.Sprintf("%s (%v)", r.name, r.err))
+			continue
+		}
+		reported[r.name] = r.serverID
+	}
+	changes, err := cfg.PinServerIDs(reported, force)
+	var changed *qconfig.ChangedIDError
+	if errors.As(err, &changed) {
+		return fmt.Errorf("%w; the configuration was not changed", err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := cfg.Save(); err != nil {
+		return err
+	}
+	WritePinChanges(g.stdout, cfg, changes, results)
+	fmt.Fprintf(g.stdout, "configuration saved to %s\n", cfg.Path())
+	if len(unreachable) > 0 {
+		return fmt.Errorf("not pinned, unreachable: %s; run init again when they answer", strings.Join(unreachable, "; "))
+	}
+	return nil
+}
+
+// idResult is one provider's answer to init's Info.
+type idResult struct {
+	name     string
+	serverID []byte
+	version  string
+	err      error
+}
+
+// fetchServerIDs asks every provider for its server_id in parallel, each bounded
+// by the configured timeout. The server_id is not checked here (nothing is
+// pinned yet, or it is about to be compared with the pin); results are in
+// configuration order.
+func fetchServerIDs(ctx context.Context, cfg *qconfig.Config, key *secp256k1.PrivateKey) []idResult {
+	results := make([]idResult, len(cfg.Providers))
+	var wg sync.WaitGroup
+	for i, p := range cfg.Providers {
+		results[i].name = p.Name
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout())
+			defer cancel()
+			tc, err := cfg.TLSConfig(p)
+			if err != nil {
+				results[i].err = err
+				return
+			}
+			c, err := provider.Dial(ctx, provider.Options{
+				Addr: p.Addr, Name: p.Name, TLS: tc, ClientKey: key, DialTimeout: cfg.CallTimeout(),
+			})
+			if err != nil {
+				results[i].err = err
+				return
+			}
+			defer c.Close()
+			results[i].version, results[i].serverID, results[i].err = c.Info(ctx)
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// WritePinChanges prints, per provider, its address, server_id and what pinning did.
+func WritePinChanges(w io.Writer, cfg *qconfig.Config, changes []qconfig.PinChange, results []idResult) {
+	byName := make(map[string]qconfig.PinChange, len(changes))
+	for _, c := range changes {
+		byName[c.Provider] = c
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, p := range cfg.Providers {
+		r := results[i]
+		c, ok := byName[p.Name]
+		switch {
+		case r.err != nil:
+			fmt.Fprintf(tw, "  %s\t%s\tunreachable, not pinned\t%v\n", p.Name, p.Addr, r.err)
+		case ok:
+			what := map[string]string{"pinned": "pinned", "unchanged": "already pinned", "changed": "RE-PINNED (was " + c.Old + ")"}[c.Kind()]
+			fmt.Fprintf(tw, "  %s\t%s\tserver_id %s\t%s\tserver %s\n", p.Name, p.Addr, hex.EncodeToString(r.serverID), what, r.version)
+		}
+	}
+	tw.Flush()
+}

@@ -1,0 +1,120 @@
+package quorumcli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+)
+
+// ConfigEnv names the environment variable that sets the default --config.
+const ConfigEnv = "LSS_QUORUM_CONFIG"
+
+// globals are the flags every command shares.
+type globals struct {
+	configPath string
+	verbose    bool
+	stdout     io.Writer
+	stderr     io.Writer
+}
+
+// logger is where the libraries log background events (late replies, repairs):
+// errors only by default, everything with --verbose.
+func (g *globals) logger() *slog.Logger {
+	level := slog.LevelError
+	if g.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// DefaultConfigPath is $LSS_QUORUM_CONFIG, or ~/.lss-quorum/config.json.
+func DefaultConfigPath() string {
+	if p := os.Getenv(ConfigEnv); p != "" {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(".lss-quorum", "config.json")
+	}
+	return filepath.Join(home, ".lss-quorum", "config.json")
+}
+
+// Main runs lss-quorum with args (without the program name) and returns the exit
+// status. ctx ends the command early (the main package cancels it on SIGINT and
+// SIGTERM).
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "lss-quorum: %v\n", err)
+	}
+	return ExitCode(err)
+}
+
+func newRootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lss-quorum",
+		Short: "Keep LSS state on several providers and check that they agree",
+		Long: `lss-quorum writes and reads a Lightning Storage Service client's state through a
+quorum of independent LSS providers, and audits them: which provider is behind
+(lagging or rolled back), which one returned data that fails verification, which
+one is unreachable.
+
+Start with "lss-quorum demo" (no setup needed). For a local network:
+  lss-quorum testnet up -n 3          # in one terminal; writes the config
+  lss-quorum init                     # client key, pins every server_id
+  lss-quorum put mykey 0 68656c6c6f
+  lss-quorum get my
+  lss-quorum audit
+
+Exit status: 0 success (audit: every provider agrees); 1 the operation failed
+(no quorum, a provider refused, an I/O error); 2 bad arguments or configuration;
+3 audit found providers that disagree (with --repair: still disagree after the
+repair); 4 rollback detected (the providers hold older versions than this client
+saw acknowledged; no data is returned).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.configPath, "config", DefaultConfigPath(),
+		"configuration file (default from $"+ConfigEnv+")")
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log what the quorum client does in the background")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.AddCommand(
+		newTestnetCommand(g),
+		newInitCommand(g),
+		newPutCommand(g),
+		newGetCommand(g),
+		newAuditCommand(g),
+		newDemoCommand(g),
+		newConfigHelpTopic(),
+	)
+	return root
+}
+
+// exactArgs, rangeArgs: cobra's validators with usage errors (exit status 2).
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %d argument(s), got %d; usage: %s", cmd.Name(), n, len(args), cmd.UseLine())
+		}
+		return nil
+	}
+}
+
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			return usagef("%s takes %d to %d argument(s), got %d; usage: %s", cmd.Name(), lo, hi, len(args), cmd.UseLine())
+		}
+		return nil
+	}
+}

@@ -1,0 +1,117 @@
+package quorumcli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/proto/wire"
+	"github.com/lssquorum/lss/qconfig"
+	"github.com/lssquorum/lss/quorum"
+)
+
+// session is a quorum client opened from the configuration, with the watermark
+// of earlier runs loaded into it.
+type session struct {
+	cfg      *qconfig.Config
+	key      *secp256k1.PrivateKey
+	clientID []byte
+	client   *quorum.Client
+}
+
+// loadConfig loads the configuration; every problem with it is a usage error.
+func (g *globals) loadConfig() (*qconfig.Config, error) {
+	cfg, err := qconfig.Load(g.configPath)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	return cfg, nil
+}
+
+// openSession loads the configuration, the client key and the watermark, and
+// creates the quorum client. autoRepair makes reads repair providers found behind.
+func (g *globals) openSession(ctx context.Context, autoRepair bool) (*session, error) {
+	cfg, err := g.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.RequirePinned(); err != nil {
+		return nil, usageError(err)
+	}
+	key, err := clientkey.Load(cfg.ClientKeyPath())
+	if errors.Is(err, clientkey.ErrNotInitialized) {
+		return nil, usagef("client key %s does not exist: run `lss-quorum init` first", cfg.ClientKeyPath())
+	}
+	if err != nil {
+		return nil, usageError(err)
+	}
+	clientID := wire.PublicID(key)
+	mark, err := qconfig.LoadWatermark(cfg.WatermarkPath(), clientID)
+	if err != nil {
+		return nil, err
+	}
+	qcfg, err := quorumConfig(cfg, key, g.logger(), autoRepair)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	qc, err := quorum.New(ctx, qcfg)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	qc.SetWatermark(mark)
+	return &session{cfg: cfg, key: key, clientID: clientID, client: qc}, nil
+}
+
+// quorumConfig translates the file's settings into the quorum client's.
+func quorumConfig(cfg *qconfig.Config, key *secp256k1.PrivateKey, logger *slog.Logger, autoRepair bool) (quorum.Config, error) {
+	qc := quorum.Config{
+		ClientKey:  key,
+		W:          cfg.W,
+		R:          cfg.R,
+		Timeout:    cfg.CallTimeout(),
+		Grace:      0, // the client's default unless the file sets one
+		Mode:       cfg.QuorumMode(),
+		AutoRepair: autoRepair,
+		Logger:     logger,
+	}
+	if cfg.Grace > 0 {
+		qc.Grace = time.Duration(cfg.Grace)
+	}
+	for _, p := range cfg.Providers {
+		tc, err := cfg.TLSConfig(p)
+		if err != nil {
+			return quorum.Config{}, err
+		}
+		qc.Providers = append(qc.Providers, quorum.ProviderConfig{
+			Name: p.Name, Addr: p.Addr, ServerID: p.ServerIDBytes(), TLS: tc,
+		})
+	}
+	return qc, nil
+}
+
+// close saves the watermark (merged with the file, so it only rises) and closes
+// the client, which waits for the writes and repairs it left running.
+func (s *session) close() error {
+	closeErr := s.client.Close()
+	if err := qconfig.SaveWatermark(s.cfg.WatermarkPath(), s.clientID, s.client.Watermark()); err != nil {
+		return fmt.Errorf("saving the watermark: %w", err)
+	}
+	return closeErr
+}
+
+// finish closes s and combines its error with the command's: the command's error
+// decides the exit status, a failure to save the watermark is reported too.
+func (s *session) finish(err error) error {
+	if cerr := s.close(); cerr != nil {
+		if err == nil {
+			return cerr
+		}
+		return fmt.Errorf("%w (also: %v)", err, cerr)
+	}
+	return err
+}
