@@ -116,7 +116,7 @@ func (c *Client) putAtomic(ctx context.Context, kvs []provider.KV) (*PutResult, 
 	if wc == 0 {
 		return c.putPlain(ctx, kvs)
 	}
-	tx := &txRun{c: c, txid: newTxID(), entries: c.seal(kvs), kvs: kvs, parts: parts, base: base, wc: wc}
+	tx := &txRun{c: c, txid: c.newTxID(), entries: c.seal(kvs), kvs: kvs, parts: parts, base: base, wc: wc}
 	return tx.run(ctx)
 }
 
@@ -181,6 +181,9 @@ gather:
 		t.fence(bg, planTx(Undecided, t.views))
 		d = decide(len(t.parts), t.wc, t.views)
 	}
+	if c.stopAt(stageDecided) {
+		return nil, errCoordinatorStopped
+	}
 	// Prepares still in flight get the decision's follow-up when they land.
 	if pending > 0 {
 		c.goBackground(func() {
@@ -189,9 +192,6 @@ gather:
 				t.followUp(bg, d, a)
 			}
 		})
-	}
-	if c.stopAt(stageDecided) {
-		return nil, errCoordinatorStopped
 	}
 
 	switch d {
@@ -340,19 +340,23 @@ func (t *txRun) commit(ctx context.Context) (*PutResult, error) {
 	}
 	total := len(t.parts) + len(t.base)
 	acks := make(chan ack, total)
+	// A participant found base-only during the prepares is written like the
+	// base-only ones.
+	base := slices.Clone(t.base)
 	for i, m := range t.parts {
+		if c.ext.isBaseOnly(m.name) {
+			base = append(base, m)
+			continue
+		}
 		v := t.views[i]
 		c.goBackground(func() {
 			cctx, cancel := context.WithTimeout(ctx, c.timeout)
 			defer cancel()
 			err := t.settleCommitted(cctx, m, v)
-			if errors.Is(err, provider.ErrTxCommitted) {
-				err = nil
-			}
 			acks <- ack{m.name, named(m.name, "commit", err)}
 		})
 	}
-	for _, m := range t.base {
+	for _, m := range base {
 		c.goBackground(func() {
 			cctx, cancel := context.WithTimeout(ctx, c.timeout)
 			defer cancel()
@@ -364,7 +368,7 @@ func (t *txRun) commit(ctx context.Context) (*PutResult, error) {
 		})
 	}
 	res := &PutResult{Mode: ModeAtomic, TxID: t.txid, Failed: map[string]error{}}
-	for _, m := range t.base {
+	for _, m := range base {
 		res.Weakened = append(res.Weakened, m.name)
 	}
 	answered := map[string]bool{}

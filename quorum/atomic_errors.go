@@ -95,7 +95,22 @@ const (
 // errCoordinatorStopped is returned when a test stopped the coordinator.
 var errCoordinatorStopped = errors.New("coordinator stopped")
 
+// testHooks let tests stop the coordinator at a stage (as if it crashed there,
+// or to act on the network at that point) and choose txids.
+type testHooks struct {
+	stop func(stage) bool
+	txid func() []byte
+}
+
 // stopAt reports whether the test hook stops the coordinator at s.
 func (c *Client) stopAt(s stage) bool {
-	return c.testStop != nil && c.testStop(s)
+	return c.test.stop != nil && c.test.stop(s)
+}
+
+// newTxID picks a fresh random txid (or the test's).
+func (c *Client) newTxID() []byte {
+	if c.test.txid != nil {
+		return c.test.txid()
+	}
+	return newTxID()
 }

@@ -31,9 +31,8 @@ type Client struct {
 	repairing map[string]bool
 	// ext remembers which providers speak only the base protocol.
 	ext extSupport
-	// testStop, set only by tests, stops an atomic put at a stage as if the
-	// coordinator had crashed there.
-	testStop func(stage) bool
+	// test holds hooks that only tests set.
+	test testHooks
 }
 
 // New validates cfg and prepares a client. It does not require any provider to

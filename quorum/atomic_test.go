@@ -1,0 +1,412 @@
+package quorum
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/lssquorum/lss/provider"
+	"github.com/lssquorum/lss/testnet"
+)
+
+// atomicNet is a testnet with a quorum client in atomic mode and a direct
+// provider client per provider, all for one client key.
+type atomicNet struct {
+	t      *testing.T
+	net    *testnet.Network
+	key    *secp256k1.PrivateKey
+	client *Client
+	direct []*provider.Client
+}
+
+func startAtomicNet(t *testing.T, n int, baseOnly ...int) *atomicNet {
+	t.Helper()
+	ctx := context.Background()
+	net, err := testnet.Start(ctx, testnet.Config{N: n, BaseOnly: baseOnly, Dir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { net.Close() })
+	key, err := secp256k1.GeneratePrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &atomicNet{t: t, net: net, key: key}
+	a.client = a.newClient()
+	for _, p := range net.Providers() {
+		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cl.Close() })
+		a.direct = append(a.direct, cl)
+	}
+	return a
+}
+
+// newClient is another coordinator for the same client key (a second signer
+// process, or a recovery tool).
+func (a *atomicNet) newClient() *Client {
+	a.t.Helper()
+	var provs []ProviderConfig
+	for _, p := range a.net.Providers() {
+		provs = append(provs, ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID()})
+	}
+	c, err := New(context.Background(), Config{Providers: provs, ClientKey: a.key, Mode: ModeAtomic,
+		Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (a *atomicNet) provider(i int) *testnet.Provider { return a.net.Providers()[i] }
+
+// holds returns what provider i stores for key: its version, or -1 if absent.
+func (a *atomicNet) holds(i int, key string) (int64, []byte) {
+	a.t.Helper()
+	es, err := a.direct[i].Get(context.Background(), key)
+	if err != nil {
+		a.t.Fatalf("%s: get %q: %v", a.direct[i].Name(), key, err)
+	}
+	for _, e := range es {
+		if e.Key == key {
+			return e.Version, e.Value
+		}
+	}
+	return -1, nil
+}
+
+// expectEverywhere checks every provider holds key at version with value.
+func (a *atomicNet) expectEverywhere(key string, version int64, value []byte) {
+	a.t.Helper()
+	for i := range a.direct {
+		v, val := a.holds(i, key)
+		if v != version || !bytes.Equal(val, value) {
+			a.t.Errorf("%s holds %q at version %d (%x), want version %d (%x)", a.direct[i].Name(), key, v, val, version, value)
+		}
+	}
+}
+
+// txState returns what provider i records for txid.
+func (a *atomicNet) txState(i int, txid []byte) provider.TxState {
+	a.t.Helper()
+	txs, err := a.direct[i].Status(context.Background())
+	if err != nil {
+		a.t.Fatalf("%s: status: %v", a.direct[i].Name(), err)
+	}
+	for _, tx := range txs {
+		if bytes.Equal(tx.TxID, txid) {
+			return tx.State
+		}
+	}
+	return provider.TxUnknown
+}
+
+func one(key string, version int64, value string) []provider.KV {
+	return []provider.KV{{Key: key, Version: version, Value: []byte(value)}}
+}
+
+func fixedTxID(b byte) func() []byte {
+	return func() []byte { return bytes.Repeat([]byte{b}, TxIDSize) }
+}
+
+func TestAtomicPutCommitsEverywhere(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	res, err := a.client.Put(ctx, []provider.KV{{Key: "a", Value: []byte("1")}, {Key: "b", Value: []byte("2")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mode != ModeAtomic || len(res.TxID) != TxIDSize || len(res.Acked) < 2 {
+		t.Fatalf("result %+v: want an atomic put acknowledged by at least 2", res)
+	}
+	a.client.Close() // waits for the commits still in flight
+	a.expectEverywhere("a", 0, []byte("1"))
+	a.expectEverywhere("b", 0, []byte("2"))
+	for i := range a.direct {
+		if s := a.txState(i, res.TxID); s != provider.TxCommitted {
+			t.Errorf("%s records the txid as %v, want committed", a.direct[i].Name(), s)
+		}
+	}
+}
+
+func TestAtomicConflictOnMinorityIsRepaired(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	// p2 misses version 0, so it refuses version 1 with a conflict.
+	if err := a.provider(2).Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.client.Put(ctx, one("k", 0, "v0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.provider(2).Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.client.Put(ctx, one("k", 1, "v1")); err != nil {
+		t.Fatalf("put with a conflicting minority: %v", err)
+	}
+	a.client.Close()
+	a.expectEverywhere("k", 1, []byte("v1"))
+}
+
+func TestAtomicConflictOnMajorityWritesNothing(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	// p1 and p2 already hold k at version 0; p0 does not.
+	for _, i := range []int{1, 2} {
+		if err := a.direct[i].Put(ctx, one("k", 0, "theirs")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.client.test.txid = fixedTxID(0xa1)
+	_, err := a.client.Put(ctx, one("k", 0, "mine"))
+	var txErr *TxError
+	if !errors.As(err, &txErr) || !errors.Is(err, ErrTxAborted) {
+		t.Fatalf("err = %v, want a definite abort", err)
+	}
+	var conflict *provider.ConflictError
+	if !errors.As(err, &conflict) {
+		t.Errorf("err = %v, want the providers' conflicts inside", err)
+	}
+	if v, _ := a.holds(0, "k"); v != -1 {
+		t.Errorf("p0, which prepared, shows k at version %d after the abort", v)
+	}
+	if s := a.txState(0, fixedTxID(0xa1)()); s != provider.TxAborted {
+		t.Errorf("p0 records the txid as %v, want aborted", s)
+	}
+	// Nothing is left reserved: p0 takes a put of k again.
+	if err := a.direct[0].Put(ctx, one("k", 0, "later")); err != nil {
+		t.Errorf("p0 still refuses k after the abort: %v", err)
+	}
+}
+
+func TestAtomicProviderDownDuringPrepare(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	a.provider(1).Cut()
+	res, err := a.client.Put(ctx, one("k", 0, "v"))
+	if err != nil {
+		t.Fatalf("put with one provider down: %v", err)
+	}
+	if len(res.Acked) != 2 {
+		t.Errorf("acked by %v, want the two providers up", res.Acked)
+	}
+	a.provider(1).Heal()
+	if _, err := a.client.Repair(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	a.expectEverywhere("k", 0, []byte("v"))
+}
+
+func TestRecoverAbortsBelowQuorum(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	txid := fixedTxID(0xb2)()
+	a.client.test.txid = func() []byte { return txid }
+	a.client.test.stop = func(s stage) bool { return s == stagePrepared }
+	a.provider(1).Cut()
+	a.provider(2).Cut()
+	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
+		t.Fatalf("err = %v, want the coordinator stopped", err)
+	}
+	a.provider(1).Heal()
+	a.provider(2).Heal()
+	if s := a.txState(0, txid); s != provider.TxPrepared {
+		t.Fatalf("p0 holds %v, want prepared", s)
+	}
+
+	report, err := a.newClient().Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Transactions) != 1 || report.Transactions[0].Decision != DecidedAbort || !report.Settled() {
+		t.Fatalf("recovery %+v: want one transaction, aborted and settled", report)
+	}
+	for i := range a.direct {
+		if s := a.txState(i, txid); s != provider.TxAborted {
+			t.Errorf("%s holds %v, want aborted", a.direct[i].Name(), s)
+		}
+		if v, _ := a.holds(i, "k"); v != -1 {
+			t.Errorf("%s shows k at version %d", a.direct[i].Name(), v)
+		}
+	}
+	// A late prepare of the fenced txid is refused.
+	late := a.direct[1].Seal(one("k", 0, "v"))
+	if s, err := a.direct[1].Prepare(ctx, txid, late); err != nil || s != provider.TxAborted {
+		t.Errorf("late prepare = %v, %v; want refused as aborted", s, err)
+	}
+}
+
+func TestRecoverCommitsAtQuorum(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	txid := fixedTxID(0xc3)()
+	a.client.test.txid = func() []byte { return txid }
+	a.client.test.stop = func(s stage) bool { return s == stageDecided }
+	a.provider(2).Cut()
+	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
+		t.Fatalf("err = %v, want the coordinator stopped", err)
+	}
+	a.provider(2).Heal()
+	for i, want := range []provider.TxState{provider.TxPrepared, provider.TxPrepared, provider.TxUnknown} {
+		if s := a.txState(i, txid); s != want {
+			t.Fatalf("before recovery %s holds %v, want %v", a.direct[i].Name(), s, want)
+		}
+	}
+	report, err := a.newClient().Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Transactions) != 1 || report.Transactions[0].Decision != DecidedCommit || !report.Settled() {
+		t.Fatalf("recovery %+v: want one transaction, committed and settled", report)
+	}
+	a.expectEverywhere("k", 0, []byte("v"))
+
+	// Recover is idempotent: nothing is left to do.
+	again, err := a.newClient().Recover(ctx)
+	if err != nil || len(again.Transactions) != 0 {
+		t.Errorf("second recovery = %+v, %v; want nothing pending", again, err)
+	}
+}
+
+func TestRecoverCompletesLostCommits(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	txid := fixedTxID(0xd4)()
+	a.client.test.txid = func() []byte { return txid }
+	a.client.test.stop = func(s stage) bool { return s == stageDecided }
+	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
+		t.Fatalf("err = %v, want the coordinator stopped", err)
+	}
+	// Only p0's commit arrived.
+	if err := a.direct[0].Commit(ctx, txid); err != nil {
+		t.Fatal(err)
+	}
+	// A provider restarted while holding the transaction prepared keeps it.
+	if err := a.provider(1).Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.provider(1).Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := a.txState(1, txid); s != provider.TxPrepared {
+		t.Fatalf("after restart p1 holds %v, want still prepared", s)
+	}
+	// Its reservation survived too.
+	if err := a.direct[1].Put(ctx, one("k", 0, "other")); !errors.Is(err, provider.ErrConflict) {
+		t.Fatalf("put on a key reserved across a restart: %v, want a conflict", err)
+	}
+	report, err := a.newClient().Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.Settled() || len(report.Transactions) != 1 || report.Transactions[0].Decision != DecidedCommit {
+		t.Fatalf("recovery %+v: want the transaction committed", report)
+	}
+	a.expectEverywhere("k", 0, []byte("v"))
+}
+
+func TestAtomicFenceFindsLostPrepare(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	txid := fixedTxID(0xe5)()
+	entries := a.direct[1].Seal(one("k", 0, "v"))
+	// p1 prepared the transaction but its acknowledgement never reached the
+	// coordinator: prepare it directly, then cut the coordinator's prepare.
+	if s, err := a.direct[1].Prepare(ctx, txid, entries); err != nil || s != provider.TxPrepared {
+		t.Fatalf("prepare on p1: %v, %v", s, err)
+	}
+	// p2 refuses by the version rule, so only p0 prepares in the first round.
+	if err := a.direct[2].Put(ctx, one("k", 0, "theirs")); err != nil {
+		t.Fatal(err)
+	}
+	a.provider(1).Cut()
+	a.client.test.txid = func() []byte { return txid }
+	a.client.test.stop = func(s stage) bool {
+		if s == stagePrepared {
+			a.provider(1).Heal() // the fence gets through
+		}
+		return false
+	}
+	res, err := a.client.Put(ctx, one("k", 0, "v"))
+	if err != nil {
+		t.Fatalf("put: %v; want the fence to find p1 prepared and commit", err)
+	}
+	if len(res.Acked) < 2 {
+		t.Errorf("acked by %v", res.Acked)
+	}
+	a.client.Close()
+	for i := range 2 {
+		if v, val := a.holds(i, "k"); v != 0 || string(val) != "v" {
+			t.Errorf("%s holds k at %d (%q), want the committed value", a.direct[i].Name(), v, val)
+		}
+	}
+}
+
+func TestAtomicWithConcurrentRecoverNeverSplits(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	recovery := a.newClient()
+	for round := range 6 {
+		key := fmt.Sprintf("k%d", round)
+		// Recover runs at a different point of each put: while prepares are out,
+		// and between the decision and the commits.
+		at := stage(round%2 + 1)
+		if round%3 == 0 {
+			a.provider(2).Cut()
+		}
+		a.client.test.stop = func(s stage) bool {
+			if s == at {
+				if _, err := recovery.Recover(ctx); err != nil {
+					t.Errorf("recover: %v", err)
+				}
+			}
+			return false
+		}
+		_, err := a.client.Put(ctx, one(key, 0, "v"))
+		a.provider(2).Heal()
+		if _, rerr := recovery.Recover(ctx); rerr != nil {
+			t.Fatal(rerr)
+		}
+		// Settle late commits, then compare the providers.
+		seen := map[int64]int{}
+		for i := range a.direct {
+			v, _ := a.holds(i, key)
+			seen[v]++
+		}
+		switch {
+		case err == nil && seen[0] < 2:
+			t.Errorf("round %d: put succeeded but only %d providers hold it", round, seen[0])
+		case errors.Is(err, ErrTxAborted) && seen[0] > 0:
+			t.Errorf("round %d: put aborted but %d providers hold it", round, seen[0])
+		}
+	}
+}
+
+func TestAtomicMixedNetworkWeakensBaseOnly(t *testing.T) {
+	a := startAtomicNet(t, 3, 2)
+	ctx := context.Background()
+	for _, key := range []string{"first", "second"} {
+		res, err := a.client.Put(ctx, one(key, 0, "v"))
+		if err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+		if res.Mode != ModeAtomic || len(res.Weakened) != 1 || res.Weakened[0] != "p2" {
+			t.Errorf("put %s: mode %v, weakened %v; want atomic with p2 named as weakened", key, res.Mode, res.Weakened)
+		}
+	}
+	a.client.Close()
+	a.expectEverywhere("first", 0, []byte("v"))
+	a.expectEverywhere("second", 0, []byte("v"))
+}
