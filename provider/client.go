@@ -99,10 +99,11 @@ func (c *Client) handshake(ctx context.Context, o Options) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	_, id, err := c.Info(ctx)
+	reply, err := c.rpc.Info(ctx, &lsspb.InfoRequest{})
 	if err != nil {
-		return err
+		return c.fail("dial", rpcError(ctx, err, nil))
 	}
+	id := reply.GetServerId()
 	if o.ServerID != nil && !bytes.Equal(id, o.ServerID) {
 		return c.fail("dial", fmt.Errorf("%w: server says %x, pinned %x", ErrServerIDMismatch, id, o.ServerID))
 	}

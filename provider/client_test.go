@@ -97,7 +97,7 @@ func TestUnreachableServerIsUnavailable(t *testing.T) {
 	lis.Close() // nothing listens there now
 	start := time.Now()
 	_, err = Dial(context.Background(), Options{Addr: addr, Name: "p1", ClientKey: newKey(t), DialTimeout: 500 * time.Millisecond})
-	wantProviderError(t, err, "info", ErrUnavailable)
+	wantProviderError(t, err, "dial", ErrUnavailable)
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("Dial took %v, want it bounded by DialTimeout", time.Since(start))
 	}
