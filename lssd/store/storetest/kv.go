@@ -465,3 +465,53 @@ func testRestoreInvalid(t *testing.T, f Factory) {
 	}
 	e.wantAll(kv("a", 0, "A"))
 }
+
+// testSnapshotReads reads while a writer moves several keys together: every read
+// must come from one snapshot, so the keys always carry the same version.
+func testSnapshotReads(t *testing.T, f Factory) {
+	e := newEnv(t, f)
+	keys := []string{"a", "m", "z"}
+	write := func(version int64) {
+		kvs := make([]store.KV, len(keys))
+		for i, k := range keys {
+			kvs[i] = kv(k, version, fmt.Sprintf("version %d", version))
+		}
+		e.put(kvs...)
+	}
+	write(0)
+	const rounds = 40
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				got, err := e.s.Get(ctx(t), e.client, "")
+				if err == nil && (len(got) != len(keys) || got[0].Version != got[1].Version ||
+					got[1].Version != got[2].Version || !bytes.Equal(got[0].Value, got[2].Value)) {
+					err = fmt.Errorf("Get saw a write half done: %s", formatKVs(got))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for v := int64(1); v <= rounds; v++ {
+		write(v)
+	}
+	close(done)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

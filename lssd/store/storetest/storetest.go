@@ -1,9 +1,10 @@
 // Package storetest is the conformance suite every store.Backend must pass. It drives
 // a backend through store.Store, the same path the server takes, and checks every
 // storage rule of the protocol: the version rule, conflicts in request order,
-// all-or-nothing writes, prefix reads, isolation between clients, concurrency, forward
-// -only restore, the transaction state table with reservations and fencing, pruning,
-// and, when the backend is durable, persistence across a restart.
+// all-or-nothing writes, prefix reads from one snapshot, isolation between clients,
+// concurrency, forward-only restore, the transaction state table with reservations
+// and fencing, pruning, and, when the backend is durable, persistence across a
+// restart.
 //
 // A backend's own test calls Run with a Factory:
 //
@@ -59,6 +60,7 @@ func Run(t *testing.T, f Factory) {
 		{"CanceledContext", testCanceledContext},
 		{"ConcurrentSameKey", testConcurrentSameKey},
 		{"ConcurrentDisjoint", testConcurrentDisjoint},
+		{"SnapshotReads", testSnapshotReads},
 		{"Restore", testRestore},
 		{"RestoreInvalid", testRestoreInvalid},
 		{"TxStateTable", testTxStateTable},
