@@ -132,6 +132,9 @@ type txRun struct {
 
 	views []TxView
 	errs  []error
+	// heard marks the providers whose Prepare answered before the decision; the
+	// others are settled by the follow-up when their answer lands.
+	heard []bool
 }
 
 func (t *txRun) names(pick func(int) bool) []string {
@@ -158,6 +161,7 @@ func (t *txRun) run(ctx context.Context) (*PutResult, error) {
 
 	t.views = make([]TxView, len(t.parts))
 	t.errs = make([]error, len(t.parts))
+	t.heard = make([]bool, len(t.parts))
 	pending := len(t.parts)
 	// Gather until commit is decided (never wait for the slowest provider once W
 	// prepared) or every provider answered.
@@ -166,7 +170,7 @@ gather:
 		select {
 		case a := <-answers:
 			pending--
-			t.views[a.i], t.errs[a.i] = a.view, a.err
+			t.views[a.i], t.errs[a.i], t.heard[a.i] = a.view, a.err, true
 		case <-ctx.Done():
 			break gather
 		}
@@ -338,33 +342,39 @@ func (t *txRun) commit(ctx context.Context) (*PutResult, error) {
 		name string
 		err  error
 	}
-	total := len(t.parts) + len(t.base)
-	acks := make(chan ack, total)
+	acks := make(chan ack, len(t.parts)+len(t.base))
+	total := 0
+	send := func(m *member, op string, fn func(context.Context) error) {
+		total++
+		ran := c.goBackground(func() {
+			cctx, cancel := context.WithTimeout(ctx, c.timeout)
+			defer cancel()
+			acks <- ack{m.name, named(m.name, op, fn(cctx))}
+		})
+		if !ran {
+			acks <- ack{m.name, named(m.name, op, ErrClosed)}
+		}
+	}
 	// A participant found base-only during the prepares is written like the
 	// base-only ones.
 	base := slices.Clone(t.base)
 	for i, m := range t.parts {
-		if c.ext.isBaseOnly(m.name) {
+		switch {
+		case c.ext.isBaseOnly(m.name):
 			base = append(base, m)
-			continue
+		case t.heard[i]:
+			v := t.views[i]
+			send(m, "commit", func(ctx context.Context) error { return t.settleCommitted(ctx, m, v) })
 		}
-		v := t.views[i]
-		c.goBackground(func() {
-			cctx, cancel := context.WithTimeout(ctx, c.timeout)
-			defer cancel()
-			err := t.settleCommitted(cctx, m, v)
-			acks <- ack{m.name, named(m.name, "commit", err)}
-		})
+		// Otherwise its Prepare is still in flight: the follow-up settles it.
 	}
 	for _, m := range base {
-		c.goBackground(func() {
-			cctx, cancel := context.WithTimeout(ctx, c.timeout)
-			defer cancel()
-			cl, err := m.client(cctx)
-			if err == nil {
-				err = cl.PutEntries(cctx, t.entries)
+		send(m, "put", func(ctx context.Context) error {
+			cl, err := m.client(ctx)
+			if err != nil {
+				return err
 			}
-			acks <- ack{m.name, named(m.name, "put", err)}
+			return cl.PutEntries(ctx, t.entries)
 		})
 	}
 	res := &PutResult{Mode: ModeAtomic, TxID: t.txid, Failed: map[string]error{}}

@@ -112,6 +112,23 @@ func (a *atomicNet) txState(i int, txid []byte) provider.TxState {
 	return provider.TxUnknown
 }
 
+// waitState waits (bounded) until provider i records txid in state want: a
+// Prepare sent before the coordinator stopped may still be landing.
+func (a *atomicNet) waitState(i int, txid []byte, want provider.TxState) {
+	a.t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		s := a.txState(i, txid)
+		if s == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("%s holds %v, want %v", a.direct[i].Name(), s, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func one(key string, version int64, value string) []provider.KV {
 	return []provider.KV{{Key: key, Version: version, Value: []byte(value)}}
 }
@@ -259,10 +276,10 @@ func TestRecoverCommitsAtQuorum(t *testing.T) {
 		t.Fatalf("err = %v, want the coordinator stopped", err)
 	}
 	a.provider(2).Heal()
-	for i, want := range []provider.TxState{provider.TxPrepared, provider.TxPrepared, provider.TxUnknown} {
-		if s := a.txState(i, txid); s != want {
-			t.Fatalf("before recovery %s holds %v, want %v", a.direct[i].Name(), s, want)
-		}
+	a.waitState(0, txid, provider.TxPrepared)
+	a.waitState(1, txid, provider.TxPrepared)
+	if s := a.txState(2, txid); s != provider.TxUnknown {
+		t.Fatalf("before recovery p2 holds %v, want no record", s)
 	}
 	report, err := a.newClient().Recover(ctx)
 	if err != nil {
@@ -288,6 +305,9 @@ func TestRecoverCompletesLostCommits(t *testing.T) {
 	a.client.test.stop = func(s stage) bool { return s == stageDecided }
 	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
 		t.Fatalf("err = %v, want the coordinator stopped", err)
+	}
+	for i := range a.direct {
+		a.waitState(i, txid, provider.TxPrepared)
 	}
 	// Only p0's commit arrived.
 	if err := a.direct[0].Commit(ctx, txid); err != nil {
