@@ -28,6 +28,8 @@ type Client struct {
 	auth       *lsspb.Auth
 	hmacSecret []byte
 	encrypt    bool
+	// requireExt forbids the fallback from BoundGet to the base Get.
+	requireExt bool
 	// baseOnly is set once the server answered BoundGet with Unimplemented, so
 	// later Gets go straight to the base Get.
 	baseOnly atomic.Bool
@@ -40,7 +42,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if name == "" {
 		name = o.Addr
 	}
-	c := &Client{name: name, encrypt: o.Encrypt}
+	c := &Client{name: name, encrypt: o.Encrypt, requireExt: o.RequireExtension}
 	conn, err := o.connect()
 	if err != nil {
 		return nil, c.fail("dial", err)

@@ -13,7 +13,8 @@
 //     *TamperedError.
 //   - Get uses the extension's prefix-bound BoundGet, whose HMAC also covers the
 //     prefix, and falls back to the base Get for a server that does not implement
-//     it (a stock Rust lssd).
+//     it (a stock Rust lssd), unless Options.RequireExtension forbids that
+//     downgrade.
 //
 // Every error is an *Error naming the provider and the operation, and wraps one of
 // the sentinel errors (ErrUnavailable, ErrConflict, ErrServerHMAC, ...) or a typed

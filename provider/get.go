@@ -17,7 +17,7 @@ const NonceSize = 32
 //
 // It uses BoundGet, whose reply HMAC also covers the prefix; a server that answers
 // Unimplemented is remembered as base-only and asked with the base Get from then
-// on. The reply HMAC must verify (ErrServerHMAC) and the keys must be ascending,
+// on, unless Options.RequireExtension is set. The reply HMAC must verify (ErrServerHMAC) and the keys must be ascending,
 // distinct and under prefix (ErrInvalidReply). Values whose value HMAC fails are
 // left out and reported together in a *TamperedError, returned alongside the
 // entries that did verify.
@@ -35,7 +35,7 @@ func (c *Client) Get(ctx context.Context, prefix string) ([]Entry, error) {
 		reply, err = c.rpc.BoundGet(ctx, req)
 		if err != nil {
 			err = rpcError(ctx, err, extensionCodes)
-			if !errors.Is(err, ErrNotSupported) {
+			if !errors.Is(err, ErrNotSupported) || c.requireExt {
 				return nil, c.fail("get", err)
 			}
 			c.baseOnly.Store(true)

@@ -43,6 +43,12 @@ type Options struct {
 	DialTimeout time.Duration
 	// MaxMessageSize is the largest reply accepted; DefaultMaxMessageSize if zero.
 	MaxMessageSize int
+	// RequireExtension refuses to fall back to the base Get when the server
+	// answers BoundGet with Unimplemented (Get then fails with ErrNotSupported).
+	// Set it for servers known to run the extension: otherwise a man in the
+	// middle can answer Unimplemented and downgrade Get to the base protocol,
+	// whose HMAC does not cover the prefix.
+	RequireExtension bool
 }
 
 // target is where to connect and whether TLS is required by the address itself.

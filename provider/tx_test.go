@@ -174,3 +174,18 @@ func TestBaseOnlyServer(t *testing.T) {
 	_, err = c.Status(ctxT(t))
 	wantProviderError(t, err, "status", ErrNotSupported)
 }
+
+func TestRequireExtensionRefusesTheBaseGet(t *testing.T) {
+	t.Parallel()
+	d := startServer(t, true)
+	c, err := Dial(ctxT(t), Options{Addr: d.Addr(), Name: "p1", ServerID: d.ServerID(), ClientKey: newKey(t), RequireExtension: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Get(ctxT(t), "")
+	wantProviderError(t, err, "get", ErrNotSupported)
+	if c.BaseOnly() {
+		t.Error("client fell back to the base Get although the extension is required")
+	}
+}
