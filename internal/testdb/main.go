@@ -46,6 +46,7 @@ func unavailable(t testing.TB, what string, err error, install string) {
 	t.Helper()
 	if InCI() {
 		t.Fatalf("%s is required under CI=true but unavailable: %v (install it: %s)", what, err, install)
+		return
 	}
 	t.Skipf("%s unavailable, skipping: %v (to run these tests: %s)", what, err, install)
 }

@@ -2,6 +2,9 @@ package testdb
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +62,42 @@ func TestWithSearchPath(t *testing.T) {
 	}
 	if _, err := WithSearchPath("host=x user=y", "s1"); err == nil {
 		t.Fatal("a key=value connection string was accepted")
+	}
+}
+
+// recorder stands in for a test to see whether unavailable skips or fails it.
+type recorder struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recorder) Helper()                        {}
+func (r *recorder) Fatalf(format string, a ...any) { r.fatal = fmt.Sprintf(format, a...) }
+func (r *recorder) Skipf(format string, a ...any)  { r.skip = fmt.Sprintf(format, a...) }
+
+// Under CI a missing database fails the test, saying what to install; elsewhere it
+// skips.
+func TestUnavailableFailsOnlyInCI(t *testing.T) {
+	missing := errors.New("initdb not found")
+	t.Setenv("CI", "true")
+	r := &recorder{TB: t}
+	unavailable(r, "PostgreSQL", missing, PostgresInstall)
+	if r.skip != "" || !strings.Contains(r.fatal, "apt-get install postgresql") || !strings.Contains(r.fatal, "initdb not found") {
+		t.Fatalf("under CI: fatal %q, skip %q; want a failure saying what to install", r.fatal, r.skip)
+	}
+	t.Setenv("CI", "")
+	r = &recorder{TB: t}
+	unavailable(r, "PostgreSQL", missing, PostgresInstall)
+	if r.fatal != "" || !strings.Contains(r.skip, "apt-get install postgresql") {
+		t.Fatalf("outside CI: fatal %q, skip %q; want a skip saying what to install", r.fatal, r.skip)
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	if v := versionOf("/usr/lib/postgresql/15/bin"); v != 15 {
+		t.Fatalf("versionOf = %d, want 15", v)
+	}
+	if v := versionOf("/usr/lib/postgresql/x/bin"); v != 0 {
+		t.Fatalf("versionOf of a non-number = %d, want 0", v)
 	}
 }

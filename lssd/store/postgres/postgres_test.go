@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -237,5 +238,20 @@ func TestUpdateErrorRollsBack(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The longest key lssd accepts by default (1024 bytes, incompressible) fits the
+// primary-key index, which caps an entry at about 2700 bytes.
+func TestLongKey(t *testing.T) {
+	s := store.New(openAt(t, testdb.PostgresURL(t)), store.Options{})
+	key := make([]byte, 1024)
+	_, _ = rand.Read(key)
+	kvs := []store.KV{{Key: string(key), Value: []byte("v")}}
+	if conflicts, err := s.Put(testCtx(t), []byte("long"), kvs); err != nil || len(conflicts) > 0 {
+		t.Fatalf("Put of a 1024-byte key: %v %v", conflicts, err)
+	}
+	if got, err := s.Get(testCtx(t), []byte("long"), string(key[:10])); err != nil || len(got) != 1 || got[0].Key != string(key) {
+		t.Fatalf("Get: %v %v", got, err)
 	}
 }
