@@ -1,0 +1,166 @@
+package quorumcli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/lssquorum/lss/provider"
+	"github.com/lssquorum/lss/qconfig"
+	"github.com/lssquorum/lss/quorum"
+)
+
+func TestParsePutArgs(t *testing.T) {
+	t.Parallel()
+	kvs, err := ParsePutArgs([]string{"b", "1", "0xbeef", "a", "0", "", "c", "7", "00FF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []provider.KV{{Key: "a", Version: 0, Value: []byte{}}, {Key: "b", Version: 1, Value: []byte{0xbe, 0xef}}, {Key: "c", Version: 7, Value: []byte{0, 0xff}}}
+	if fmt.Sprint(kvs) != fmt.Sprint(want) {
+		t.Errorf("kvs = %v, want %v (sorted by key)", kvs, want)
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"triples", "0 argument"}},
+		{[]string{"a", "0"}, []string{"triples", "2 argument"}},
+		{[]string{"", "0", "00"}, []string{"key-value 1", "empty key"}},
+		{[]string{"a", "0", "00", "a", "1", "00"}, []string{"key-value 2", `"a"`, "key-value 1"}},
+		{[]string{"a", "x", "00"}, []string{`key "a"`, `version "x"`}},
+		{[]string{"a", "-1", "00"}, []string{`version "-1"`, "non-negative"}},
+		{[]string{"a", "0", "00", "b", "0", "zz"}, []string{"key-value 2", `key "b"`, `"zz" is not hex`}},
+		{[]string{"a", "0", "abc"}, []string{`"abc" is not hex`}},
+	} {
+		_, err := ParsePutArgs(tc.args)
+		if err == nil {
+			t.Errorf("%q: accepted", tc.args)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%q: error %q does not mention %q", tc.args, err, w)
+			}
+		}
+	}
+}
+
+func TestAuditOutcome(t *testing.T) {
+	t.Parallel()
+	agree := &quorum.AuditReport{Verdict: quorum.Agree}
+	disagree := &quorum.AuditReport{Verdict: quorum.Disagree, Problems: []string{"p1 is BEHIND"}}
+	rolled := &quorum.AuditReport{Verdict: quorum.Disagree, RolledBack: []quorum.KeyRollback{{Key: "a", Watermark: 2, Merged: 1}}, Problems: []string{"ROLLBACK"}}
+	repaired := func(after *quorum.AuditReport) *quorum.AuditReport {
+		return &quorum.AuditReport{Verdict: quorum.Disagree, Problems: []string{"x"}, Repair: &quorum.RepairReport{}, After: after}
+	}
+	for _, tc := range []struct {
+		name   string
+		report *quorum.AuditReport
+		code   int
+	}{
+		{"agree", agree, ExitOK},
+		{"disagree", disagree, ExitDisagree},
+		{"rollback", rolled, ExitRollback},
+		{"repaired, agree after", repaired(agree), ExitOK},
+		{"repaired, still disagree", repaired(disagree), ExitDisagree},
+		{"repaired, still rolled back", repaired(rolled), ExitRollback},
+		{"repair without an audit after it", repaired(nil), ExitFailure},
+	} {
+		if got := ExitCode(AuditOutcome(tc.report)); got != tc.code {
+			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.code)
+		}
+	}
+	if err := AuditOutcome(repaired(disagree)); !strings.Contains(err.Error(), "after the repair") {
+		t.Errorf("error %q should say the disagreement is after the repair", err)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{nil, ExitOK},
+		{errors.New("boom"), ExitFailure},
+		{usagef("bad"), ExitUsage},
+		{fmt.Errorf("wrapped: %w", usagef("bad")), ExitUsage},
+		{&quorum.RollbackError{Prefix: "a"}, ExitRollback},
+		{&quorum.QuorumError{Op: "get"}, ExitFailure},
+		{&disagreeError{"x"}, ExitDisagree},
+	} {
+		if got := ExitCode(tc.err); got != tc.code {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.code)
+		}
+	}
+}
+
+func TestDescribeState(t *testing.T) {
+	t.Parallel()
+	behind := quorum.ProviderState{Name: "p2", Status: quorum.Behind, Keys: 2,
+		Behind:  []quorum.KeyVersion{{Key: "a", Version: 0, Others: 1}},
+		Missing: []quorum.KeyVersion{{Key: "c", Version: -1, Others: 0}}}
+	got := DescribeState(behind)
+	for _, w := range []string{"2 key(s)", `behind: "a": holds v0, others v1`, `missing: "c": holds nothing, others v0`} {
+		if !strings.Contains(got, w) {
+			t.Errorf("DescribeState = %q, want %q in it", got, w)
+		}
+	}
+	faulty := quorum.ProviderState{Name: "p1", Status: quorum.Faulty, Tampered: []quorum.KeyVersion{{Key: "b", Version: 3}}, Err: errors.New("provider p1: get: value HMAC mismatch")}
+	got = DescribeState(faulty)
+	if strings.Contains(got, "key(s)") || !strings.Contains(got, `tampered: "b"`) || !strings.Contains(got, "value HMAC mismatch") {
+		t.Errorf("DescribeState(faulty) = %q", got)
+	}
+	var b bytes.Buffer
+	WriteProviderStates(&b, []quorum.ProviderState{behind, faulty})
+	if lines := strings.Split(strings.TrimSpace(b.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "p2") || !strings.Contains(lines[1], "faulty") {
+		t.Errorf("WriteProviderStates =\n%s", b.String())
+	}
+}
+
+func TestWriteEntries(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	WriteEntries(&b, nil)
+	if b.String() != "no keys\n" {
+		t.Errorf("no entries: %q", b.String())
+	}
+	b.Reset()
+	WriteEntries(&b, []provider.Entry{{Key: "k", Version: 4, Value: []byte{0xca, 0xfe}}})
+	if !strings.Contains(b.String(), "k") || !strings.Contains(b.String(), "4") || !strings.Contains(b.String(), "cafe") {
+		t.Errorf("entries: %q", b.String())
+	}
+}
+
+func TestTestnetConfig(t *testing.T) {
+	t.Parallel()
+	idA := bytes.Repeat([]byte{2}, 1)
+	idA = append(idA, bytes.Repeat([]byte{0x46}, 32)...)
+	ps := []testnetProvider{{Name: "p0", Addr: "127.0.0.1:1", ServerID: idA}}
+	old := qconfig.New("/x/config.json")
+	old.ClientKey, old.Watermark, old.W = "keys/k", "wm.json", 1
+	cfg := TestnetConfig("/x/config.json", old, "/tmp/net", ps)
+	if cfg.ClientKey != "keys/k" || cfg.Watermark != "wm.json" || cfg.W != 0 || cfg.TestnetDir != "/tmp/net" {
+		t.Errorf("config = %+v: want the old key and watermark paths kept, quorum sizes reset", cfg)
+	}
+	if len(cfg.Providers) != 1 || cfg.Providers[0].ServerID != fmt.Sprintf("%x", idA) {
+		t.Errorf("providers = %+v", cfg.Providers)
+	}
+
+	moved := TestnetConfig("/x/config.json", nil, "/tmp/net", []testnetProvider{{Name: "p0", Addr: "127.0.0.1:2", ServerID: idA}})
+	if !SameServers(cfg, moved) {
+		t.Error("a provider on a new port with the same server_id is the same server")
+	}
+	idB := append([]byte{3}, idA[1:]...)
+	other := TestnetConfig("/x/config.json", nil, "/tmp/net", []testnetProvider{{Name: "p0", Addr: "127.0.0.1:1", ServerID: idB}})
+	if SameServers(cfg, other) {
+		t.Error("a new server_id is a new server")
+	}
+	more := TestnetConfig("/x/config.json", nil, "/tmp/net", append(ps, testnetProvider{Name: "p1", Addr: "127.0.0.1:3", ServerID: idB}))
+	if SameServers(cfg, more) {
+		t.Error("a different number of providers is a different network")
+	}
+}
