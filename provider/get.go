@@ -17,10 +17,10 @@ const NonceSize = 32
 //
 // It uses BoundGet, whose reply HMAC also covers the prefix; a server that answers
 // Unimplemented is remembered as base-only and asked with the base Get from then
-// on, unless Options.RequireExtension is set. The reply HMAC must verify (ErrServerHMAC) and the keys must be ascending,
-// distinct and under prefix (ErrInvalidReply). Values whose value HMAC fails are
-// left out and reported together in a *TamperedError, returned alongside the
-// entries that did verify.
+// on, unless Options.RequireExtension is set. The reply HMAC must verify
+// (ErrServerHMAC) and the keys must be ascending, distinct and under prefix
+// (ErrInvalidReply). Values whose value HMAC fails are left out and reported
+// together in a *TamperedError, returned alongside the entries that did verify.
 func (c *Client) Get(ctx context.Context, prefix string) ([]Entry, error) {
 	nonce := make([]byte, NonceSize)
 	if _, err := rand.Read(nonce); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/lssquorum/lss/lssd"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
+	"github.com/lssquorum/lss/provider"
 )
 
 // The PROTOCOL.md test vectors for client key 0x11 repeated.
@@ -303,4 +304,31 @@ func TestHTTPSWithCustomCAAndClientCertificate(t *testing.T) {
 	s.mustFail("unavailable", "--timeout", "2s", "--tls-ca", certs.ca, "get", "k")
 	s.mustFail("certificate signed by unknown authority", "--timeout", "2s", "get", "k")
 	s.mustFail("go together", "--tls-ca", certs.ca, "--tls-cert", certs.clientCert, "get", "k")
+}
+
+func TestConflictWithAPendingTransaction(t *testing.T) {
+	t.Parallel()
+	d := startServer(t)
+	s := newSession(t, d)
+	if r := s.run("init"); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	key, err := clientkey.Load(filepath.Join(s.datadir, clientkey.ClientKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := provider.Dial(context.Background(), provider.Options{Addr: d.Addr(), ServerID: d.ServerID(), ClientKey: key, Encrypt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	txid := bytes.Repeat([]byte{0xab}, 16)
+	if _, err := c.Prepare(context.Background(), txid, c.Seal([]provider.KV{{Key: "r", Version: 0, Value: []byte{1}}})); err != nil {
+		t.Fatal(err)
+	}
+	r := s.run("put", "r", "0", "11")
+	want := "conflict key: r, version: -1 value:  (reserved by pending transaction " + hex.EncodeToString(txid) + ")\n"
+	if r.code != 1 || r.stdout != want || !strings.Contains(r.stderr, "put conflict") {
+		t.Errorf("put on a reserved key = %+v, want stdout %q", r, want)
+	}
 }

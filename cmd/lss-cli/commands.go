@@ -162,8 +162,9 @@ conflict, prints for each conflicting key
 
   conflict key: KEY, version: VERSION value: HEXVALUE
 
-with the server's stored version (-1 and an empty value for an absent key) and
-exits with status 1. A stored value whose HMAC fails is an error, not printed.`,
+with the server's stored version (-1 and an empty value for an absent key),
+followed by "(reserved by pending transaction TXID)" if a quorum transaction holds
+the key, and exits with status 1. A stored value whose HMAC fails is an error, not printed.`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			version, err := strconv.ParseInt(args[1], 10, 64)
@@ -201,7 +202,11 @@ func printConflicts(out io.Writer, conflicts []provider.Conflict) error {
 		}
 	}
 	for _, cf := range conflicts {
-		fmt.Fprintf(out, "conflict key: %s, version: %d value: %x\n", cf.Key, cf.Version, cf.Value)
+		fmt.Fprintf(out, "conflict key: %s, version: %d value: %x", cf.Key, cf.Version, cf.Value)
+		if len(cf.ReservedBy) > 0 {
+			fmt.Fprintf(out, " (reserved by pending transaction %x)", cf.ReservedBy)
+		}
+		fmt.Fprintln(out)
 	}
 	return errPutConflict
 }
