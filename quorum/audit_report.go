@@ -172,7 +172,7 @@ func problemsOf(pa ProviderAudit, err error, id idCheck) []string {
 			out = append(out, fmt.Sprintf("%s is FAULTY: it presents %s, not the pinned %x (another server answers at %s); its data is ignored",
 				pa.Name, what, id.pinned, pa.Addr))
 		case len(pa.Tampered) > 0:
-			out = append(out, fmt.Sprintf("%s is FAULTY: %s fail their value HMAC (tampered or forged); all of its data is ignored",
+			out = append(out, fmt.Sprintf("%s is FAULTY: stored values fail their value HMAC (tampered or forged): %s; all of its data is ignored",
 				pa.Name, keyList(pa.Tampered, func(kv KeyVersion) string { return fmt.Sprintf("%q v%d", kv.Key, kv.Version) })))
 		default:
 			out = append(out, fmt.Sprintf("%s is FAULTY: %v; all of its data is ignored", pa.Name, err))
