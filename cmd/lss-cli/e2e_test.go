@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -45,7 +46,7 @@ func freePort(t *testing.T) int {
 func startLSSD(t *testing.T, bin string) (port int) {
 	t.Helper()
 	port = freePort(t)
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd := exec.Command(bin, "--interface", "127.0.0.1", "--port", strconv.Itoa(port), "--datadir", t.TempDir())
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -76,6 +77,24 @@ func startLSSD(t *testing.T, bin string) (port int) {
 			t.Fatalf("lssd did not listen on port %d within 15s\n%s", port, logs.String())
 		}
 	}
+}
+
+// syncBuffer collects a child's output; it may be read while the child writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // cliResult is one lss-cli invocation.
