@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -42,23 +43,39 @@ func freePort(t *testing.T) int {
 
 // startLSSD runs the lssd binary on a free 127.0.0.1 port with a fresh data
 // directory, waits until it accepts connections and kills it (by its PID) when
-// the test ends.
+// the test ends. The free port is only free when probed, so a start that loses
+// the port to another process is retried a few times.
 func startLSSD(t *testing.T, bin string) (port int) {
 	t.Helper()
-	port = freePort(t)
-	var logs syncBuffer
-	cmd := exec.Command(bin, "--interface", "127.0.0.1", "--port", strconv.Itoa(port), "--datadir", t.TempDir())
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	datadir := t.TempDir()
+	for attempt := 1; ; attempt++ {
+		port, err := tryStartLSSD(t, bin, datadir)
+		if err == nil {
+			return port
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: %v", attempt, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+}
+
+func tryStartLSSD(t *testing.T, bin, datadir string) (int, error) {
+	port := freePort(t)
+	logs := &syncBuffer{}
+	cmd := exec.Command(bin, "--interface", "127.0.0.1", "--port", strconv.Itoa(port), "--datadir", datadir)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill() // this process only, by its PID
 		<-exited
 		if t.Failed() {
-			t.Logf("lssd output:\n%s", logs.String())
+			t.Logf("lssd on port %d:\n%s", port, logs.String())
 		}
 	})
 	deadline := time.Now().Add(15 * time.Second)
@@ -66,15 +83,15 @@ func startLSSD(t *testing.T, bin string) (port int) {
 		conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 200*time.Millisecond)
 		if err == nil {
 			conn.Close()
-			return port
+			return port, nil
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("lssd exited early: %v\n%s", err, logs.String())
+		case <-exited:
+			return 0, fmt.Errorf("lssd exited early: %v\n%s", waitErr, logs.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("lssd did not listen on port %d within 15s\n%s", port, logs.String())
+			return 0, fmt.Errorf("lssd did not listen on port %d within 15s\n%s", port, logs.String())
 		}
 	}
 }
