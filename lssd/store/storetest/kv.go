@@ -479,11 +479,12 @@ func testSnapshotReads(t *testing.T, f Factory) {
 		e.put(kvs...)
 	}
 	write(0)
-	const rounds = 40
+	const rounds = 20
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for range 4 {
+	const readers = 2
+	errs := make(chan error, readers)
+	for range readers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
