@@ -49,6 +49,7 @@ type Error struct {
 	Err      error
 }
 
+// Error reads "provider NAME: OP: cause".
 func (e *Error) Error() string {
 	return fmt.Sprintf("provider %s: %s: %v", e.Provider, e.Op, e.Err)
 }
@@ -69,6 +70,7 @@ type TamperedError struct {
 	Keys     []KeyVersion
 }
 
+// Error lists the keys and versions whose value HMAC failed.
 func (e *TamperedError) Error() string {
 	parts := make([]string, len(e.Keys))
 	for i, kv := range e.Keys {
@@ -101,6 +103,7 @@ type ConflictError struct {
 	Conflicts []Conflict
 }
 
+// Error lists each conflicting key with its stored version.
 func (e *ConflictError) Error() string {
 	parts := make([]string, len(e.Conflicts))
 	for i, c := range e.Conflicts {
