@@ -21,13 +21,13 @@ func TestAuditNamesRollbackAndTamperAndRepairs(t *testing.T) {
 	c := newClient(t, net, key)
 
 	put(t, c, kv("chan/1", 0, "open"), kv("chan/2", 0, "x"))
-	get(t, c, "")
+	settle(t, c)
 	snap, err := ps[0].Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	put(t, c, kv("chan/1", 1, "update"))
-	get(t, c, "")
+	settle(t, c)
 	if err := ps[0].Rollback(ctx, snap); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestAuditAgreementAndUnreachable(t *testing.T) {
 	net := startNet(t, 3)
 	c := newClient(t, net, newKey(t))
 	put(t, c, kv("k", 0, "v"))
-	get(t, c, "")
+	settle(t, c)
 
 	rep, err := c.Audit(ctx, "", quorum.AuditOptions{})
 	if err != nil {

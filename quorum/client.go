@@ -24,8 +24,10 @@ type Client struct {
 
 	mu     sync.Mutex
 	closed bool
-	// bg tracks goroutines that outlive the call that started them.
-	bg sync.WaitGroup
+	// bg tracks goroutines that outlive the call that started them, and running
+	// holds a channel per such goroutine, closed when it ends, for Settle.
+	bg      sync.WaitGroup
+	running map[chan struct{}]struct{}
 	// repairing names the providers with a background repair running, so a burst
 	// of Gets starts at most one repair per provider.
 	repairing map[string]bool
@@ -165,8 +167,52 @@ func (c *Client) goBackground(fn func()) bool {
 	if c.closed {
 		return false
 	}
-	c.bg.Go(fn)
+	c.startLocked(fn)
 	return true
+}
+
+// startLocked runs fn as tracked background work. The caller holds c.mu and has
+// checked that the client is open.
+func (c *Client) startLocked(fn func()) {
+	if c.running == nil {
+		c.running = make(map[chan struct{}]struct{})
+	}
+	done := make(chan struct{})
+	c.running[done] = struct{}{}
+	c.bg.Go(func() {
+		defer func() {
+			c.mu.Lock()
+			delete(c.running, done)
+			c.mu.Unlock()
+			close(done)
+		}()
+		fn()
+	})
+}
+
+// Settle waits until the work the client had left running when Settle was
+// called is finished: writes still in flight after their Put returned (each
+// bounded by Config.Timeout) and background repairs. Unlike Close it keeps the
+// client open. It returns ctx's error if ctx ends first.
+//
+// A caller that needs every reachable provider to hold its last write before
+// going on (a signer about to shut down, a tool that exits, a test) settles
+// first; Put itself never waits for more than W providers.
+func (c *Client) Settle(ctx context.Context) error {
+	c.mu.Lock()
+	pending := make([]chan struct{}, 0, len(c.running))
+	for done := range c.running {
+		pending = append(pending, done)
+	}
+	c.mu.Unlock()
+	for _, done := range pending {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // checkOpen fails with ErrClosed once Close was called.

@@ -22,12 +22,13 @@ func TestG5AfterRepairEveryProviderHoldsTheSameData(t *testing.T) {
 	c := newClient(t, net, key)
 
 	put(t, c, kv("a", 0, "a0"), kv("b", 0, "b0"))
-	get(t, c, "")
+	settle(t, c)
 	snap, err := ps[0].Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	put(t, c, kv("a", 1, "a1"))
+	settle(t, c)
 	if err := ps[2].Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestFailedPlainPutConvergesThroughGet(t *testing.T) {
 	key := newKey(t)
 	c := newClient(t, net, key)
 	put(t, c, kv("k", 0, "v0"))
-	get(t, c, "")
+	settle(t, c)
 
 	for _, p := range ps[1:] {
 		if err := p.Stop(ctx); err != nil {

@@ -2,6 +2,7 @@ package quorum_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +78,7 @@ func TestG3ProviderDownDuringPutsIsBehindAndRepaired(t *testing.T) {
 	c := newClient(t, net, key)
 
 	put(t, c, kv("a", 0, "a0"), kv("b", 0, "b0"))
+	settle(t, c)
 	if err := ps[2].Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -127,13 +129,14 @@ func TestG3RolledBackProviderIsNamedNeverWinsAndIsRepaired(t *testing.T) {
 	c := newClient(t, net, key)
 
 	put(t, c, kv("state", 0, "old"), kv("other", 0, "x"))
+	settle(t, c)
 	snap, err := ps[1].Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	put(t, c, kv("state", 1, "mid"))
 	put(t, c, kv("state", 2, "new"), kv("later", 0, "y"))
-	get(t, c, "") // settle: every provider has seen every put
+	settle(t, c)
 	if err := ps[1].Rollback(ctx, snap); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +185,7 @@ func TestG3RollbackOfEveryProviderFailsOnTheWatermark(t *testing.T) {
 	c := newClient(t, net, key)
 
 	put(t, c, kv("chan/1", 0, "v0"), kv("chan/2", 0, "w0"))
-	get(t, c, "")
+	settle(t, c)
 	var snaps []testnet.Snapshot
 	for _, p := range ps {
 		s, err := p.Snapshot()
@@ -193,7 +196,7 @@ func TestG3RollbackOfEveryProviderFailsOnTheWatermark(t *testing.T) {
 	}
 	put(t, c, kv("chan/1", 1, "v1"))
 	put(t, c, kv("chan/3", 0, "new"))
-	get(t, c, "")
+	settle(t, c)
 	persisted := c.Watermark()
 	for i, p := range ps {
 		if err := p.Rollback(ctx, snaps[i]); err != nil {
@@ -241,7 +244,7 @@ func TestG4TamperedValueIsFaultyAndIgnored(t *testing.T) {
 	c := newClient(t, net, key)
 
 	put(t, c, kv("balance", 0, "100"), kv("peer", 0, "x"))
-	get(t, c, "")
+	settle(t, c)
 	err := ps[1].Tamper(ctx, key.PubKey().SerializeCompressed(), "balance", func(v []byte) []byte {
 		v[0] ^= 0xff // "100" becomes something else; the value HMAC no longer verifies
 		return v
@@ -287,7 +290,9 @@ func TestG4WrongServerIDIsFaulty(t *testing.T) {
 	})
 
 	res := put(t, c, kv("k", 0, "v"))
-	if len(res.Acked) != 2 || res.Failed["p1"] == nil || !errors.Is(res.Failed["p1"], provider.ErrServerIDMismatch) {
+	// Put returns at W acknowledgements, so p1's refusal may not be in yet.
+	if len(res.Acked) != 2 || slices.Contains(res.Acked, "p1") ||
+		res.Failed["p1"] != nil && !errors.Is(res.Failed["p1"], provider.ErrServerIDMismatch) {
 		t.Errorf("put = %+v, want acked by p0, p2 and p1 failed on its server_id", res)
 	}
 	got := get(t, c, "")

@@ -188,3 +188,12 @@ func wantIdentical(t *testing.T, net *testnet.Network, key *secp256k1.PrivateKey
 		}
 	}
 }
+
+// settle waits for the writes a client left in flight after W acknowledged, so
+// that every reachable provider holds them.
+func settle(t *testing.T, c *quorum.Client) {
+	t.Helper()
+	if err := c.Settle(testCtx(t)); err != nil {
+		t.Fatalf("settle: %v", err)
+	}
+}

@@ -16,15 +16,11 @@ func TestPutGetRoundTrip(t *testing.T) {
 		t.Errorf("put result %+v: want plain mode acknowledged by at least 2", res)
 	}
 	put(t, c, kv("chan/1", 1, "a1"))
+	settle(t, c)
 
 	got := get(t, c, "chan/")
 	wantEntries(t, got, "chan/1@1=a1", "chan/2@0=b")
-	for _, s := range got.Providers {
-		// The third provider's write may still be in flight: Put returned at W.
-		if s.Status != quorum.UpToDate && s.Status != quorum.Behind {
-			t.Errorf("%s is %v (%v)", s.Name, s.Status, s.Err)
-		}
-	}
+	wantStatus(t, got, map[string]quorum.Status{"p0": quorum.UpToDate, "p1": quorum.UpToDate, "p2": quorum.UpToDate})
 	if wm := c.Watermark(); wm["chan/1"] != 1 || wm["chan/2"] != 0 || wm["other"] != 0 {
 		t.Errorf("watermark = %v", wm)
 	}

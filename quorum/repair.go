@@ -197,7 +197,7 @@ func (c *Client) repairInBackground(prefix string, plan map[string][]provider.En
 		if !busy && !c.closed {
 			c.repairing[s.Name] = true
 			m := c.members[i]
-			c.bg.Go(func() {
+			c.startLocked(func() {
 				defer func() {
 					c.mu.Lock()
 					delete(c.repairing, s.Name)
