@@ -193,10 +193,6 @@ func TestDemo(t *testing.T) {
 	r := run(t, t.TempDir(), "demo")
 	expect(t, r, 0,
 		"=== 1. Start three local LSS providers ===",
-		// The audit names the rolled-back provider with keys and versions...
-		`p2 is BEHIND on 3 key(s) (lagging or rolled back): "demo/balance": holds v0, others v1`,
-		// ...and the tampered one with its key and version.
-		`p1 is FAULTY: "demo/peer" v0 fail their value HMAC`,
 		`p2: restored "demo/balance" v0 -> v1`,
 		"=> p2 is up to date again: the rollback is repaired.",
 		`p1 still holds a bad value for "demo/peer" at v0`,
@@ -204,9 +200,26 @@ func TestDemo(t *testing.T) {
 		"rolled back: p2",
 		"tampered:    p1",
 	)
+	// The audit names the rolled-back provider with its keys and versions, and
+	// the tampered one with its key and version.
+	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "demo/balance", Version: 0, Others: 1}.String()))
+	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "demo/htlc", Version: -1, Others: 0}.String()))
+	lineMatch(t, r.stdout, `^\s+- p1 is FAULTY: .*"demo/peer" v0`)
 	if r.stderr != "" {
 		t.Errorf("demo wrote to stderr:\n%s", r.stderr)
 	}
+}
+
+// auditJSON parses the output of audit --json.
+func auditJSON(t *testing.T, r result) *quorum.AuditReport {
+	t.Helper()
+	var rep quorum.AuditReport
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("audit --json is not an audit report: %v\n%s", err, r)
+	}
+	return &rep
 }
 
 // lineMatch reports whether some line of s matches the regular expression.
@@ -278,19 +291,16 @@ func TestWorkflowAgainstATestnet(t *testing.T) {
 
 	r = run(t, home, append(c, "audit", "--json")...)
 	expect(t, r, 0)
-	var rep quorum.AuditReport
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("audit --json is not JSON: %v\n%s", err, r.stdout)
-	}
+	rep := auditJSON(t, r)
 	if rep.Verdict != quorum.Agree || rep.Keys != 2 || len(rep.Providers) != 3 || rep.Providers[0].ServerIDCheck != quorum.ServerIDPinned {
 		t.Errorf("audit --json = %+v", rep)
 	}
 
 	r = run(t, home, append(c, "audit", "--repair", "--json")...)
 	expect(t, r, 0)
-	rep = quorum.AuditReport{}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Repair == nil || rep.After == nil || rep.After.Verdict != quorum.Agree {
-		t.Errorf("audit --repair --json = %+v (%v)", rep, err)
+	rep = auditJSON(t, r)
+	if rep.Repair == nil || rep.After == nil || rep.After.Verdict != quorum.Agree {
+		t.Errorf("audit --repair --json = %+v", rep)
 	}
 
 	// Bad arguments are usage errors (exit 2) that say what is wrong.
@@ -319,9 +329,13 @@ func TestWorkflowAgainstATestnet(t *testing.T) {
 		expect(t, r, 0)
 		lineMatch(t, r.stdout, `^\s+ghost\s+unreachable\s+.*ghost`)
 		r = run(t, home, append(c4, "audit")...)
-		expect(t, r, 3, "verdict: DISAGREE", "ghost is unreachable", "providers disagree: 1 problem(s)")
-		r = run(t, home, append(c4, "audit", "--repair")...)
-		expect(t, r, 3, "After repair:", "providers disagree after the repair")
+		expect(t, r, 3, "verdict: DISAGREE", "providers disagree: 1 problem(s)")
+		lineMatch(t, r.stdout, `^\s+- ghost is unreachable`)
+		r = run(t, home, append(c4, "audit", "--repair", "--json")...)
+		expect(t, r, 3, "providers disagree after the repair")
+		if rep := auditJSON(t, r); rep.After == nil || rep.After.Providers[3].Status != quorum.Unreachable {
+			t.Errorf("after the repair the ghost should still be unreachable: %s", r)
+		}
 		r = run(t, home, append(c4, "init")...)
 		expect(t, r, 1, "not pinned, unreachable: ghost")
 	})
@@ -354,7 +368,9 @@ func TestInitRefusesAChangedServerID(t *testing.T) {
 	r = run(t, home, "--config", cfgPath, "get")
 	expect(t, r, 0)
 	lineMatch(t, r.stdout, `^\s+p1\s+faulty\s+.*server_id`)
-	expect(t, run(t, home, "--config", cfgPath, "audit"), 3, "p1 is FAULTY: it presents server_id "+real)
+	r = run(t, home, "--config", cfgPath, "audit")
+	expect(t, r, 3)
+	lineMatch(t, r.stdout, `^\s+- p1 is FAULTY: .*`+real)
 
 	expect(t, run(t, home, "--config", cfgPath, "init", "--force"), 0, "RE-PINNED")
 	cfg, err = qconfig.Load(cfgPath)
@@ -362,8 +378,16 @@ func TestInitRefusesAChangedServerID(t *testing.T) {
 		t.Fatalf("after init --force: %+v, %v", cfg, err)
 	}
 	// p1 missed the put while it was refused; repair brings it forward.
-	expect(t, run(t, home, "--config", cfgPath, "audit"), 3, `p1 is BEHIND on 1 key(s) (lagging or rolled back): "k": holds nothing, others v0`)
-	expect(t, run(t, home, "--config", cfgPath, "audit", "--repair"), 0, `p1: restored 1 key(s): "k"`, "After repair:", "All providers agree.")
+	r = run(t, home, "--config", cfgPath, "audit")
+	expect(t, r, 3)
+	lineMatch(t, r.stdout, `^\s+- p1 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "k", Version: -1, Others: 0}.String()))
+	r = run(t, home, "--config", cfgPath, "audit", "--repair", "--json")
+	expect(t, r, 0)
+	rep := auditJSON(t, r)
+	if rep.Repair == nil || rep.After == nil || rep.After.Verdict != quorum.Agree ||
+		len(rep.Repair.Providers) != 3 || len(rep.Repair.Providers[1].Restored) != 1 || rep.Repair.Providers[1].Restored[0].Key != "k" {
+		t.Fatalf("audit --repair did not restore k on p1: %s", r)
+	}
 	expect(t, run(t, home, "--config", cfgPath, "audit"), 0, "All providers agree.")
 }
 
@@ -397,12 +421,17 @@ func TestRollbackOfEveryProviderIsCaughtAcrossRuns(t *testing.T) {
 	startTestnet(t, home, cfgPath, "-n", "3", "--dir", data)
 
 	r = run(t, home, append(c, "get", "k")...)
-	expect(t, r, 4, "rollback detected", `"k" acknowledged at v1, providers hold v0`)
+	expect(t, r, 4, quorum.ErrRollback.Error(), `"k"`)
 	if regexp.MustCompile(`(?m)^k\s`).MatchString(r.stdout) {
 		t.Errorf("get printed rolled-back data:\n%s", r.stdout)
 	}
-	r = run(t, home, append(c, "audit")...)
-	expect(t, r, 4, "ROLLBACK of the whole quorum")
+	r = run(t, home, append(c, "audit", "--json")...)
+	expect(t, r, 4)
+	rep := auditJSON(t, r)
+	if len(rep.RolledBack) != 1 || rep.RolledBack[0] != (quorum.KeyRollback{Key: "k", Watermark: 1, Merged: 0}) {
+		t.Errorf("audit --json rolled_back = %+v, want k at v0 below the watermark v1", rep.RolledBack)
+	}
+	expect(t, run(t, home, append(c, "audit")...), 4)
 }
 
 func copyTree(t *testing.T, src, dst string) {
