@@ -28,6 +28,10 @@ type Config struct {
 	// Logger receives the servers' logs, each with a "provider" attribute; nil
 	// discards them.
 	Logger *slog.Logger
+	// NoGroupCommit starts every server with group commit off, so each write pays
+	// its own fsync (lssd.Options.GroupCommit false), for measuring what group
+	// commit gains.
+	NoGroupCommit bool
 }
 
 // validate reports the first problem with c.
@@ -98,6 +102,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			name:     name,
 			dataDir:  dataDir,
 			baseOnly: slices.Contains(cfg.BaseOnly, i),
+			noGroup:  cfg.NoGroupCommit,
 			logger:   plog,
 			proxy:    px,
 			snaps:    snaps,

@@ -28,6 +28,7 @@ type Provider struct {
 	name     string
 	dataDir  string
 	baseOnly bool
+	noGroup  bool
 	logger   *slog.Logger
 	proxy    *proxy
 	snaps    *snapshotStore
@@ -65,6 +66,10 @@ func (p *Provider) DataDir() string { return p.dataDir }
 // BaseOnly reports whether the server speaks only the base protocol (its extension
 // RPCs answer Unimplemented).
 func (p *Provider) BaseOnly() bool { return p.baseOnly }
+
+// GroupCommit reports whether the server commits concurrent writes with one
+// fsync (lssd.Options.GroupCommit); Config.NoGroupCommit turns it off.
+func (p *Provider) GroupCommit() bool { return !p.noGroup }
 
 // Running reports whether the server is up (whatever the proxy is doing).
 func (p *Provider) Running() bool {
@@ -156,6 +161,7 @@ func (p *Provider) start(ctx context.Context) error {
 	opts.DataDir = p.dataDir
 	opts.Database = "bolt"
 	opts.BaseOnly = p.baseOnly
+	opts.GroupCommit = !p.noGroup
 	opts.Logger = p.logger
 	d, err := lssd.Start(ctx, opts)
 	if err != nil {
@@ -172,7 +178,7 @@ func (p *Provider) start(ctx context.Context) error {
 	p.daemon = d
 	p.mu.Unlock()
 	p.proxy.setBackend(d.Addr())
-	p.logger.Info("provider started", "addr", p.Addr(), "server_addr", d.Addr(), "server_id", hex.EncodeToString(id), "base_only", p.baseOnly)
+	p.logger.Info("provider started", "addr", p.Addr(), "server_addr", d.Addr(), "server_id", hex.EncodeToString(id), "base_only", p.baseOnly, "group_commit", !p.noGroup)
 	return nil
 }
 
