@@ -272,3 +272,28 @@ func TestTooManyOpsIsExplained(t *testing.T) {
 		t.Fatalf("oversized update: %v; want an error naming --max-txn-ops", err)
 	}
 }
+
+// Front-ends starting together on an empty prefix agree on the layout version.
+func TestConcurrentOpens(t *testing.T) {
+	prefix := testPrefix(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := Open(testCtx(t), testdb.EtcdEndpoints(t), WithPrefix(prefix))
+			if err == nil {
+				err = b.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
