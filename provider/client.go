@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -89,6 +91,13 @@ func (o Options) connect() (*grpc.ClientConn, error) {
 	}
 	return grpc.NewClient(t.hostPort,
 		grpc.WithTransportCredentials(creds),
+		// gRPC's default reconnect backoff grows to two minutes, so a provider that
+		// restarts would look down long after it is back. A quorum needs it back
+		// within a couple of seconds.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: MaxReconnectDelay},
+			MinConnectTimeout: 2 * time.Second,
+		}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg), grpc.MaxCallSendMsgSize(maxMsg)),
 	)
 }

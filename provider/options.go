@@ -82,3 +82,7 @@ func parseAddr(addr string) (target, error) {
 	}
 	return target{hostPort: hostPort, host: host, https: https}, nil
 }
+
+// MaxReconnectDelay caps the wait between reconnection attempts to a server that
+// went away, so a provider that comes back is used again within this time.
+const MaxReconnectDelay = 2 * time.Second
