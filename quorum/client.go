@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// N, W and R are the number of providers and the resolved quorum sizes.
+// N is the number of providers.
 func (c *Client) N() int { return c.n }
 
 // W is the write quorum: how many providers must acknowledge a Put.

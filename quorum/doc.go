@@ -25,6 +25,9 @@
 //     providers with the forward-only Restore extension, so with all providers up
 //     they end up holding the same (key, version, value) set.
 //
+// Put returns once W providers acknowledged and leaves the other writes running
+// (bounded by Config.Timeout); Settle and Close wait for them.
+//
 // The decisions (quorum sizes, merge and classification, watermark check, repair
 // plan, put outcome) are pure functions over per-provider results, each in its own
 // file with table tests; the fan-out code only gathers those results.

@@ -33,6 +33,7 @@ type QuorumError struct {
 	MayHaveReached []string
 }
 
+// Error says which quorum was missed and what happened on each provider.
 func (e *QuorumError) Error() string {
 	var b strings.Builder
 	verb := "valid replies from"

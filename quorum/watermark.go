@@ -39,6 +39,7 @@ type RollbackError struct {
 	Unheard []string
 }
 
+// Error names the rolled-back keys with both versions, and the providers.
 func (e *RollbackError) Error() string {
 	parts := make([]string, len(e.Keys))
 	for i, k := range e.Keys {
