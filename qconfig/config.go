@@ -35,8 +35,9 @@ type Config struct {
 	// Grace is how long a read waits for lagging providers once a quorum has
 	// answered; zero leaves the quorum client's default.
 	Grace Duration `json:"grace,omitempty"`
-	// Mode is how puts are written: "auto" (atomic when every provider supports
-	// the extension, else plain), "plain" or "atomic"; empty means "auto".
+	// Mode is how puts are written: "auto" (the quorum client chooses: the atomic
+	// commit where providers support the extension), "plain" or "atomic"; empty
+	// means "auto".
 	Mode string `json:"mode,omitempty"`
 	// ClientKey is the path of the client key file; empty means DefaultClientKeyFile.
 	ClientKey string `json:"client_key,omitempty"`

@@ -29,7 +29,7 @@
 //	  "w": 2,                 // write quorum; 0 or absent = majority
 //	  "r": 2,                 // read quorum;  0 or absent = majority
 //	  "timeout": "10s",       // per-call deadline; absent = 10s
-//	  "mode": "auto",         // puts: "auto" (atomic if all support it), "plain", "atomic"
+//	  "mode": "auto",         // puts: "auto" (the client's choice), "plain", "atomic"
 //	  "grace": "50ms",        // extra wait for lagging providers; absent = client default
 //	  "client_key": "client-key",   // absent = client-key next to the config
 //	  "watermark": "config.watermark.json", // absent = <config name>.watermark.json

@@ -488,3 +488,45 @@ func TestBadConfiguration(t *testing.T) {
 
 	expect(t, run(t, home, "help", "config"), 0, "providers[].server_id")
 }
+
+func TestNoReadQuorum(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	cfg := qconfig.New(filepath.Join(home, "config.json"))
+	// Nobody listens on these ports: every dial is refused at once.
+	const id = "02466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f27"
+	cfg.Providers = []qconfig.Provider{{Name: "alice", Addr: "127.0.0.1:1", ServerID: id}, {Name: "bob", Addr: "127.0.0.1:2", ServerID: id}}
+	cfg.Timeout = qconfig.Duration(2 * time.Second)
+	if err := cfg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c := []string{"--config", cfg.Path()}
+	r := run(t, home, append(c, "init")...)
+	expect(t, r, 1, "created client key", "not pinned, unreachable: alice", "bob")
+
+	r = run(t, home, append(c, "get")...)
+	expect(t, r, 1, "quorum not reached: valid replies from 0 of 2 providers, need 2")
+	lineMatch(t, r.stdout, `^\s+alice\s+unreachable\s+provider alice: `)
+	lineMatch(t, r.stdout, `^\s+bob\s+unreachable\s+provider bob: `)
+
+	r = run(t, home, append(c, "put", "k", "0", "00")...)
+	expect(t, r, 1, "alice", "bob")
+	expect(t, run(t, home, append(c, "audit")...), 3)
+}
+
+func TestMixedNetworkWithABaseOnlyProvider(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	cfgPath := filepath.Join(home, "config.json")
+	b := startTestnet(t, home, cfgPath, "-n", "3", "--base-only", "1")
+	lineMatch(t, b.output(), `^\s+p1\s+\S+\s+server_id \S+\s+base protocol only$`)
+	c := []string{"--config", cfgPath}
+	expect(t, run(t, home, append(c, "init")...), 0)
+	expect(t, run(t, home, append(c, "put", "k", "0", "01")...), 0)
+	expect(t, run(t, home, append(c, "put", "k", "1", "02")...), 0)
+	r := run(t, home, append(c, "get", "k")...)
+	expect(t, r, 0)
+	lineMatch(t, r.stdout, `^k\s+1\s+02$`)
+	r = run(t, home, append(c, "audit", "--repair")...)
+	expect(t, r, 0)
+}

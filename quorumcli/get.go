@@ -2,6 +2,7 @@ package quorumcli
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -44,12 +45,23 @@ cases no entries are printed.`,
 			if res != nil {
 				fmt.Fprintf(g.stdout, "providers (read quorum %d of %d):\n", s.client.R(), s.client.N())
 				WriteProviderStates(g.stdout, res.Providers)
+				err = shortenQuorumError(err)
 			}
 			return s.finish(err)
 		},
 	}
 	cmd.Flags().BoolVar(&repair, "repair", false, "also repair the providers found behind (before exiting)")
 	return cmd
+}
+
+// shortenQuorumError replaces a read quorum failure, whose per-provider reasons
+// were just printed with the providers, by a one-line summary.
+func shortenQuorumError(err error) error {
+	var qe *quorum.QuorumError
+	if !errors.As(err, &qe) {
+		return err
+	}
+	return fmt.Errorf("%w: valid replies from %d of %d providers, need %d (reasons listed above)", quorum.ErrNoQuorum, qe.Got, qe.N, qe.Need)
 }
 
 // WriteEntries prints entries as a table of key, version and hex value.

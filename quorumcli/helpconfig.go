@@ -29,8 +29,9 @@ Fields:
                          certificate for mutual TLS, both or neither), "server_name"
   w, r                   write and read quorum; 0 or absent = a majority. Must satisfy
                          1 <= w,r <= number of providers and w + r > number of providers.
-  mode                   "auto" (default: atomic commit when every provider supports the
-                         extension, plain puts otherwise), "plain" or "atomic"
+  mode                   how puts are written: "auto" (default: the atomic commit where
+                         providers support the extension, plain puts otherwise), "plain"
+                         (the base protocol's put on every provider) or "atomic"
   timeout                deadline of each call to a provider, e.g. "10s" (default 10s)
   grace                  how long a read waits for lagging providers once a quorum answered
   client_key             client key file (default: client-key next to the config); init

@@ -3,6 +3,7 @@ package quorumcli
 import (
 	"cmp"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -43,6 +44,9 @@ that acknowledged, failed or were still writing.`,
 			res, err := s.client.Put(cmd.Context(), kvs)
 			if res != nil {
 				WritePutResult(g.stdout, len(kvs), s.client.W(), res)
+			}
+			if errors.Is(err, provider.ErrConflict) {
+				err = fmt.Errorf("%w\nhint: a key's next version is its stored version + 1 (0 for a new key); see `lss-quorum get`", err)
 			}
 			return s.finish(err)
 		},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -162,13 +163,11 @@ func WriteTestnetUp(w io.Writer, cfg *qconfig.Config, dir string, tc testnet.Con
 	fmt.Fprintf(w, "testnet: %d provider(s) on 127.0.0.1, data in %s\n", len(cfg.Providers), dir)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for i, p := range cfg.Providers {
-		note := ""
-		for _, b := range tc.BaseOnly {
-			if b == i {
-				note = "base protocol only"
-			}
+		fmt.Fprintf(tw, "  %s\t%s\tserver_id %s", p.Name, p.Addr, p.ServerID)
+		if slices.Contains(tc.BaseOnly, i) {
+			fmt.Fprint(tw, "\tbase protocol only")
 		}
-		fmt.Fprintf(tw, "  %s\t%s\tserver_id %s\t%s\n", p.Name, p.Addr, p.ServerID, note)
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "configuration written to %s\n", cfg.Path())
