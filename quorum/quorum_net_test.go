@@ -1,6 +1,8 @@
 package quorum_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/lssquorum/lss/quorum"
@@ -23,5 +25,40 @@ func TestPutGetRoundTrip(t *testing.T) {
 	wantStatus(t, got, map[string]quorum.Status{"p0": quorum.UpToDate, "p1": quorum.UpToDate, "p2": quorum.UpToDate})
 	if wm := c.Watermark(); wm["chan/1"] != 1 || wm["chan/2"] != 0 || wm["other"] != 0 {
 		t.Errorf("watermark = %v", wm)
+	}
+}
+
+// A provider that is down when the client starts is not fatal: it is dialed
+// again on each call and takes part as soon as it is up.
+func TestProviderDownAtStartJoinsLater(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := startNet(t, 3)
+	p0 := net.Providers()[0]
+	if err := p0.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, net, newKey(t))
+	put(t, c, kv("k", 0, "v"))
+	wantStatus(t, get(t, c, ""), map[string]quorum.Status{"p0": quorum.Unreachable})
+
+	if err := p0.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res := get(t, c, "")
+	wantEntries(t, res, "k@0=v")
+	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Behind, "p1": quorum.UpToDate, "p2": quorum.UpToDate})
+}
+
+// A Get whose caller gives up returns at once with the caller's error.
+func TestGetHonoursTheCallersContext(t *testing.T) {
+	t.Parallel()
+	net := startNet(t, 3)
+	c := newClient(t, net, newKey(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.Get(ctx, "")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Get with a cancelled context: %v", err)
 	}
 }
