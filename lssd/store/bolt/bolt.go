@@ -11,8 +11,8 @@
 // Concurrent Updates share one bolt write transaction and one fsync (group commit):
 // fsync dominates the cost of a small write, so this multiplies the throughput of
 // many writers, while a lone writer still commits at once, without waiting for
-// company. Each Update stays all-or-nothing on its own: its writes are kept aside
-// until its function returns nil.
+// company. Each Update stays all-or-nothing on its own: if its function fails after
+// writing, the shared transaction is rolled back and committed again without it.
 package bolt
 
 import (

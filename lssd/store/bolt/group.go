@@ -86,9 +86,10 @@ func (b *Backend) handOver() {
 	b.queue[0].wake <- true
 }
 
-// commitBatch commits the batch's live calls together. A call whose writes bolt
-// refuses is dropped with that error and the rest are tried again, so one bad call
-// cannot fail the others; the number of tries is bounded by the batch size.
+// commitBatch commits the batch's live calls together. A call that spoils the
+// shared transaction is dropped with its error and the rest are tried again, so
+// one bad call cannot fail or leak into the others; the number of tries is bounded
+// by the batch size.
 func (b *Backend) commitBatch(batch []*call) {
 	var live []*call
 	for _, c := range batch {
@@ -99,42 +100,41 @@ func (b *Backend) commitBatch(batch []*call) {
 		live = append(live, c)
 	}
 	for len(live) > 0 {
-		refused := b.commitTogether(live)
-		if refused < 0 {
+		spoiled := b.commitTogether(live)
+		if spoiled < 0 {
 			return
 		}
-		live = slices.Delete(live, refused, refused+1)
+		live = slices.Delete(live, spoiled, spoiled+1)
 	}
 }
 
-// commitTogether runs calls in one bolt transaction, each against its own overlay
-// so that a function that fails leaves nothing behind while the others keep their
-// writes. It returns the index of a call whose writes bolt refused (the
-// transaction is then rolled back and nothing is written), or -1 once the batch has
-// committed or failed as a whole.
+// commitTogether runs calls one after another in one bolt transaction, so each
+// sees the writes of those before it. A function that fails before writing
+// anything leaves the transaction as it found it, and the batch goes on. One that
+// fails after writing (or whose write bolt refused) would leave half its writes
+// behind: the transaction is rolled back and that call's index returned, to try the
+// batch again without it. Store's functions check everything before they write, so
+// in practice every batch commits at the first try. It returns -1 once the batch
+// has committed or failed as a whole.
 func (b *Backend) commitTogether(calls []*call) int {
 	if len(calls) == 1 {
 		b.commitAlone(calls[0])
 		return -1
 	}
-	refused := -1
+	spoiled := -1
 	err := b.db.Update(func(tx *bbolt.Tx) error {
 		for i, c := range calls {
-			c.err = nil
-			o := newOverlay(newTxn(tx, c.client))
-			if err := c.fn(o); err != nil {
-				c.err = err
-				continue
-			}
-			if err := o.apply(); err != nil {
-				refused, c.err = i, err
-				return err
+			t := newTxn(tx, c.client)
+			c.err = c.fn(t)
+			if c.err != nil && t.wrote {
+				spoiled = i
+				return c.err
 			}
 		}
 		return nil
 	})
-	if refused >= 0 {
-		return refused
+	if spoiled >= 0 {
+		return spoiled
 	}
 	if err != nil {
 		for _, c := range calls {
@@ -148,8 +148,8 @@ func (b *Backend) commitTogether(calls []*call) int {
 	return -1
 }
 
-// commitAlone runs one call in its own bolt transaction; bolt rolls it back if the
-// function fails, so no overlay is needed.
+// commitAlone runs one call in its own bolt transaction, which bolt rolls back if
+// the function fails.
 func (b *Backend) commitAlone(c *call) {
 	c.err = b.db.Update(func(tx *bbolt.Tx) error { return c.fn(newTxn(tx, c.client)) })
 	if c.err == nil {

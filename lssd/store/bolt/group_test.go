@@ -159,8 +159,9 @@ func TestLoneWriterCommitsAlone(t *testing.T) {
 }
 
 // TestBatchIsolatesFailures runs a batch where one function writes and then fails:
-// its write must vanish while the functions before and after it keep theirs, and
-// later functions see earlier ones' writes but never the failed one's.
+// its writes must vanish while the functions before and after it keep theirs, and
+// later functions see earlier ones' writes but never the failed one's. The batch is
+// rolled back and run again without the failed function.
 func TestBatchIsolatesFailures(t *testing.T) {
 	t.Parallel()
 	b := mustOpen(t, tempPath(t), Options{})
@@ -221,6 +222,9 @@ func TestBatchIsolatesFailures(t *testing.T) {
 	}
 	if got := b.commits.Load(); got != 2 {
 		t.Fatalf("%d commits, want 2", got)
+	}
+	if n := len(seen); n != 0 {
+		t.Fatalf("the last function ran %d more times", n)
 	}
 	recs, err := store.New(b, store.Options{}).Transactions(context.Background(), client)
 	if err != nil || len(recs) != 0 {
@@ -399,5 +403,58 @@ func TestPanicInBatch(t *testing.T) {
 	}
 	if err := b.Update(context.Background(), client, set("after", "a")); err != nil {
 		t.Fatalf("Update after the panic: %v", err)
+	}
+}
+
+// TestFailureWithoutWritesKeepsBatch runs a batch where one function fails before
+// writing anything, as Store's functions do: the batch commits at the first try and
+// every function runs exactly once.
+func TestFailureWithoutWritesKeepsBatch(t *testing.T) {
+	t.Parallel()
+	b := mustOpen(t, tempPath(t), Options{})
+	release, leader := blockLeader(t, b)
+	var mu sync.Mutex
+	runs := map[string]int{}
+	counted := func(name string, fn func(store.Txn) error) func(store.Txn) error {
+		return func(tx store.Txn) error {
+			mu.Lock()
+			runs[name]++
+			mu.Unlock()
+			return fn(tx)
+		}
+	}
+	errFail := errors.New("checked and refused")
+	var results []<-chan error
+	for i, fn := range []func(store.Txn) error{
+		counted("a", set("a", "1")),
+		counted("refuses", func(tx store.Txn) error {
+			if _, _, err := tx.Get("a"); err != nil {
+				return err
+			}
+			tx.Release("not reserved") // nothing to release: no change
+			return errFail
+		}),
+		counted("c", set("c", "3")),
+	} {
+		results = append(results, update(context.Background(), b, fn))
+		waitQueued(t, b, i+1)
+	}
+	release()
+	if err := wait(t, "leader", leader); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []error{nil, errFail, nil} {
+		if err := wait(t, fmt.Sprint("Update ", i), results[i]); !errors.Is(err, want) && err != want {
+			t.Fatalf("Update %d: %v, want %v", i, err, want)
+		}
+	}
+	if runs["a"] != 1 || runs["refuses"] != 1 || runs["c"] != 1 {
+		t.Fatalf("runs %v, want each function once", runs)
+	}
+	if got := keys(t, b); len(got) != 3 || got["a"] != "1" || got["c"] != "3" {
+		t.Fatalf("stored %v, want leader, a and c", got)
+	}
+	if got := b.commits.Load(); got != 2 {
+		t.Fatalf("%d commits, want 2", got)
 	}
 }

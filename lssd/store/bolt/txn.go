@@ -19,6 +19,9 @@ type txn struct {
 	// create them, and write transactions create them on the first write, so a
 	// client that never wrote anything takes no space.
 	data, res, recs *bbolt.Bucket
+	// wrote is set before the first change to the bolt transaction, so group
+	// commit knows whether a failed function left anything behind.
+	wrote bool
 }
 
 func newTxn(tx *bbolt.Tx, client []byte) *txn {
@@ -33,6 +36,7 @@ func newTxn(tx *bbolt.Tx, client []byte) *txn {
 
 // create makes the client's buckets for a first write.
 func (t *txn) create() error {
+	t.wrote = true
 	if t.data != nil {
 		return nil
 	}
@@ -139,10 +143,12 @@ func (t *txn) Reserve(key string, txid []byte) error {
 }
 
 func (t *txn) Release(key string) error {
-	if t.res == nil {
-		return nil
+	k := tagged(key)
+	if t.res == nil || t.res.Get(k) == nil {
+		return nil // nothing to release: the transaction stays untouched
 	}
-	return t.res.Delete(tagged(key))
+	t.wrote = true
+	return t.res.Delete(k)
 }
 
 func (t *txn) SetRecord(rec store.Record) error {
@@ -160,8 +166,9 @@ func (t *txn) SetRecord(rec store.Record) error {
 }
 
 func (t *txn) DeleteRecord(txid []byte) error {
-	if t.recs == nil || len(txid) == 0 {
+	if t.recs == nil || len(txid) == 0 || t.recs.Get(txid) == nil {
 		return nil
 	}
+	t.wrote = true
 	return t.recs.Delete(txid)
 }
