@@ -364,7 +364,7 @@ func TestInitRefusesAChangedServerID(t *testing.T) {
 		t.Error("a refused init changed the configuration")
 	}
 	// The quorum refuses the impostor too: reads name p1 as faulty and ignore it.
-	expect(t, run(t, home, "--config", cfgPath, "put", "k", "0", "01"), 0)
+	expect(t, run(t, home, "--config", cfgPath, "put", "k", "0", "01", "j", "0", "02"), 0)
 	r = run(t, home, "--config", cfgPath, "get")
 	expect(t, r, 0)
 	lineMatch(t, r.stdout, `^\s+p1\s+faulty\s+.*server_id`)
@@ -377,10 +377,17 @@ func TestInitRefusesAChangedServerID(t *testing.T) {
 	if err != nil || cfg.Providers[1].ServerID != real {
 		t.Fatalf("after init --force: %+v, %v", cfg, err)
 	}
-	// p1 missed the put while it was refused; repair brings it forward.
+	// p1 missed the put while it was refused; repair brings it forward: get
+	// --repair for the keys it reads, audit --repair for the rest.
 	r = run(t, home, "--config", cfgPath, "audit")
 	expect(t, r, 3)
 	lineMatch(t, r.stdout, `^\s+- p1 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "k", Version: -1, Others: 0}.String()))
+	lineMatch(t, r.stdout, `^\s+- p1 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "j", Version: -1, Others: 0}.String()))
+	r = run(t, home, "--config", cfgPath, "get", "j", "--repair")
+	expect(t, r, 0)
+	lineMatch(t, r.stdout, `^\s+p1\s+behind\s+`)
+	expect(t, run(t, home, "--config", cfgPath, "audit", "j"), 0)
+	expect(t, run(t, home, "--config", cfgPath, "audit", "k"), 3)
 	r = run(t, home, "--config", cfgPath, "audit", "--repair", "--json")
 	expect(t, r, 0)
 	rep := auditJSON(t, r)
