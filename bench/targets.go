@@ -1,0 +1,75 @@
+package bench
+
+import "fmt"
+
+// Verdict is one performance target checked against a comparison run.
+type Verdict struct {
+	// Target says what is wanted, e.g. "provider: plain items/s ≥ 0.70× one".
+	Target string `json:"target"`
+	// Got is the measured ratio and Limit the bound it is held to.
+	Got   float64 `json:"got"`
+	Limit float64 `json:"limit"`
+	// Met reports whether the target is reached.
+	Met bool `json:"met"`
+}
+
+// target is a ratio of two modes' figures of one workload with a bound on it.
+type target struct {
+	workload   Workload
+	mode, base Mode
+	what       string // "items/s" or "put p50"
+	figure     func(Result) float64
+	limit      float64
+	atLeast    bool // the ratio must be ≥ limit (else ≤ limit)
+}
+
+func itemsPerSec(r Result) float64 { return r.ItemsPerSec }
+func putP50(r Result) float64      { return float64(r.Put.P50) }
+
+// targets are the goals the comparison is measured against: a quorum costs a
+// bounded share of one provider's throughput, a slow provider does not slow the
+// quorum down, group commit pays, and a signer's atomic put costs about two round
+// trips.
+var targets = []target{
+	{WorkloadProvider, ModePlain, ModeOne, "items/s", itemsPerSec, 0.7, true},
+	{WorkloadProvider, ModeAtomic, ModeOne, "items/s", itemsPerSec, 0.5, true},
+	{WorkloadProvider, ModeSlow, ModeAtomic, "put p50", putP50, 1.5, false},
+	{WorkloadProvider, ModeOne, ModeNoGroup, "items/s", itemsPerSec, 3, true},
+	{WorkloadSigner, ModeAtomic, ModeOne, "put p50", putP50, 2.5, false},
+	{WorkloadSigner, ModeSlow, ModeAtomic, "put p50", putP50, 1.5, false},
+}
+
+// Targets checks every target whose two modes are both among results.
+func Targets(results []Result) []Verdict {
+	find := func(w Workload, m Mode) (Result, bool) {
+		for _, r := range results {
+			if r.Workload == w && r.Mode == m {
+				return r, true
+			}
+		}
+		return Result{}, false
+	}
+	var vs []Verdict
+	for _, t := range targets {
+		r, ok1 := find(t.workload, t.mode)
+		b, ok2 := find(t.workload, t.base)
+		if !ok1 || !ok2 {
+			continue
+		}
+		got := ratio(t.figure(r), t.figure(b))
+		op, met := "≤", got <= t.limit
+		if t.atLeast {
+			op, met = "≥", got >= t.limit
+		}
+		if got == 0 {
+			met = false // nothing measured: not a success
+		}
+		vs = append(vs, Verdict{
+			Target: fmt.Sprintf("%s: %s %s %s %.2f× %s", t.workload, t.mode, t.what, op, t.limit, t.base),
+			Got:    got,
+			Limit:  t.limit,
+			Met:    met,
+		})
+	}
+	return vs
+}
