@@ -30,6 +30,18 @@ var (
 	ErrTooManyConflicts = errors.New("etcd transaction kept conflicting with concurrent updates")
 )
 
+// DefaultTimeout bounds an Update or View whose context has no deadline, so that a
+// cluster that stops answering (lost quorum, partition) fails the request instead
+// of hanging it.
+const DefaultTimeout = 30 * time.Second
+
+// Keepalive pings on the client's connections, so a member that silently went away
+// is noticed and the client moves to another endpoint.
+const (
+	keepaliveTime    = 10 * time.Second
+	keepaliveTimeout = 5 * time.Second
+)
+
 // maxAttempts bounds how often Update runs a transaction whose reads went stale
 // before it could commit.
 const maxAttempts = 30
@@ -64,13 +76,15 @@ func Open(ctx context.Context, endpoints []string, opts ...Option) (*Backend, er
 	}
 	where := strings.Join(endpoints, ",")
 	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:          endpoints,
-		DialTimeout:        cfg.dialTimeout,
-		TLS:                cfg.tls,
-		Username:           cfg.username,
-		Password:           cfg.password,
-		MaxCallSendMsgSize: maxSendBytes,
-		Logger:             zap.NewNop(),
+		Endpoints:            endpoints,
+		DialTimeout:          cfg.dialTimeout,
+		TLS:                  cfg.tls,
+		Username:             cfg.username,
+		Password:             cfg.password,
+		MaxCallSendMsgSize:   maxSendBytes,
+		DialKeepAliveTime:    keepaliveTime,
+		DialKeepAliveTimeout: keepaliveTimeout,
+		Logger:               zap.NewNop(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcd: connecting to %s: %w", where, err)
@@ -129,6 +143,8 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 	if b.closed {
 		return ErrClosed
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	l := newLayout(b.prefix, client)
 	for attempt := 1; ; attempt++ {
 		t := newTxn(ctx, b.cli, l)
@@ -155,6 +171,8 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 	if b.closed {
 		return ErrClosed
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	l := newLayout(b.prefix, client)
 	for attempt := 1; ; attempt++ {
 		err := fn(newTxn(ctx, b.cli, l))
@@ -191,6 +209,14 @@ func retryable(err error) bool {
 func backoff(attempt int) time.Duration {
 	d := min(time.Millisecond<<min(attempt-1, 6), 50*time.Millisecond)
 	return d/2 + rand.N(d/2+1)
+}
+
+// bounded returns ctx with DefaultTimeout applied if it has no deadline.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, DefaultTimeout)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -24,6 +24,10 @@ var ErrClosed = errors.New("postgres store closed")
 // connect_timeout, so an unreachable database fails startup instead of hanging.
 const DefaultConnectTimeout = 10 * time.Second
 
+// DefaultTimeout bounds an Update or View whose context has no deadline, so that a
+// database that stops answering fails the request instead of hanging it.
+const DefaultTimeout = 30 * time.Second
+
 // maxAttempts bounds how often Update runs a transaction that keeps failing to
 // serialize; under ctx, with a short randomized backoff between attempts.
 const maxAttempts = 30
@@ -75,6 +79,8 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 	if b.closed.Load() {
 		return ErrClosed
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, b.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(tx pgx.Tx) error {
 			return fn(&txn{ctx: ctx, tx: tx, client: nonNil(client)})
@@ -97,6 +103,8 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 	if b.closed.Load() {
 		return ErrClosed
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 	return pgx.BeginTxFunc(ctx, b.pool, opts, func(tx pgx.Tx) error {
 		return fn(&txn{ctx: ctx, tx: tx, client: nonNil(client)})
@@ -124,6 +132,14 @@ func backoff(attempt int) time.Duration {
 	d := time.Millisecond << min(attempt-1, 6)
 	d = min(d, 50*time.Millisecond)
 	return d/2 + rand.N(d/2+1)
+}
+
+// bounded returns ctx with DefaultTimeout applied if it has no deadline.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, DefaultTimeout)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
