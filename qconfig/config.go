@@ -71,10 +71,11 @@ type TLSFiles struct {
 	// CA is the certificate authority that signed the server's certificate; empty
 	// means the system roots.
 	CA string `json:"ca,omitempty"`
-	// Cert and Key are the client certificate and key, for servers that require
-	// mutual TLS; both or neither.
+	// Cert is the client certificate, for servers that require mutual TLS;
+	// set together with Key, or neither.
 	Cert string `json:"cert,omitempty"`
-	Key  string `json:"key,omitempty"`
+	// Key is the client certificate's private key.
+	Key string `json:"key,omitempty"`
 	// ServerName is the name to verify in the server certificate when it is not the
 	// host part of Addr.
 	ServerName string `json:"server_name,omitempty"`

@@ -24,8 +24,11 @@ type Watermark struct {
 // client key than the one in use: its versions say nothing about this client's
 // data, and silently dropping them would drop the rollback protection.
 type WatermarkMismatchError struct {
-	Path        string
-	File, InUse string // hex client_ids
+	// Path is the watermark file.
+	Path string
+	// File is the client_id the file belongs to, InUse the one of the client
+	// key in use, both hex.
+	File, InUse string
 }
 
 func (e *WatermarkMismatchError) Error() string {

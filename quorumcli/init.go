@@ -78,7 +78,7 @@ func (g *globals) runInit(ctx context.Context, force bool) error {
 	if err := cfg.Save(); err != nil {
 		return err
 	}
-	WritePinChanges(g.stdout, cfg, changes, results)
+	writePinChanges(g.stdout, cfg, changes, results)
 	fmt.Fprintf(g.stdout, "configuration saved to %s\n", cfg.Path())
 	if len(unreachable) > 0 {
 		return fmt.Errorf("not pinned, unreachable: %s; run init again when they answer", strings.Join(unreachable, "; "))
@@ -126,8 +126,8 @@ func fetchServerIDs(ctx context.Context, cfg *qconfig.Config, key *secp256k1.Pri
 	return results
 }
 
-// WritePinChanges prints, per provider, its address, server_id and what pinning did.
-func WritePinChanges(w io.Writer, cfg *qconfig.Config, changes []qconfig.PinChange, results []idResult) {
+// writePinChanges prints, per provider, its address, server_id and what pinning did.
+func writePinChanges(w io.Writer, cfg *qconfig.Config, changes []qconfig.PinChange, results []idResult) {
 	byName := make(map[string]qconfig.PinChange, len(changes))
 	for _, c := range changes {
 		byName[c.Provider] = c

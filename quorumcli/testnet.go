@@ -62,7 +62,7 @@ func (g *globals) runTestnetUp(ctx context.Context, tc testnet.Config) error {
 			return usagef("--base-only %d: want a provider index in 0..%d", i, tc.N-1)
 		}
 	}
-	old, err := existingTestnetConfig(g.configPath)
+	old, err := existingtestnetConfig(g.configPath)
 	if err != nil {
 		return err
 	}
@@ -81,8 +81,8 @@ func (g *globals) runTestnetUp(ctx context.Context, tc testnet.Config) error {
 		}
 	}()
 
-	cfg := TestnetConfig(g.configPath, old, network.Dir(), providersOf(network))
-	if old == nil || !SameServers(old, cfg) {
+	cfg := testnetConfig(g.configPath, old, network.Dir(), providersOf(network))
+	if old == nil || !sameServers(old, cfg) {
 		if err := qconfig.ResetWatermark(cfg.WatermarkPath()); err != nil {
 			return err
 		}
@@ -90,17 +90,17 @@ func (g *globals) runTestnetUp(ctx context.Context, tc testnet.Config) error {
 	if err := cfg.Save(); err != nil {
 		return err
 	}
-	WriteTestnetUp(g.stdout, cfg, network.Dir(), tc)
+	writeTestnetUp(g.stdout, cfg, network.Dir(), tc)
 	<-ctx.Done()
 	fmt.Fprintln(g.stdout, "stopping the testnet")
 	return nil
 }
 
-// existingTestnetConfig returns the configuration at path if an earlier testnet
+// existingtestnetConfig returns the configuration at path if an earlier testnet
 // up wrote it, nil if there is none, and an error if the file is something else
 // (a real deployment's configuration, or one that does not parse): that file is
 // not ours to overwrite.
-func existingTestnetConfig(path string) (*qconfig.Config, error) {
+func existingtestnetConfig(path string) (*qconfig.Config, error) {
 	old, err := qconfig.Load(path)
 	if errors.Is(err, qconfig.ErrNotFound) {
 		return nil, nil
@@ -128,10 +128,10 @@ func providersOf(n *testnet.Network) []testnetProvider {
 	return out
 }
 
-// TestnetConfig is the configuration for a test network: its providers, pinned,
+// testnetConfig is the configuration for a test network: its providers, pinned,
 // keeping the client key and watermark paths of the previous testnet
 // configuration old (nil if none).
-func TestnetConfig(path string, old *qconfig.Config, dir string, ps []testnetProvider) *qconfig.Config {
+func testnetConfig(path string, old *qconfig.Config, dir string, ps []testnetProvider) *qconfig.Config {
 	cfg := qconfig.New(path)
 	if old != nil {
 		cfg.ClientKey, cfg.Watermark = old.ClientKey, old.Watermark
@@ -143,10 +143,10 @@ func TestnetConfig(path string, old *qconfig.Config, dir string, ps []testnetPro
 	return cfg
 }
 
-// SameServers reports whether a and b list the same providers by name and
+// sameServers reports whether a and b list the same providers by name and
 // server_id (addresses may differ: a testnet restarted on the same data gets new
 // ports but keeps its server keys, and its data).
-func SameServers(a, b *qconfig.Config) bool {
+func sameServers(a, b *qconfig.Config) bool {
 	if len(a.Providers) != len(b.Providers) {
 		return false
 	}
@@ -158,8 +158,8 @@ func SameServers(a, b *qconfig.Config) bool {
 	return true
 }
 
-// WriteTestnetUp prints the running network and what to do next.
-func WriteTestnetUp(w io.Writer, cfg *qconfig.Config, dir string, tc testnet.Config) {
+// writeTestnetUp prints the running network and what to do next.
+func writeTestnetUp(w io.Writer, cfg *qconfig.Config, dir string, tc testnet.Config) {
 	fmt.Fprintf(w, "testnet: %d provider(s) on 127.0.0.1, data in %s\n", len(cfg.Providers), dir)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for i, p := range cfg.Providers {

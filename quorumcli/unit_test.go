@@ -142,7 +142,7 @@ func TestTestnetConfig(t *testing.T) {
 	ps := []testnetProvider{{Name: "p0", Addr: "127.0.0.1:1", ServerID: idA}}
 	old := qconfig.New("/x/config.json")
 	old.ClientKey, old.Watermark, old.W = "keys/k", "wm.json", 1
-	cfg := TestnetConfig("/x/config.json", old, "/tmp/net", ps)
+	cfg := testnetConfig("/x/config.json", old, "/tmp/net", ps)
 	if cfg.ClientKey != "keys/k" || cfg.Watermark != "wm.json" || cfg.W != 0 || cfg.TestnetDir != "/tmp/net" {
 		t.Errorf("config = %+v: want the old key and watermark paths kept, quorum sizes reset", cfg)
 	}
@@ -150,17 +150,17 @@ func TestTestnetConfig(t *testing.T) {
 		t.Errorf("providers = %+v", cfg.Providers)
 	}
 
-	moved := TestnetConfig("/x/config.json", nil, "/tmp/net", []testnetProvider{{Name: "p0", Addr: "127.0.0.1:2", ServerID: idA}})
-	if !SameServers(cfg, moved) {
+	moved := testnetConfig("/x/config.json", nil, "/tmp/net", []testnetProvider{{Name: "p0", Addr: "127.0.0.1:2", ServerID: idA}})
+	if !sameServers(cfg, moved) {
 		t.Error("a provider on a new port with the same server_id is the same server")
 	}
 	idB := append([]byte{3}, idA[1:]...)
-	other := TestnetConfig("/x/config.json", nil, "/tmp/net", []testnetProvider{{Name: "p0", Addr: "127.0.0.1:1", ServerID: idB}})
-	if SameServers(cfg, other) {
+	other := testnetConfig("/x/config.json", nil, "/tmp/net", []testnetProvider{{Name: "p0", Addr: "127.0.0.1:1", ServerID: idB}})
+	if sameServers(cfg, other) {
 		t.Error("a new server_id is a new server")
 	}
-	more := TestnetConfig("/x/config.json", nil, "/tmp/net", append(ps, testnetProvider{Name: "p1", Addr: "127.0.0.1:3", ServerID: idB}))
-	if SameServers(cfg, more) {
+	more := testnetConfig("/x/config.json", nil, "/tmp/net", append(ps, testnetProvider{Name: "p1", Addr: "127.0.0.1:3", ServerID: idB}))
+	if sameServers(cfg, more) {
 		t.Error("a different number of providers is a different network")
 	}
 }
