@@ -208,9 +208,15 @@ func (c *Config) Path() string { return c.path }
 // then resolved against the new directory.
 func (c *Config) SetPath(path string) { c.path = path }
 
-// Resolve makes a path from the configuration absolute, relative to the
-// configuration's directory.
+// Resolve makes a path from the configuration absolute: "~/" is the home
+// directory (so that, say, the Rust lss-cli's ~/.lss/client-key can be shared),
+// and any other relative path is relative to the configuration's directory.
 func (c *Config) Resolve(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}

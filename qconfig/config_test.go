@@ -134,6 +134,21 @@ func TestParseRejectsBadConfigs(t *testing.T) {
 	}
 }
 
+func TestResolveHome(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home directory")
+	}
+	cfg := New("/etc/lssq/config.json")
+	cfg.ClientKey = "~/.lss/client-key"
+	if got := cfg.ClientKeyPath(); got != filepath.Join(home, ".lss", "client-key") {
+		t.Errorf("ClientKeyPath = %q", got)
+	}
+	if got := cfg.Resolve("certs/ca.pem"); got != "/etc/lssq/certs/ca.pem" {
+		t.Errorf("Resolve = %q", got)
+	}
+}
+
 func TestLoadNamesTheFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -36,6 +36,7 @@
 //	  "testnet_dir": "/tmp/lss-testnet-1"   // set by `testnet up` only
 //	}
 //
-// Relative paths are relative to the directory of the configuration file. JSON has no
+// Relative paths are relative to the directory of the configuration file; "~/"
+// is the home directory. JSON has no
 // comments: the ones above are documentation only.
 package qconfig

@@ -40,7 +40,8 @@ Fields:
                          runs (default: <config name>.watermark.json next to the config)
   testnet_dir            set by "testnet up": marks a file it may overwrite
 
-Relative paths are relative to the configuration file's directory.`
+Relative paths are relative to the configuration file's directory; "~/" is the home
+directory (e.g. "client_key": "~/.lss/client-key" shares the Rust lss-cli's key).`
 
 func newConfigHelpTopic() *cobra.Command {
 	return &cobra.Command{
