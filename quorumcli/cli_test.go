@@ -494,6 +494,16 @@ func TestBadConfiguration(t *testing.T) {
 	expect(t, run(t, home, "--config", filepath.Join(home, "t.json"), "testnet", "up", "--base-only", "5"), 2, "--base-only 5")
 
 	expect(t, run(t, home, "help", "config"), 0, "providers[].server_id")
+	expect(t, run(t, home, "bogus"), 2, `unknown command "bogus"`)
+	expect(t, run(t, home), 0, "Available Commands:")
+
+	// $LSS_QUORUM_CONFIG sets the default configuration.
+	cmd := exec.Command(binary, "get")
+	cmd.Env = append(env(home), quorumcli.ConfigEnv+"="+dup)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), dup) {
+		t.Errorf("with %s set: %v\n%s", quorumcli.ConfigEnv, err, out)
+	}
 }
 
 func TestNoReadQuorum(t *testing.T) {

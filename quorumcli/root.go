@@ -83,9 +83,18 @@ repair); 4 rollback detected (the providers hold older versions than this client
 saw acknowledged; no data is returned).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Without a command, show the help; an unknown one is a usage error
+		// (cobra's own handling would print the help and exit 0).
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return usagef("unknown command %q; see `lss-quorum --help`", args[0])
+		},
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", DefaultConfigPath(),
-		"configuration file (default from $"+ConfigEnv+")")
+		"configuration file; $"+ConfigEnv+" sets the default")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log what the quorum client does in the background")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
