@@ -214,3 +214,37 @@ func TestAutoRepairAfterGet(t *testing.T) {
 	}
 	wantIdentical(t, net, key, "", "x@1=3", "y@0=2")
 }
+
+// A put refused by more than N-W providers fails at once, without waiting for a
+// provider that never answers, and the error is a conflict naming the providers.
+func TestPutRefusedByMajorityFailsWithoutWaiting(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := startNet(t, 3)
+	c := newClient(t, net, newKey(t))
+	put(t, c, kv("k", 0, "v0"))
+	settle(t, c)
+
+	net.Providers()[2].Blackhole()
+	defer net.Providers()[2].Heal()
+	start := time.Now()
+	res, err := c.Put(ctx, []provider.KV{kv("k", 0, "again")})
+	if took := time.Since(start); took > callTimeout/2 {
+		t.Errorf("refused put took %v", took)
+	}
+	if !errors.Is(err, provider.ErrConflict) || !errors.Is(err, quorum.ErrNoQuorum) {
+		t.Fatalf("put of a stale version: %v, want a conflict and no quorum", err)
+	}
+	for _, want := range []string{"provider p0", "provider p1", "version conflict"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if len(res.Pending) != 1 || res.Pending[0] != "p2" {
+		t.Errorf("pending = %v, want p2", res.Pending)
+	}
+	var ce *provider.ConflictError
+	if !errors.As(err, &ce) || len(ce.Conflicts) != 1 || ce.Conflicts[0].Version != 0 || string(ce.Conflicts[0].Value) != "v0" {
+		t.Errorf("conflict details %+v, want k stored at v0 with value v0", ce)
+	}
+}

@@ -51,8 +51,8 @@ func checkKVs(kvs []provider.KV) error {
 	return nil
 }
 
-// putPlain fans the put out and gathers answers until W acknowledged, every
-// provider answered, or ctx ends.
+// putPlain fans the put out and gathers answers until W acknowledged, W became
+// unreachable, or ctx ends.
 func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
 	type answer struct {
 		i int
@@ -102,7 +102,10 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 	}
 	acked, answered := 0, 0
 gather:
-	for answered < c.n && acked < c.w {
+	// Stop at W acknowledgements, or as soon as W can no longer be reached:
+	// a put refused by more than N-W providers fails without waiting for the
+	// slowest.
+	for acked < c.w && answered-acked <= c.n-c.w && answered < c.n {
 		select {
 		case a := <-answers:
 			replies[a.i] = a.r
