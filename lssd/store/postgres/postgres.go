@@ -83,7 +83,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, b.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(tx pgx.Tx) error {
-			return fn(&txn{ctx: ctx, tx: tx, client: nonNil(client)})
+			return fn(newTxn(ctx, tx, client))
 		})
 		if !retryable(err) {
 			return err
@@ -107,7 +107,7 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 	defer cancel()
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 	return pgx.BeginTxFunc(ctx, b.pool, opts, func(tx pgx.Tx) error {
-		return fn(&txn{ctx: ctx, tx: tx, client: nonNil(client)})
+		return fn(newTxn(ctx, tx, client))
 	})
 }
 

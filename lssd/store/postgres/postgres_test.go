@@ -255,3 +255,44 @@ func TestLongKey(t *testing.T) {
 		t.Fatalf("Get: %v %v", got, err)
 	}
 }
+
+// Inside one Update, a reservation read along with a key's value must reflect the
+// Update's own Reserve and Release.
+func TestReservationReadsOwnWrites(t *testing.T) {
+	b := openAt(t, testdb.PostgresURL(t))
+	txid := []byte("0123456789abcdef")
+	err := b.Update(testCtx(t), []byte("own writes"), func(tx store.Txn) error {
+		want := func(step string, wantOK bool) error {
+			got, ok, err := tx.Reservation("a")
+			if err != nil || ok != wantOK || (ok && string(got) != string(txid)) {
+				return fmt.Errorf("%s: Reservation = %q, %v, %v; want held %v", step, got, ok, err, wantOK)
+			}
+			return nil
+		}
+		if _, _, err := tx.Get("a"); err != nil {
+			return err
+		}
+		if err := want("before Reserve", false); err != nil {
+			return err
+		}
+		if err := tx.Reserve("a", txid); err != nil {
+			return err
+		}
+		if err := want("after Reserve", true); err != nil {
+			return err
+		}
+		if _, _, err := tx.Get("a"); err != nil {
+			return err
+		}
+		if err := want("after Reserve and Get", true); err != nil {
+			return err
+		}
+		if err := tx.Release("a"); err != nil {
+			return err
+		}
+		return want("after Release", false)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -14,16 +14,38 @@ type txn struct {
 	ctx    context.Context
 	tx     pgx.Tx
 	client []byte
+	// reservations caches each key's reservation as this transaction sees it.
+	// Get reads a key's reservation along with its value (the version rule always
+	// asks for both), saving a round trip per key; Reserve and Release keep it
+	// current.
+	reservations map[string]reservation
+}
+
+type reservation struct {
+	txid []byte
+	ok   bool
+}
+
+func newTxn(ctx context.Context, tx pgx.Tx, client []byte) *txn {
+	return &txn{ctx: ctx, tx: tx, client: nonNil(client), reservations: map[string]reservation{}}
 }
 
 func (t *txn) Get(key string) (store.KV, bool, error) {
-	kv := store.KV{Key: key}
-	err := t.tx.QueryRow(t.ctx, "SELECT version, value FROM lss_data WHERE client = $1 AND key = $2",
-		t.client, []byte(key)).Scan(&kv.Version, &kv.Value)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var version *int64
+	var value, txid []byte
+	err := t.tx.QueryRow(t.ctx, `SELECT d.version, d.value, r.txid
+		FROM (SELECT $1::bytea AS client, $2::bytea AS key) AS k
+		LEFT JOIN lss_data AS d ON d.client = k.client AND d.key = k.key
+		LEFT JOIN lss_reservations AS r ON r.client = k.client AND r.key = k.key`,
+		t.client, []byte(key)).Scan(&version, &value, &txid)
+	if err != nil {
+		return store.KV{}, false, err
+	}
+	t.reservations[key] = reservation{txid: txid, ok: txid != nil}
+	if version == nil {
 		return store.KV{}, false, nil
 	}
-	return kv, err == nil, err
+	return store.KV{Key: key, Version: *version, Value: value}, true, nil
 }
 
 func (t *txn) Scan(prefix string) ([]store.KV, error) {
@@ -49,13 +71,21 @@ func (t *txn) Scan(prefix string) ([]store.KV, error) {
 }
 
 func (t *txn) Reservation(key string) ([]byte, bool, error) {
+	if r, ok := t.reservations[key]; ok {
+		return r.txid, r.ok, nil
+	}
 	var txid []byte
 	err := t.tx.QueryRow(t.ctx, "SELECT txid FROM lss_reservations WHERE client = $1 AND key = $2",
 		t.client, []byte(key)).Scan(&txid)
 	if errors.Is(err, pgx.ErrNoRows) {
+		t.reservations[key] = reservation{}
 		return nil, false, nil
 	}
-	return txid, err == nil, err
+	if err != nil {
+		return nil, false, err
+	}
+	t.reservations[key] = reservation{txid: txid, ok: true}
+	return txid, true, nil
 }
 
 func (t *txn) Record(txid []byte) (store.Record, bool, error) {
@@ -97,13 +127,21 @@ func (t *txn) Reserve(key string, txid []byte) error {
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO lss_reservations (client, key, txid) VALUES ($1, $2, $3)
 		ON CONFLICT (client, key) DO UPDATE SET txid = EXCLUDED.txid`,
 		t.client, []byte(key), nonNil(txid))
-	return err
+	if err != nil {
+		return err
+	}
+	t.reservations[key] = reservation{txid: append([]byte{}, txid...), ok: true}
+	return nil
 }
 
 func (t *txn) Release(key string) error {
 	_, err := t.tx.Exec(t.ctx, "DELETE FROM lss_reservations WHERE client = $1 AND key = $2",
 		t.client, []byte(key))
-	return err
+	if err != nil {
+		return err
+	}
+	t.reservations[key] = reservation{}
+	return nil
 }
 
 func (t *txn) SetRecord(rec store.Record) error {
