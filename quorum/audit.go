@@ -20,12 +20,13 @@ func (c *Client) Audit(ctx context.Context, prefix string, opts AuditOptions) (*
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
-	mark := c.mark.snapshot()
+	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
 	replies := c.gather(ctx, prefix, c.n, 0)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	merged, states := merge(replies)
+	c.checkProviders(prefix, replies, states, confirmed)
 	report := assess(prefix, c.addrs(), c.serverIDs(ctx, states), merged, states,
 		checkWatermark(prefix, merged, mark), c.n, c.w, c.r)
 	if !opts.Repair {

@@ -58,6 +58,7 @@ func TestAuditNamesRollbackAndTamperAndRepairs(t *testing.T) {
 	t.Log("\n" + table)
 	for _, want := range []string{
 		"verdict: DISAGREE",
+		`p0 ROLLED BACK: it lost versions it had confirmed to this client (restored from old data or lost writes): "chan/1" confirmed at v1, now v0`,
 		`p0 is BEHIND on 1 key(s) (lagging or rolled back): "chan/1": holds v0, others v1`,
 		`p2 is FAULTY: stored values fail their value HMAC (tampered or forged): "chan/2" v0`,
 		"Repair:",

@@ -67,6 +67,8 @@ type ProviderAudit struct {
 	Ahead    []KeyVersion `json:"ahead,omitempty"`
 	Diverged []KeyVersion `json:"diverged,omitempty"`
 	Tampered []KeyVersion `json:"tampered,omitempty"`
+	// RolledBack are keys it holds below versions it confirmed before.
+	RolledBack []KeyRollback `json:"rolled_back,omitempty"`
 	// Error is why the provider is faulty or unreachable.
 	Error string `json:"error,omitempty"`
 }
@@ -112,6 +114,7 @@ func assess(prefix string, addrs []string, ids []idCheck, merged []provider.Entr
 			Reachable: s.Status != Unreachable,
 			Verified:  s.Err == nil,
 			Behind:    s.Behind, Missing: s.Missing, Ahead: s.Ahead, Diverged: s.Diverged, Tampered: s.Tampered,
+			RolledBack: s.RolledBack,
 		}
 		if s.Err == nil {
 			pa.Keys = s.Keys
@@ -143,7 +146,7 @@ func assess(prefix string, addrs []string, ids []idCheck, merged []provider.Entr
 	if len(rolled) > 0 {
 		parts := make([]string, len(rolled))
 		for i, k := range rolled {
-			parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Merged))
+			parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Held))
 		}
 		rep.Problems = append(rep.Problems, fmt.Sprintf(
 			"ROLLBACK of the whole quorum: every answering provider is below the versions this client saw acknowledged: %s",
@@ -178,6 +181,14 @@ func problemsOf(pa ProviderAudit, err error, id idCheck) []string {
 			out = append(out, fmt.Sprintf("%s is FAULTY: %v; all of its data is ignored", pa.Name, err))
 		}
 		return out
+	}
+	if len(pa.RolledBack) > 0 {
+		parts := make([]string, 0, len(pa.RolledBack))
+		for _, k := range pa.RolledBack {
+			parts = append(parts, fmt.Sprintf("%q confirmed at v%d, now %s", k.Key, k.Watermark, versionWord(k.Held)))
+		}
+		out = append(out, fmt.Sprintf("%s ROLLED BACK: it lost versions it had confirmed to this client (restored from old data or lost writes): %s",
+			pa.Name, strings.Join(parts, "; ")))
 	}
 	if n := len(pa.Behind) + len(pa.Missing); n > 0 {
 		out = append(out, fmt.Sprintf("%s is BEHIND on %d key(s) (lagging or rolled back): %s; repair copies the newer versions to it",

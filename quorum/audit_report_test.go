@@ -31,7 +31,8 @@ func TestAssess(t *testing.T) {
 		{
 			name: "behind, ahead, diverged",
 			states: []ProviderState{
-				{Name: "a", Status: Behind, Behind: []KeyVersion{{Key: "k", Version: 1, Others: 2}}, Missing: []KeyVersion{{Key: "m", Version: -1, Others: 0}}},
+				{Name: "a", Status: Behind, Behind: []KeyVersion{{Key: "k", Version: 1, Others: 2}}, Missing: []KeyVersion{{Key: "m", Version: -1, Others: 0}},
+					RolledBack: []KeyRollback{{Key: "k", Watermark: 2, Held: 1}}},
 				{Name: "b", Status: Ahead, Ahead: []KeyVersion{{Key: "k", Version: 2, Others: 1}}},
 				{Name: "c", Status: Diverged, Diverged: []KeyVersion{{Key: "d", Version: 4, Others: 4}}},
 			},
@@ -39,6 +40,7 @@ func TestAssess(t *testing.T) {
 			verdict: Disagree,
 			checks:  []ServerIDCheck{ServerIDUnknown, ServerIDUnknown, ServerIDUnknown},
 			problems: []string{
+				`a ROLLED BACK: it lost versions it had confirmed to this client (restored from old data or lost writes): "k" confirmed at v2, now v1`,
 				`a is BEHIND on 2 key(s) (lagging or rolled back): "k": holds v1, others v2; "m": holds nothing, others v0`,
 				`b alone holds the newest version of "k": holds v2, others v1`,
 				`c holds a different value at the merged version of "d" v4; forward-only repair cannot change it`,
@@ -64,7 +66,7 @@ func TestAssess(t *testing.T) {
 			name:     "the whole quorum rolled back",
 			states:   []ProviderState{{Name: "a"}, {Name: "b"}},
 			ids:      []idCheck{{}, {}},
-			rolled:   []KeyRollback{{Key: "k", Watermark: 5, Merged: 3}},
+			rolled:   []KeyRollback{{Key: "k", Watermark: 5, Held: 3}},
 			verdict:  Disagree,
 			checks:   []ServerIDCheck{ServerIDUnknown, ServerIDUnknown},
 			problems: []string{`ROLLBACK of the whole quorum: every answering provider is below the versions this client saw acknowledged: "k" acknowledged at v5, providers hold v3`},

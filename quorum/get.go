@@ -30,9 +30,10 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
-	mark := c.mark.snapshot()
+	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
 	replies := c.gather(ctx, prefix, c.r, c.grace)
 	merged, states := merge(replies)
+	c.checkProviders(prefix, replies, states, confirmed)
 	res := &GetResult{Providers: states}
 	if err := c.readOutcome(prefix, merged, replies, mark); err != nil {
 		return res, err
@@ -44,6 +45,34 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 		c.repairInBackground(prefix, planRepair(merged, states), states)
 	}
 	return res, nil
+}
+
+// confirmedMarks snapshots what each provider confirmed holding, before a read,
+// so that writes confirmed while the read is in flight do not count.
+func (c *Client) confirmedMarks() []map[string]int64 {
+	marks := make([]map[string]int64, len(c.members))
+	for i, m := range c.members {
+		marks[i] = m.confirmed.snapshot()
+	}
+	return marks
+}
+
+// checkProviders records in states the keys each provider holds below what it
+// confirmed before (marks, from confirmedMarks), and then raises each
+// provider's confirmed versions to what it just returned.
+func (c *Client) checkProviders(prefix string, replies []reply, states []ProviderState, marks []map[string]int64) {
+	for i, r := range replies {
+		if r.err != nil {
+			continue
+		}
+		if lost := checkWatermark(prefix, r.entries, marks[i]); len(lost) > 0 {
+			states[i].RolledBack = lost
+			states[i].Status = statusOf(states[i])
+			c.log.Warn("quorum provider rolled back: it holds versions below what it confirmed before",
+				"provider", r.name, "keys", len(lost))
+		}
+		c.members[i].confirmed.raiseEntries(r.entries)
+	}
 }
 
 // readOutcome decides whether merged may be returned: R valid replies, and

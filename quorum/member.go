@@ -21,6 +21,10 @@ type member struct {
 	cl   *provider.Client
 	// writes orders the writes of each key sent to this provider.
 	writes keyOrder
+	// confirmed is the highest version per key this provider confirmed holding
+	// (acknowledged, restored, or returned); a later reply below it is a
+	// rollback of this provider.
+	confirmed watermark
 }
 
 func newMember(name string, p ProviderConfig, cfg Config) *member {

@@ -166,7 +166,7 @@ func statusOf(s ProviderState) Status {
 		return Unreachable
 	case len(s.Diverged) > 0:
 		return Diverged
-	case len(s.Behind)+len(s.Missing) > 0:
+	case len(s.Behind)+len(s.Missing)+len(s.RolledBack) > 0:
 		return Behind
 	case len(s.Ahead) > 0:
 		return Ahead

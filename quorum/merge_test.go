@@ -225,3 +225,17 @@ func TestMergeErrorsNameTheProvider(t *testing.T) {
 		t.Errorf("err = %q", got)
 	}
 }
+
+// A provider that lost versions it confirmed is behind even when the merge
+// (every provider rolled back) does not show it lagging.
+func TestStatusOfRolledBackProvider(t *testing.T) {
+	t.Parallel()
+	s := ProviderState{Name: "a", RolledBack: []KeyRollback{{Key: "k", Watermark: 3, Held: 1}}}
+	if got := statusOf(s); got != Behind {
+		t.Errorf("status = %v, want behind", got)
+	}
+	s.Err = &provider.Error{Provider: "a", Op: "get", Err: provider.ErrServerHMAC}
+	if got := statusOf(s); got != Faulty {
+		t.Errorf("status with a forged reply = %v, want faulty", got)
+	}
+}

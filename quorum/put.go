@@ -85,6 +85,9 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 				r.sent = true
 				err = cl.Put(callCtx, kvs)
 				m.noteErr(cl, err)
+				if err == nil {
+					m.confirmed.raiseKVs(kvs)
+				}
 			}
 			r.err = named(m.name, "put", err)
 			answers <- answer{i, r}

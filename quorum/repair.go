@@ -76,9 +76,10 @@ func (c *Client) Repair(ctx context.Context, prefix string) (*RepairReport, erro
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
-	mark := c.mark.snapshot()
+	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
 	replies := c.gather(ctx, prefix, c.n, 0)
 	merged, states := merge(replies)
+	c.checkProviders(prefix, replies, states, confirmed)
 	report := c.repair(ctx, prefix, merged, states)
 	err := c.readOutcome(prefix, merged, replies, mark)
 	var qe *QuorumError
@@ -169,6 +170,13 @@ func (c *Client) repairOne(ctx context.Context, m *member, entries []provider.En
 		}
 	}
 	slices.SortFunc(out.Restored, func(a, b KeyUpdate) int { return strings.Compare(a.Key, b.Key) })
+	m.confirmed.raise(func(yield func(string, int64) bool) {
+		for _, u := range out.Restored {
+			if !yield(u.Key, u.To) {
+				return
+			}
+		}
+	})
 	c.log.Debug("quorum repaired provider", "provider", m.name, "restored", len(out.Restored),
 		"kept", len(out.Kept), "unrepairable", len(out.Unrepairable))
 	return out

@@ -105,6 +105,11 @@ type ProviderState struct {
 	Diverged []KeyVersion `json:"diverged,omitempty"`
 	// Tampered are values whose value HMAC failed (the provider is Faulty).
 	Tampered []KeyVersion `json:"tampered,omitempty"`
+	// RolledBack are keys this provider now holds below a version it confirmed
+	// to this client before (acknowledged a put of, was repaired to, or
+	// returned): it lost durable writes or was restored from old data. Versions
+	// only rise, so this is never a mere lag. The provider is Behind.
+	RolledBack []KeyRollback `json:"rolled_back,omitempty"`
 	// Err says why the provider is Faulty or Unreachable; it names the provider.
 	Err error `json:"-"`
 }

@@ -15,14 +15,16 @@ import (
 // ErrRollback is matched (errors.Is) by every *RollbackError.
 var ErrRollback = errors.New("rollback detected")
 
-// KeyRollback is one key whose merged version is below the watermark.
+// KeyRollback is one key held at a version below a watermark: in a
+// *RollbackError, the merged version below the client's watermark; in
+// ProviderState.RolledBack, a provider's version below what that provider
+// itself confirmed before.
 type KeyRollback struct {
 	Key string `json:"key"`
-	// Watermark is the highest version this client saw acknowledged or returned.
+	// Watermark is the highest version seen acknowledged or returned before.
 	Watermark int64 `json:"watermark"`
-	// Merged is the highest version the answering providers hold; -1 if none
-	// holds the key.
-	Merged int64 `json:"merged"`
+	// Held is the version held now; -1 if the key is gone.
+	Held int64 `json:"held"`
 }
 
 // RollbackError is returned by Get instead of data when the merged result is
@@ -43,7 +45,7 @@ type RollbackError struct {
 func (e *RollbackError) Error() string {
 	parts := make([]string, len(e.Keys))
 	for i, k := range e.Keys {
-		parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Merged))
+		parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Held))
 	}
 	msg := fmt.Sprintf("%v under prefix %q: %s; answering providers %s are all behind",
 		ErrRollback, e.Prefix, strings.Join(parts, "; "), strings.Join(e.Answered, ", "))
@@ -56,9 +58,10 @@ func (e *RollbackError) Error() string {
 // Is makes errors.Is(err, ErrRollback) hold.
 func (e *RollbackError) Is(target error) bool { return target == ErrRollback }
 
-// checkWatermark returns the keys under prefix whose merged version is below the
-// watermark mark, in key order. A key the merge lacks entirely counts as version
-// -1: a provider cannot hide a key any more than it can lower its version.
+// checkWatermark returns the keys under prefix whose version in entries (sorted
+// by key: a merge, or one provider's reply) is below the watermark mark, in key
+// order. A key missing from entries counts as version -1: a provider cannot
+// hide a key any more than it can lower its version.
 func checkWatermark(prefix string, merged []provider.Entry, mark map[string]int64) []KeyRollback {
 	var out []KeyRollback
 	for key, want := range mark {
@@ -66,7 +69,7 @@ func checkWatermark(prefix string, merged []provider.Entry, mark map[string]int6
 			continue
 		}
 		if got := mergedVersion(merged, key); got < want {
-			out = append(out, KeyRollback{Key: key, Watermark: want, Merged: got})
+			out = append(out, KeyRollback{Key: key, Watermark: want, Held: got})
 		}
 	}
 	slices.SortFunc(out, func(a, b KeyRollback) int { return strings.Compare(a.Key, b.Key) })
