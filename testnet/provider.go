@@ -52,6 +52,19 @@ func (p *Provider) Name() string { return p.name }
 // across restarts even though the server behind it gets a new port each time.
 func (p *Provider) Addr() string { return p.proxy.addr() }
 
+// ServerAddr is the address the server itself listens on, behind the proxy, or
+// "" while it is stopped. Calls to it skip the proxy's copying, so benchmarks use
+// it, but no network fault reaches them and it changes on every restart: use
+// Addr unless faults are not wanted.
+func (p *Provider) ServerAddr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.daemon == nil {
+		return ""
+	}
+	return p.daemon.Addr()
+}
+
 // ServerID is the server's 33-byte public key, as Info reports it. It is kept
 // across restarts because the key lives in the data directory.
 func (p *Provider) ServerID() []byte {
