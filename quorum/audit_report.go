@@ -68,7 +68,7 @@ type ProviderAudit struct {
 	Diverged []KeyVersion `json:"diverged,omitempty"`
 	Tampered []KeyVersion `json:"tampered,omitempty"`
 	// RolledBack are keys it holds below versions it confirmed before.
-	RolledBack []KeyRollback `json:"rolled_back,omitempty"`
+	RolledBack []KeyLoss `json:"rolled_back,omitempty"`
 	// Error is why the provider is faulty or unreachable.
 	Error string `json:"error,omitempty"`
 }
@@ -146,7 +146,7 @@ func assess(prefix string, addrs []string, ids []idCheck, merged []provider.Entr
 	if len(rolled) > 0 {
 		parts := make([]string, len(rolled))
 		for i, k := range rolled {
-			parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Held))
+			parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Merged))
 		}
 		rep.Problems = append(rep.Problems, fmt.Sprintf(
 			"ROLLBACK of the whole quorum: every answering provider is below the versions this client saw acknowledged: %s",
@@ -185,7 +185,7 @@ func problemsOf(pa ProviderAudit, err error, id idCheck) []string {
 	if len(pa.RolledBack) > 0 {
 		parts := make([]string, 0, len(pa.RolledBack))
 		for _, k := range pa.RolledBack {
-			parts = append(parts, fmt.Sprintf("%q confirmed at v%d, now %s", k.Key, k.Watermark, versionWord(k.Held)))
+			parts = append(parts, fmt.Sprintf("%q confirmed at v%d, now %s", k.Key, k.Confirmed, versionWord(k.Held)))
 		}
 		out = append(out, fmt.Sprintf("%s ROLLED BACK: it lost versions it had confirmed to this client (restored from old data or lost writes): %s",
 			pa.Name, strings.Join(parts, "; ")))

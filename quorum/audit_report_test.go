@@ -32,7 +32,7 @@ func TestAssess(t *testing.T) {
 			name: "behind, ahead, diverged",
 			states: []ProviderState{
 				{Name: "a", Status: Behind, Behind: []KeyVersion{{Key: "k", Version: 1, Others: 2}}, Missing: []KeyVersion{{Key: "m", Version: -1, Others: 0}},
-					RolledBack: []KeyRollback{{Key: "k", Watermark: 2, Held: 1}}},
+					RolledBack: []KeyLoss{{Key: "k", Confirmed: 2, Held: 1}}},
 				{Name: "b", Status: Ahead, Ahead: []KeyVersion{{Key: "k", Version: 2, Others: 1}}},
 				{Name: "c", Status: Diverged, Diverged: []KeyVersion{{Key: "d", Version: 4, Others: 4}}},
 			},
@@ -66,7 +66,7 @@ func TestAssess(t *testing.T) {
 			name:     "the whole quorum rolled back",
 			states:   []ProviderState{{Name: "a"}, {Name: "b"}},
 			ids:      []idCheck{{}, {}},
-			rolled:   []KeyRollback{{Key: "k", Watermark: 5, Held: 3}},
+			rolled:   []KeyRollback{{Key: "k", Watermark: 5, Merged: 3}},
 			verdict:  Disagree,
 			checks:   []ServerIDCheck{ServerIDUnknown, ServerIDUnknown},
 			problems: []string{`ROLLBACK of the whole quorum: every answering provider is below the versions this client saw acknowledged: "k" acknowledged at v5, providers hold v3`},

@@ -66,7 +66,9 @@ func (c *Client) checkProviders(prefix string, replies []reply, states []Provide
 			continue
 		}
 		if lost := checkWatermark(prefix, r.entries, marks[i]); len(lost) > 0 {
-			states[i].RolledBack = lost
+			for _, k := range lost {
+				states[i].RolledBack = append(states[i].RolledBack, KeyLoss{Key: k.Key, Confirmed: k.Watermark, Held: k.Merged})
+			}
 			states[i].Status = statusOf(states[i])
 			c.log.Warn("quorum provider rolled back: it holds versions below what it confirmed before",
 				"provider", r.name, "keys", len(lost))

@@ -150,7 +150,7 @@ func TestG3RolledBackProviderIsNamedNeverWinsAndIsRepaired(t *testing.T) {
 	}
 	// This client saw p1 acknowledge both writes, so it knows p1 lost them: a
 	// rollback, not a lag.
-	wantLost := []quorum.KeyRollback{{Key: "later", Watermark: 0, Held: -1}, {Key: "state", Watermark: 2, Held: 0}}
+	wantLost := []quorum.KeyLoss{{Key: "later", Confirmed: 0, Held: -1}, {Key: "state", Confirmed: 2, Held: 0}}
 	if !slices.Equal(s.RolledBack, wantLost) {
 		t.Errorf("p1 rolled back %+v, want %+v", s.RolledBack, wantLost)
 	}
@@ -218,8 +218,8 @@ func TestG3RollbackOfEveryProviderFailsOnTheWatermark(t *testing.T) {
 	if res == nil || len(res.Entries) != 0 {
 		t.Errorf("rollback returned stale entries: %+v", res)
 	}
-	if len(rb.Keys) != 2 || rb.Keys[0] != (quorum.KeyRollback{Key: "chan/1", Watermark: 1, Held: 0}) ||
-		rb.Keys[1] != (quorum.KeyRollback{Key: "chan/3", Watermark: 0, Held: -1}) {
+	if len(rb.Keys) != 2 || rb.Keys[0] != (quorum.KeyRollback{Key: "chan/1", Watermark: 1, Merged: 0}) ||
+		rb.Keys[1] != (quorum.KeyRollback{Key: "chan/3", Watermark: 0, Merged: -1}) {
 		t.Errorf("rolled back keys = %+v", rb.Keys)
 	}
 	for _, name := range []string{"p0", "p1", "p2", `"chan/1" acknowledged at v1, providers hold v0`} {

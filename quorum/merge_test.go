@@ -230,7 +230,7 @@ func TestMergeErrorsNameTheProvider(t *testing.T) {
 // (every provider rolled back) does not show it lagging.
 func TestStatusOfRolledBackProvider(t *testing.T) {
 	t.Parallel()
-	s := ProviderState{Name: "a", RolledBack: []KeyRollback{{Key: "k", Watermark: 3, Held: 1}}}
+	s := ProviderState{Name: "a", RolledBack: []KeyLoss{{Key: "k", Confirmed: 3, Held: 1}}}
 	if got := statusOf(s); got != Behind {
 		t.Errorf("status = %v, want behind", got)
 	}

@@ -109,7 +109,7 @@ type ProviderState struct {
 	// to this client before (acknowledged a put of, was repaired to, or
 	// returned): it lost durable writes or was restored from old data. Versions
 	// only rise, so this is never a mere lag. The provider is Behind.
-	RolledBack []KeyRollback `json:"rolled_back,omitempty"`
+	RolledBack []KeyLoss `json:"rolled_back,omitempty"`
 	// Err says why the provider is Faulty or Unreachable; it names the provider.
 	Err error `json:"-"`
 }

@@ -15,15 +15,22 @@ import (
 // ErrRollback is matched (errors.Is) by every *RollbackError.
 var ErrRollback = errors.New("rollback detected")
 
-// KeyRollback is one key held at a version below a watermark: in a
-// *RollbackError, the merged version below the client's watermark; in
-// ProviderState.RolledBack, a provider's version below what that provider
-// itself confirmed before.
+// KeyRollback is one key whose merged version is below the watermark.
 type KeyRollback struct {
 	Key string `json:"key"`
-	// Watermark is the highest version seen acknowledged or returned before.
+	// Watermark is the highest version this client saw acknowledged or returned.
 	Watermark int64 `json:"watermark"`
-	// Held is the version held now; -1 if the key is gone.
+	// Merged is the highest version the answering providers hold; -1 if none
+	// holds the key.
+	Merged int64 `json:"merged"`
+}
+
+// KeyLoss is one key a provider holds below a version it confirmed before.
+type KeyLoss struct {
+	Key string `json:"key"`
+	// Confirmed is the highest version the provider confirmed holding before.
+	Confirmed int64 `json:"confirmed"`
+	// Held is the version it holds now; -1 if the key is gone.
 	Held int64 `json:"held"`
 }
 
@@ -45,7 +52,7 @@ type RollbackError struct {
 func (e *RollbackError) Error() string {
 	parts := make([]string, len(e.Keys))
 	for i, k := range e.Keys {
-		parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Held))
+		parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Merged))
 	}
 	msg := fmt.Sprintf("%v under prefix %q: %s; answering providers %s are all behind",
 		ErrRollback, e.Prefix, strings.Join(parts, "; "), strings.Join(e.Answered, ", "))
@@ -69,7 +76,7 @@ func checkWatermark(prefix string, merged []provider.Entry, mark map[string]int6
 			continue
 		}
 		if got := mergedVersion(merged, key); got < want {
-			out = append(out, KeyRollback{Key: key, Watermark: want, Held: got})
+			out = append(out, KeyRollback{Key: key, Watermark: want, Merged: got})
 		}
 	}
 	slices.SortFunc(out, func(a, b KeyRollback) int { return strings.Compare(a.Key, b.Key) })

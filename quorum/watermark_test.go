@@ -21,11 +21,11 @@ func TestCheckWatermark(t *testing.T) {
 		{"empty watermark", "", nil, nil},
 		{"at the watermark", "", map[string]int64{"a/1": 3, "a/2": 0, "b/1": 1}, nil},
 		{"above the watermark", "", map[string]int64{"a/1": 2}, nil},
-		{"below on one key", "", map[string]int64{"a/1": 4, "a/2": 0}, []KeyRollback{{Key: "a/1", Watermark: 4, Held: 3}}},
-		{"a key gone entirely", "a/", map[string]int64{"a/3": 0}, []KeyRollback{{Key: "a/3", Watermark: 0, Held: -1}}},
+		{"below on one key", "", map[string]int64{"a/1": 4, "a/2": 0}, []KeyRollback{{Key: "a/1", Watermark: 4, Merged: 3}}},
+		{"a key gone entirely", "a/", map[string]int64{"a/3": 0}, []KeyRollback{{Key: "a/3", Watermark: 0, Merged: -1}}},
 		{"keys outside the prefix are not checked", "a/", map[string]int64{"b/1": 9, "c": 0}, nil},
 		{"sorted by key", "", map[string]int64{"z": 1, "b/1": 2, "a/1": 5},
-			[]KeyRollback{{Key: "a/1", Watermark: 5, Held: 3}, {Key: "b/1", Watermark: 2, Held: 1}, {Key: "z", Watermark: 1, Held: -1}}},
+			[]KeyRollback{{Key: "a/1", Watermark: 5, Merged: 3}, {Key: "b/1", Watermark: 2, Merged: 1}, {Key: "z", Watermark: 1, Merged: -1}}},
 	}
 	for _, tt := range tests {
 		if got := checkWatermark(tt.prefix, merged, tt.mark); !reflect.DeepEqual(got, tt.want) {
@@ -53,7 +53,7 @@ func TestRollbackErrorSaysWhat(t *testing.T) {
 	t.Parallel()
 	err := error(&RollbackError{
 		Prefix:   "chan/",
-		Keys:     []KeyRollback{{Key: "chan/1", Watermark: 7, Held: 5}, {Key: "chan/2", Watermark: 0, Held: -1}},
+		Keys:     []KeyRollback{{Key: "chan/1", Watermark: 7, Merged: 5}, {Key: "chan/2", Watermark: 0, Merged: -1}},
 		Answered: []string{"p0", "p1"},
 		Unheard:  []string{"p2"},
 	})
