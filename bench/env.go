@@ -36,6 +36,8 @@ type Providers struct {
 	Providers []quorum.ProviderConfig
 	// Mode is the quorum's write mode; ignored with one provider.
 	Mode quorum.Mode
+	// W and R are the quorum sizes; 0 means a majority.
+	W, R int
 	// Timeout bounds each call to one provider; quorum.DefaultTimeout if zero.
 	Timeout time.Duration
 	// Logger receives background logs; nil discards them.
@@ -70,7 +72,7 @@ func (p Providers) NewWriter(ctx context.Context) (Writer, error) {
 		return &directWriter{c: c, timeout: timeout}, nil
 	}
 	c, err := quorum.New(ctx, quorum.Config{
-		Providers: p.Providers, ClientKey: key, Timeout: timeout, Mode: p.Mode, Logger: logger,
+		Providers: p.Providers, ClientKey: key, W: p.W, R: p.R, Timeout: timeout, Mode: p.Mode, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

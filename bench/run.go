@@ -18,9 +18,9 @@ const (
 	DefaultWriters = 32
 	// DefaultLoadRounds is the number of transactions each provider-load writer
 	// puts: half inserts, half updates.
-	DefaultLoadRounds = 20
+	DefaultLoadRounds = 100
 	// DefaultSignerRounds is the number of puts of the signer workload.
-	DefaultSignerRounds = 200
+	DefaultSignerRounds = 1000
 	// DefaultGetEvery is how many signer puts come between two full gets.
 	DefaultGetEvery = 10
 	// DefaultMaxDuration bounds one run (one workload in one mode).
