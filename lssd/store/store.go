@@ -265,29 +265,47 @@ func (s *Store) Transactions(ctx context.Context, client []byte) ([]Record, erro
 	return recs, err
 }
 
+// pruneBatch bounds the records one Prune transaction deletes, so a backend with
+// a per-transaction operation limit (etcd allows 128 by default) can always
+// prune, however many records expired.
+const pruneBatch = 100
+
 // Prune deletes the client's decided records older than the retention and returns
 // how many it deleted. Prepared records are never pruned: they hold reservations
-// until a coordinator or recovery decides them.
+// until a coordinator or recovery decides them. It deletes in transactions of at
+// most pruneBatch records until none is left or ctx ends.
 func (s *Store) Prune(ctx context.Context, client []byte) (int, error) {
 	cutoff := s.now().Add(-s.retention)
-	n := 0
-	err := s.b.Update(ctx, client, func(tx Txn) error {
-		n = 0
-		recs, err := tx.Records()
-		if err != nil {
-			return err
-		}
-		for _, rec := range recs {
-			if rec.State != TxPrepared && rec.Updated.Before(cutoff) {
-				if err := tx.DeleteRecord(rec.TxID); err != nil {
-					return err
-				}
-				n++
+	total := 0
+	for {
+		n := 0
+		err := s.b.Update(ctx, client, func(tx Txn) error {
+			n = 0
+			recs, err := tx.Records()
+			if err != nil {
+				return err
 			}
+			for _, rec := range recs {
+				if n == pruneBatch {
+					break
+				}
+				if rec.State != TxPrepared && rec.Updated.Before(cutoff) {
+					if err := tx.DeleteRecord(rec.TxID); err != nil {
+						return err
+					}
+					n++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
 		}
-		return nil
-	})
-	return n, err
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
 }
 
 // checkVersions applies the version rule and the reservations to kvs and returns

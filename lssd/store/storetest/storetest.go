@@ -70,6 +70,7 @@ func Run(t *testing.T, f Factory) {
 		{"PrepareConflictLeavesNoRecord", testPrepareConflictLeavesNoRecord},
 		{"Transactions", testTransactions},
 		{"Prune", testPrune},
+		{"PruneMany", testPruneMany},
 		{"ConcurrentPrepare", testConcurrentPrepare},
 		{"Restart", testRestart},
 	} {

@@ -373,6 +373,25 @@ func testPrune(t *testing.T, f Factory) {
 	}
 }
 
+// testPruneMany expires more records than one prune transaction deletes: every
+// one must still go, on backends with a per-transaction operation limit too.
+func testPruneMany(t *testing.T, f Factory) {
+	e := newEnv(t, f)
+	const n = 250
+	for range n {
+		if _, err := e.s.Fence(ctx(t), e.client, newTxID(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Advance(retention + time.Millisecond)
+	if got, err := e.s.Prune(ctx(t), e.client); err != nil || got != n {
+		t.Fatalf("Prune = %d, %v; want %d", got, err, n)
+	}
+	if recs, err := e.s.Transactions(ctx(t), e.client); err != nil || len(recs) != 0 {
+		t.Fatalf("after Prune %d records remain (%v)", len(recs), err)
+	}
+}
+
 // testConcurrentPrepare races transactions for one key: exactly one prepares, the
 // rest see it holding the key and leave no record.
 func testConcurrentPrepare(t *testing.T, f Factory) {
