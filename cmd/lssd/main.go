@@ -10,11 +10,16 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
 	if err := newRootCommand().ExecuteContext(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "lssd:", err)
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "lssd:") {
+			msg = "lssd: " + msg
+		}
+		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	}
 }
