@@ -18,8 +18,8 @@ func clientIDOf(key *secp256k1.PrivateKey) []byte { return wire.PublicID(key) }
 // checkRead: after the faults, a read names the rolled-back provider as behind
 // and the tampered one as faulty.
 func checkRead(res *quorum.GetResult, rolled, tampered string) error {
-	if s, ok := res.Provider(rolled); !ok || s.Status != quorum.Behind {
-		return fmt.Errorf("the read did not report %s as behind (got %v)", rolled, s.Status)
+	if s, ok := res.Provider(rolled); !ok || s.Status != quorum.Behind || len(s.RolledBack) != len(wantBehind()) {
+		return fmt.Errorf("the read did not report %s as behind and rolled back on %d keys (got %v, rolled back %v)", rolled, len(wantBehind()), s.Status, s.RolledBack)
 	}
 	if s, ok := res.Provider(tampered); !ok || s.Status != quorum.Faulty {
 		return fmt.Errorf("the read did not report %s as faulty (got %v)", tampered, s.Status)
@@ -42,9 +42,9 @@ func wantBehind() map[string]int64 {
 	return out
 }
 
-// checkBeforeRepair: the audit names the rolled-back provider as behind on
-// exactly the second round's keys, with the versions it holds and the newer
-// ones, the tampered provider as faulty on the tampered key, and the third
+// checkBeforeRepair: the audit names the rolled-back provider as behind, and as
+// rolled back, on exactly the second round's keys, with the versions it holds
+// and the newer ones it confirmed before, the tampered provider as faulty on the tampered key, and the third
 // provider as ahead on the second round's keys.
 func checkBeforeRepair(r *quorum.AuditReport, rolled, tampered string) error {
 	if r.Verdict != quorum.Disagree {
@@ -66,6 +66,16 @@ func checkBeforeRepair(r *quorum.AuditReport, rolled, tampered string) error {
 			}
 			if len(got) != len(wantBehind()) {
 				return fmt.Errorf("the audit reports %s behind on %d key(s), want %d", p.Name, len(got), len(wantBehind()))
+			}
+			// It confirmed the second round before, so it is named as rolled
+			// back, not merely lagging.
+			if len(p.RolledBack) != len(wantBehind()) {
+				return fmt.Errorf("the audit reports %s rolled back on %v, want the second round's keys", p.Name, p.RolledBack)
+			}
+			for _, kl := range p.RolledBack {
+				if want, ok := wantBehind()[kl.Key]; !ok || kl.Held != want || kl.Confirmed != want+1 {
+					return fmt.Errorf("the audit reports %s rolled back on %+v; want the second round's keys, confirmed one version above what it holds", p.Name, kl)
+				}
 			}
 		case tampered:
 			if p.Status != quorum.Faulty || len(p.Tampered) != 1 || p.Tampered[0].Key != tamperedKey {

@@ -78,7 +78,7 @@ func Run(ctx context.Context, w io.Writer, opts Options) (err error) {
 		return err
 	}
 	d.printf("A new client key: client_id %x.\n", wire.PublicID(d.key))
-	if err := d.newClient(ctx, nil); err != nil {
+	if err := d.newClient(ctx); err != nil {
 		return err
 	}
 	defer func() { d.client.Close() }()
@@ -108,15 +108,8 @@ func (d *run) section(title string) {
 	d.printf("\n=== %d. %s ===\n", d.n, title)
 }
 
-// newClient (re)creates the quorum client with every server_id pinned, carrying
-// over the watermark mark, as a signer restarting with its persisted watermark
-// would. A new client also means new connections to providers just restarted.
-func (d *run) newClient(ctx context.Context, mark map[string]int64) error {
-	if d.client != nil {
-		if err := d.client.Close(); err != nil {
-			return err
-		}
-	}
+// newClient creates the quorum client with every server_id pinned.
+func (d *run) newClient(ctx context.Context) error {
 	cfg := quorum.Config{
 		ClientKey: d.key,
 		Timeout:   d.opts.Timeout,
@@ -132,16 +125,16 @@ func (d *run) newClient(ctx context.Context, mark map[string]int64) error {
 	if err != nil {
 		return err
 	}
-	c.SetWatermark(mark)
 	d.client = c
 	return nil
 }
 
 // settle waits for the writes the client left running (a put returns once W
-// providers acknowledged it) by closing it, then opens a new one with the same
-// watermark and fresh connections, so that every step starts from a quiet network.
+// providers acknowledged it), so that every step starts from a quiet network.
 func (d *run) settle(ctx context.Context) error {
-	return d.newClient(ctx, d.client.Watermark())
+	ctx, cancel := context.WithTimeout(ctx, 2*d.opts.Timeout)
+	defer cancel()
+	return d.client.Settle(ctx)
 }
 
 // put writes kvs through the quorum and prints the outcome.
@@ -169,7 +162,11 @@ func (d *run) get(ctx context.Context, want []provider.KV) (*quorum.GetResult, e
 	}
 	d.printf("  providers:\n")
 	for _, s := range res.Providers {
-		d.printf("    %s: %s\n", s.Name, s.Status)
+		note := ""
+		if len(s.RolledBack) > 0 {
+			note = fmt.Sprintf(" (rolled back: holds %d key(s) below versions it confirmed before)", len(s.RolledBack))
+		}
+		d.printf("    %s: %s%s\n", s.Name, s.Status, note)
 	}
 	if err := sameEntries(res.Entries, want); err != nil {
 		return nil, fmt.Errorf("the quorum returned the wrong data: %w", err)

@@ -23,6 +23,7 @@ func TestRun(t *testing.T) {
 	behind := quorum.KeyVersion{Key: "demo/balance", Version: 0, Others: 1}.String()
 	for _, want := range []string{
 		`(?m)^\s+- p2 is BEHIND .*` + regexp.QuoteMeta(behind),
+		`(?m)^\s+- p2 ROLLED BACK.*"demo/balance"`,
 		`(?m)^\s+- p1 is FAULTY: .*"demo/peer" v0`,
 		`=== 12\. Done ===`,
 		`All providers agree\.`,
@@ -49,8 +50,9 @@ func goodAudit() *quorum.AuditReport {
 		{Name: "p0", Status: quorum.Ahead, Ahead: []quorum.KeyVersion{{Key: "demo/balance", Version: 1, Others: 0}, {Key: "demo/channel", Version: 1, Others: 0}, {Key: "demo/htlc", Version: 0, Others: -1}}},
 		{Name: "p1", Status: quorum.Faulty, Tampered: []quorum.KeyVersion{{Key: "demo/peer", Version: 0}}},
 		{Name: "p2", Status: quorum.Behind,
-			Behind:  []quorum.KeyVersion{{Key: "demo/balance", Version: 0, Others: 1}, {Key: "demo/channel", Version: 0, Others: 1}},
-			Missing: []quorum.KeyVersion{{Key: "demo/htlc", Version: -1, Others: 0}}},
+			Behind:     []quorum.KeyVersion{{Key: "demo/balance", Version: 0, Others: 1}, {Key: "demo/channel", Version: 0, Others: 1}},
+			Missing:    []quorum.KeyVersion{{Key: "demo/htlc", Version: -1, Others: 0}},
+			RolledBack: []quorum.KeyLoss{{Key: "demo/balance", Confirmed: 1, Held: 0}, {Key: "demo/channel", Confirmed: 1, Held: 0}, {Key: "demo/htlc", Confirmed: 0, Held: -1}}},
 	}}
 }
 
@@ -60,13 +62,15 @@ func TestCheckBeforeRepair(t *testing.T) {
 		t.Fatalf("the expected audit was refused: %v", err)
 	}
 	for name, spoil := range map[string]func(r *quorum.AuditReport){
-		"verdict agree":          func(r *quorum.AuditReport) { r.Verdict = quorum.Agree },
-		"rolled back up to date": func(r *quorum.AuditReport) { r.Providers[2].Status = quorum.UpToDate },
-		"one behind key missing": func(r *quorum.AuditReport) { r.Providers[2].Missing = nil },
-		"wrong behind version":   func(r *quorum.AuditReport) { r.Providers[2].Behind[0].Others = 2 },
-		"tampered not faulty":    func(r *quorum.AuditReport) { r.Providers[1].Status = quorum.Behind },
-		"wrong tampered key":     func(r *quorum.AuditReport) { r.Providers[1].Tampered[0].Key = "demo/htlc" },
-		"third up to date":       func(r *quorum.AuditReport) { r.Providers[0].Status = quorum.UpToDate },
+		"verdict agree":           func(r *quorum.AuditReport) { r.Verdict = quorum.Agree },
+		"rolled back up to date":  func(r *quorum.AuditReport) { r.Providers[2].Status = quorum.UpToDate },
+		"one behind key missing":  func(r *quorum.AuditReport) { r.Providers[2].Missing = nil },
+		"wrong behind version":    func(r *quorum.AuditReport) { r.Providers[2].Behind[0].Others = 2 },
+		"not named rolled back":   func(r *quorum.AuditReport) { r.Providers[2].RolledBack = nil },
+		"wrong confirmed version": func(r *quorum.AuditReport) { r.Providers[2].RolledBack[1].Confirmed = 3 },
+		"tampered not faulty":     func(r *quorum.AuditReport) { r.Providers[1].Status = quorum.Behind },
+		"wrong tampered key":      func(r *quorum.AuditReport) { r.Providers[1].Tampered[0].Key = "demo/htlc" },
+		"third up to date":        func(r *quorum.AuditReport) { r.Providers[0].Status = quorum.UpToDate },
 	} {
 		r := goodAudit()
 		spoil(r)

@@ -35,10 +35,10 @@ prints transactions/s, items/s and put latency percentiles (p50, p90, p99) for e
 
 Workloads (--workload, comma-separated):
   provider  --writers concurrent clients (32), each putting --rounds transactions
-            (20) of 64 keys with 128-byte values, alternately inserting new keys
+            (100) of 64 keys with 128-byte values, alternately inserting new keys
             at version 0 and updating the previous transaction's keys to version 1.
   signer    one client putting 4 keys of 2 KiB at their next version, --rounds
-            times (200), one put after the other, with a full get of its prefix
+            times (1000), one put after the other, with a full get of its prefix
             every --get-every puts (10); the get latency is reported too.
 
 Modes (--modes, comma-separated; all by default):
@@ -78,7 +78,7 @@ flags.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.workloads, "workload", "provider", "workloads to run: provider, signer, or both comma-separated")
 	fl.StringVar(&f.modes, "modes", "one,plain,atomic,slow,nogroup", "modes to run, comma-separated")
-	fl.IntVar(&f.rounds, "rounds", 0, "transactions per writer (default 20 for provider, 200 for signer)")
+	fl.IntVar(&f.rounds, "rounds", 0, "transactions per writer (default 100 for provider, 1000 for signer)")
 	fl.IntVar(&f.writers, "writers", bench.DefaultWriters, "concurrent writers of the provider workload")
 	fl.IntVar(&f.getEvery, "get-every", bench.DefaultGetEvery, "signer puts between two full gets")
 	fl.DurationVar(&f.maxDuration, "max-duration", bench.DefaultMaxDuration, "longest run of one workload in one mode")

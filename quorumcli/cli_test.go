@@ -205,6 +205,7 @@ func TestDemo(t *testing.T) {
 	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "demo/balance", Version: 0, Others: 1}.String()))
 	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "demo/htlc", Version: -1, Others: 0}.String()))
 	lineMatch(t, r.stdout, `^\s+- p1 is FAULTY: .*"demo/peer" v0`)
+	lineMatch(t, r.stdout, `^\s+p2: behind \(rolled back: `)
 	if r.stderr != "" {
 		t.Errorf("demo wrote to stderr:\n%s", r.stderr)
 	}

@@ -64,6 +64,14 @@ func shortenQuorumError(err error) error {
 	return fmt.Errorf("%w: valid replies from %d of %d providers, need %d (reasons listed above)", quorum.ErrNoQuorum, qe.Got, qe.N, qe.Need)
 }
 
+// versionWord is "v3", or "nothing" for -1 (an absent key).
+func versionWord(v int64) string {
+	if v < 0 {
+		return "nothing"
+	}
+	return fmt.Sprintf("v%d", v)
+}
+
 // WriteEntries prints entries as a table of key, version and hex value.
 func WriteEntries(w io.Writer, entries []provider.Entry) {
 	if len(entries) == 0 {
@@ -109,6 +117,13 @@ func DescribeState(s quorum.ProviderState) string {
 	add("ahead:", s.Ahead)
 	add("diverged:", s.Diverged)
 	add("tampered:", s.Tampered)
+	if len(s.RolledBack) > 0 {
+		items := make([]string, len(s.RolledBack))
+		for i, kl := range s.RolledBack {
+			items[i] = fmt.Sprintf("%q confirmed v%d, now %s", kl.Key, kl.Confirmed, versionWord(kl.Held))
+		}
+		parts = append(parts, "ROLLED BACK: "+strings.Join(items, ", "))
+	}
 	if s.Err != nil {
 		parts = append(parts, s.Err.Error())
 	}

@@ -103,8 +103,10 @@ func TestDescribeState(t *testing.T) {
 	behind := quorum.ProviderState{Name: "p2", Status: quorum.Behind, Keys: 2,
 		Behind:  []quorum.KeyVersion{{Key: "a", Version: 0, Others: 1}},
 		Missing: []quorum.KeyVersion{{Key: "c", Version: -1, Others: 0}}}
+	behind.RolledBack = []quorum.KeyLoss{{Key: "a", Confirmed: 1, Held: 0}, {Key: "c", Confirmed: 0, Held: -1}}
 	got := DescribeState(behind)
-	for _, w := range []string{"2 key(s)", `behind: "a": holds v0, others v1`, `missing: "c": holds nothing, others v0`} {
+	for _, w := range []string{"2 key(s)", `behind: "a": holds v0, others v1`, `missing: "c": holds nothing, others v0`,
+		`ROLLED BACK: "a" confirmed v1, now v0, "c" confirmed v0, now nothing`} {
 		if !strings.Contains(got, w) {
 			t.Errorf("DescribeState = %q, want %q in it", got, w)
 		}
