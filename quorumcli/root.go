@@ -103,7 +103,9 @@ saw acknowledged; no data is returned).`,
 		newPutCommand(g),
 		newGetCommand(g),
 		newAuditCommand(g),
+		newRecoverCommand(g),
 		newDemoCommand(g),
+		newBenchCommand(g),
 		newConfigHelpTopic(),
 	)
 	return root
