@@ -304,6 +304,15 @@ func TestWorkflowAgainstATestnet(t *testing.T) {
 		t.Errorf("audit --repair --json = %+v", rep)
 	}
 
+	// Nothing is left prepared after a clean run.
+	expect(t, run(t, home, append(c, "recover", "--dry-run")...), 0, "no transaction is left prepared")
+	r = run(t, home, append(c, "recover", "--json")...)
+	expect(t, r, 0)
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rec); err != nil {
+		t.Errorf("recover --json is not JSON: %v\n%s", err, r)
+	}
+
 	// Bad arguments are usage errors (exit 2) that say what is wrong.
 	expect(t, run(t, home, append(c, "put", "a", "x", "00")...), 2, `version "x"`)
 	expect(t, run(t, home, append(c, "put", "a", "2")...), 2, "triples")
@@ -339,6 +348,7 @@ func TestWorkflowAgainstATestnet(t *testing.T) {
 		}
 		r = run(t, home, append(c4, "init")...)
 		expect(t, r, 1, "not pinned, unreachable: ghost")
+		expect(t, run(t, home, append(c4, "recover")...), 0, "unreachable: ghost: ")
 	})
 }
 

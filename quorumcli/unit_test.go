@@ -166,3 +166,46 @@ func TestTestnetConfig(t *testing.T) {
 		t.Error("a different number of providers is a different network")
 	}
 }
+
+func TestWriteRecovery(t *testing.T) {
+	t.Parallel()
+	report := &quorum.RecoveryReport{
+		Transactions: []quorum.TxRecovery{{
+			TxStatus: quorum.TxStatus{TxID: bytes.Repeat([]byte{0xab}, 32), Keys: []string{"a", "b"}, Decision: quorum.DecidedCommit},
+			Before:   map[string]quorum.TxView{"p1": quorum.TxNone, "p0": quorum.TxPrepared},
+			Actions:  []string{"p1: fence ok", "p0: commit ok"},
+			Settled:  true,
+		}},
+		Unreachable: map[string]string{"p2": "connection refused"},
+		BaseOnly:    []string{"p3"},
+	}
+	var b bytes.Buffer
+	if err := WriteRecovery(&b, report, false, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"1 transaction(s) were left prepared",
+		"tx abababababababab…  keys a, b  decision: commit, settled",
+		"held: p0 prepared, p1 none",
+		"p0: commit ok",
+		"unreachable: p2: connection refused",
+		"base protocol only (no transactions to settle): p3",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+	if err := recoveryOutcome(report, false); err != nil {
+		t.Errorf("a settled recovery: %v", err)
+	}
+	if ExitCode(recoveryOutcome(report, true)) != ExitDisagree {
+		t.Error("a dry run that finds pending transactions must exit 3")
+	}
+	report.Transactions[0].Settled = false
+	if ExitCode(recoveryOutcome(report, false)) != ExitDisagree {
+		t.Error("an unsettled transaction must exit 3")
+	}
+	if err := recoveryOutcome(&quorum.RecoveryReport{}, true); err != nil {
+		t.Errorf("nothing pending: %v", err)
+	}
+}

@@ -1,0 +1,135 @@
+package quorumcli
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lssquorum/lss/quorum"
+)
+
+func newRecoverCommand(g *globals) *cobra.Command {
+	var dryRun, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "recover",
+		Short: "Settle atomic puts left prepared by a coordinator that stopped",
+		Long: `recover reads every provider's transaction records and settles the atomic puts
+left prepared (a coordinator crashed or lost contact mid-commit, or a put
+reported an indeterminate outcome): it fences providers without a record, then
+commits or aborts each transaction by the decision rule. It is safe at any time,
+even while other clients write, and running it twice changes nothing more.
+
+--dry-run lists the pending transactions and the decision the rule draws now,
+changing nothing. --json prints the report as JSON.
+
+Exit status 0 when no transaction is left prepared, 3 when some remain (too few
+providers answered to decide them: run recover again when they are up), 1 when
+recovery could not run.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := g.openSession(cmd.Context(), false)
+			if err != nil {
+				return err
+			}
+			var report *quorum.RecoveryReport
+			if dryRun {
+				var txs []quorum.TxStatus
+				txs, report, err = s.client.Transactions(cmd.Context())
+				if report != nil {
+					for _, tx := range txs {
+						report.Transactions = append(report.Transactions, quorum.TxRecovery{TxStatus: tx, Before: tx.Views})
+					}
+				}
+			} else {
+				report, err = s.client.Recover(cmd.Context())
+			}
+			if report != nil {
+				if werr := WriteRecovery(g.stdout, report, dryRun, asJSON); werr != nil && err == nil {
+					err = werr
+				}
+				if err == nil {
+					err = recoveryOutcome(report, dryRun)
+				}
+			}
+			return s.finish(err)
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only list the pending transactions")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// recoveryOutcome is nil when no transaction is left prepared.
+func recoveryOutcome(r *quorum.RecoveryReport, dryRun bool) error {
+	left := 0
+	for _, t := range r.Transactions {
+		if dryRun || !t.Settled {
+			left++
+		}
+	}
+	if left == 0 {
+		return nil
+	}
+	return &disagreeError{summary: fmt.Sprintf("%d transaction(s) still prepared on some provider", left)}
+}
+
+// WriteRecovery prints a recovery report: each transaction with its keys, the
+// decision, what each provider held and what was done; then the providers that
+// could not be asked.
+func WriteRecovery(w io.Writer, r *quorum.RecoveryReport, dryRun, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	switch {
+	case len(r.Transactions) == 0:
+		fmt.Fprintln(w, "no transaction is left prepared")
+	case dryRun:
+		fmt.Fprintf(w, "%d transaction(s) left prepared (dry run: nothing changed)\n", len(r.Transactions))
+	default:
+		fmt.Fprintf(w, "%d transaction(s) were left prepared\n", len(r.Transactions))
+	}
+	for _, t := range r.Transactions {
+		state := "decision: " + t.Decision.String()
+		if !dryRun {
+			state += ", " + map[bool]string{true: "settled", false: "NOT settled"}[t.Settled]
+		}
+		fmt.Fprintf(w, "  tx %s  keys %s  %s\n", shortHex(t.TxID), strings.Join(t.Keys, ", "), state)
+		fmt.Fprintf(w, "    held: %s\n", describeViews(t.Before))
+		for _, a := range t.Actions {
+			fmt.Fprintf(w, "    %s\n", a)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Unreachable)) {
+		fmt.Fprintf(w, "unreachable: %s: %s\n", name, r.Unreachable[name])
+	}
+	if len(r.BaseOnly) > 0 {
+		fmt.Fprintf(w, "base protocol only (no transactions to settle): %s\n", strings.Join(r.BaseOnly, ", "))
+	}
+	return nil
+}
+
+// describeViews lists what each provider held, by provider name.
+func describeViews(views map[string]quorum.TxView) string {
+	parts := make([]string, 0, len(views))
+	for _, name := range slices.Sorted(maps.Keys(views)) {
+		parts = append(parts, fmt.Sprintf("%s %s", name, views[name]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shortHex shows the start of a txid, enough to tell transactions apart.
+func shortHex(b []byte) string {
+	s := hex.EncodeToString(b)
+	if len(s) > 16 {
+		return s[:16] + "…"
+	}
+	return s
+}
