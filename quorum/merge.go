@@ -70,6 +70,8 @@ func merge(replies []reply) (merged []provider.Entry, states []ProviderState) {
 		states[i] = ProviderState{Name: r.name, Err: r.err}
 		if r.err == nil {
 			states[i].Keys = len(r.entries)
+		} else {
+			states[i].Error = r.err.Error()
 		}
 	}
 	for _, key := range keys {

@@ -206,10 +206,10 @@ func TestMerge(t *testing.T) {
 			}
 			for i, want := range tt.states {
 				got := states[i]
-				if (got.Err == nil) != (want.Err == nil) {
-					t.Errorf("%s: err = %v, want error: %v", want.Name, got.Err, want.Err != nil)
+				if (got.Err == nil) != (want.Err == nil) || got.Err != nil && got.Error != got.Err.Error() {
+					t.Errorf("%s: err = %v (%q), want error: %v", want.Name, got.Err, got.Error, want.Err != nil)
 				}
-				got.Err, want.Err = nil, nil
+				got.Err, want.Err, got.Error = nil, nil, ""
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("state %d =\n  %+v\nwant\n  %+v", i, got, want)
 				}

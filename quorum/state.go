@@ -112,6 +112,8 @@ type ProviderState struct {
 	RolledBack []KeyLoss `json:"rolled_back,omitempty"`
 	// Err says why the provider is Faulty or Unreachable; it names the provider.
 	Err error `json:"-"`
+	// Error is Err as text, for JSON.
+	Error string `json:"error,omitempty"`
 }
 
 // NeedsRepair reports whether forward-only repair would change this provider.
