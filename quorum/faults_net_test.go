@@ -248,3 +248,31 @@ func TestPutRefusedByMajorityFailsWithoutWaiting(t *testing.T) {
 		t.Errorf("conflict details %+v, want k stored at v0 with value v0", ce)
 	}
 }
+
+// A slow provider does not slow Put or Get down once a quorum answered: Put
+// returns at W acknowledgements, Get after R replies plus the short grace.
+func TestSlowProviderDoesNotSlowTheQuorum(t *testing.T) {
+	t.Parallel()
+	net := startNet(t, 3)
+	c := newClient(t, net, newKey(t), func(cfg *quorum.Config) { cfg.Grace = quorum.DefaultGrace })
+	put(t, c, kv("warm", 0, "x"))
+	settle(t, c)
+
+	const slow = 400 * time.Millisecond
+	net.Providers()[1].SetLatency(slow)
+	defer net.Providers()[1].SetLatency(0)
+	start := time.Now()
+	put(t, c, kv("k", 0, "v"))
+	if took := time.Since(start); took >= slow {
+		t.Errorf("put took %v with one provider %v slow", took, slow)
+	}
+	start = time.Now()
+	res := get(t, c, "")
+	if took := time.Since(start); took >= slow {
+		t.Errorf("get took %v with one provider %v slow", took, slow)
+	}
+	wantEntries(t, res, "k@0=v", "warm@0=x")
+	if s := state(t, res, "p1"); s.Status != quorum.Unreachable || !strings.Contains(s.Error, "grace") {
+		t.Errorf("slow p1 = %v (%s), want not awaited", s.Status, s.Error)
+	}
+}
