@@ -15,8 +15,10 @@ build:
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
 
+# bench compares every mode under both workloads on local networks; BENCHFLAGS adds
+# flags, e.g. BENCHFLAGS="--dir /data --json".
 bench:
-	$(GO) run ./cmd/lss-quorum bench --compare
+	$(GO) run ./cmd/lss-quorum bench --compare --workload provider,signer $(BENCHFLAGS)
 
 proto:
 	$(GO) install $(PROTOC_GEN_GO)
