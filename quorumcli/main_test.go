@@ -1,0 +1,65 @@
+package quorumcli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lssquorum/lss/testnet"
+)
+
+// TestMainInProcess runs the commands through Main in this process, so that the
+// race detector sees the command code itself, against an in-process testnet.
+func TestMainInProcess(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	network, err := testnet.Start(ctx, testnet.Config{N: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer network.Close()
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	if err := testnetConfig(cfgPath, nil, network.Dir(), providersOf(network)).Save(); err != nil {
+		t.Fatal(err)
+	}
+
+	main := func(wantCode int, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		code := Main(ctx, append([]string{"--config", cfgPath}, args...), &stdout, &stderr)
+		if code != wantCode {
+			t.Fatalf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, stdout.String(), stderr.String())
+		}
+		return stdout.String() + stderr.String()
+	}
+	main(ExitOK, "init")
+	main(ExitOK, "put", "x", "0", "01", "y", "0", "02")
+	main(ExitOK, "put", "x", "1", "03")
+	if out := main(ExitOK, "get"); !strings.Contains(out, "03") || !strings.Contains(out, "up to date") {
+		t.Errorf("get:\n%s", out)
+	}
+	main(ExitOK, "audit")
+	main(ExitOK, "recover")
+
+	// A provider down: reads and writes still succeed, the audit disagrees.
+	p := network.Providers()[2]
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	main(ExitOK, "put", "x", "2", "04")
+	if out := main(ExitOK, "get", "x"); !strings.Contains(out, "unreachable") {
+		t.Errorf("get with p2 stopped:\n%s", out)
+	}
+	main(ExitDisagree, "audit")
+	if err := p.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	main(ExitOK, "audit", "--repair")
+	main(ExitOK, "audit")
+
+	main(ExitUsage, "put", "x", "3")
+}
