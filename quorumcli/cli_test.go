@@ -558,3 +558,21 @@ func TestMixedNetworkWithABaseOnlyProvider(t *testing.T) {
 	r = run(t, home, append(c, "audit", "--repair")...)
 	expect(t, r, 0)
 }
+
+// TestNewTestnetResetsTheWatermark: a new network (new server keys, empty data)
+// starts with a fresh watermark, or every read would look like a rollback.
+func TestNewTestnetResetsTheWatermark(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	cfgPath := filepath.Join(home, "config.json")
+	c := []string{"--config", cfgPath}
+	net := startTestnet(t, home, cfgPath, "-n", "3")
+	expect(t, run(t, home, append(c, "init")...), 0)
+	expect(t, run(t, home, append(c, "put", "k", "0", "01")...), 0)
+	net.stop(t)
+
+	startTestnet(t, home, cfgPath, "-n", "3")
+	r := run(t, home, append(c, "get")...)
+	expect(t, r, 0, "no keys")
+	expect(t, run(t, home, append(c, "put", "k", "0", "02")...), 0)
+}
