@@ -19,6 +19,9 @@ type member struct {
 	// for another caller's dial gives up at its own deadline.
 	lock chan struct{}
 	cl   *provider.Client
+	// closed is set by close: a call racing with Client.Close must not dial a
+	// connection nobody would close.
+	closed bool
 	// writes orders the writes of each key sent to this provider.
 	writes keyOrder
 	// confirmed is the highest version per key this provider confirmed holding
@@ -53,6 +56,9 @@ func (m *member) client(ctx context.Context) (*provider.Client, error) {
 		return nil, named(m.name, "dial", ctx.Err())
 	}
 	defer func() { <-m.lock }()
+	if m.closed {
+		return nil, named(m.name, "dial", ErrClosed)
+	}
 	if m.cl != nil {
 		return m.cl, nil
 	}
@@ -64,11 +70,12 @@ func (m *member) client(ctx context.Context) (*provider.Client, error) {
 	return cl, nil
 }
 
-// close closes the connection if there is one. The caller guarantees no call is
-// in flight.
+// close closes the connection if there is one and refuses to dial again. Calls
+// still in flight on the connection fail.
 func (m *member) close() error {
 	m.lock <- struct{}{}
 	defer func() { <-m.lock }()
+	m.closed = true
 	if m.cl == nil {
 		return nil
 	}
