@@ -14,10 +14,13 @@
 //   - Durability: a Put that returned success is returned by every later Get while
 //     at least R providers answer.
 //   - Rollback detection: every provider's reply is compared with the merge, and a
-//     provider that lags or was rolled back is named as behind. The client also
-//     keeps a watermark (the highest version acknowledged or returned per key); a
-//     merged result below it, which means every answering provider rolled back,
-//     is a *RollbackError and the stale data is never returned.
+//     provider that lags or was rolled back is named as behind (and as rolled
+//     back when it lost a version it had confirmed to this client). The client
+//     also keeps a watermark (the highest version acknowledged or returned per
+//     key); a merged result below it, which means every answering provider
+//     rolled back, is a *RollbackError and the stale data is never returned.
+//     The watermark lives in memory: persist it (Watermark, SetWatermark) to
+//     keep this protection across restarts.
 //   - Integrity: a provider whose reply fails verification (server HMAC, value
 //     HMAC, keys outside the prefix, wrong server_id) is faulty; all of its data is
 //     ignored and it is named.
