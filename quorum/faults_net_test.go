@@ -258,7 +258,7 @@ func TestSlowProviderDoesNotSlowTheQuorum(t *testing.T) {
 	put(t, c, kv("warm", 0, "x"))
 	settle(t, c)
 
-	const slow = 400 * time.Millisecond
+	const slow = 800 * time.Millisecond
 	net.Providers()[1].SetLatency(slow)
 	defer net.Providers()[1].SetLatency(0)
 	start := time.Now()
