@@ -30,7 +30,8 @@ func TestMainInProcess(t *testing.T) {
 	main := func(wantCode int, args ...string) string {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		code := Main(ctx, append([]string{"--config", cfgPath}, args...), &stdout, &stderr)
+		// --verbose: on failure, the quorum client's log says what it did.
+		code := Main(ctx, append([]string{"--config", cfgPath, "--verbose"}, args...), &stdout, &stderr)
 		if code != wantCode {
 			t.Fatalf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, stdout.String(), stderr.String())
 		}

@@ -113,7 +113,7 @@ func TestMutualTLSProviders(t *testing.T) {
 	main := func(wantCode int, args ...string) string {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		code := Main(ctx, append([]string{"--config", cfg.Path()}, args...), &stdout, &stderr)
+		code := Main(ctx, append([]string{"--config", cfg.Path(), "--verbose"}, args...), &stdout, &stderr)
 		if code != wantCode {
 			t.Fatalf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, stdout.String(), stderr.String())
 		}
