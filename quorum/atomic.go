@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -106,21 +107,42 @@ type txAnswer struct {
 	err  error
 }
 
+// txAck is one provider's answer to the commit: nil when it holds the write.
+type txAck struct {
+	name string
+	err  error
+}
+
 // putAtomic writes kvs all-or-nothing across the providers with a two-phase
 // commit (DESIGN.md, "Put"): Prepare on every participant; once W prepared it is
 // decided committed, so Commit; with fewer, Fence the silent ones, count again,
 // and commit, abort, or report the outcome as indeterminate for Recover.
 func (c *Client) putAtomic(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
+	c.learnSupport(ctx)
 	parts, base := c.participants()
 	wc := atomicQuorum(c.w, len(parts))
 	if wc == 0 {
 		return c.putPlain(ctx, kvs)
 	}
-	tx := &txRun{c: c, txid: c.newTxID(), entries: c.seal(kvs), kvs: kvs, parts: parts, base: base, wc: wc}
-	return tx.run(ctx)
+	t := &txRun{c: c, txid: c.newTxID(), entries: c.seal(kvs), kvs: kvs, parts: parts, base: base, wc: wc,
+		decided: make(chan struct{}), stopped: make(chan struct{})}
+	return t.run(ctx)
 }
 
-// txRun is one atomic put in progress.
+// learnSupport marks as base-only the providers whose connection already found
+// out (a Get falls back to the base protocol on UNIMPLEMENTED).
+func (c *Client) learnSupport(ctx context.Context) {
+	for _, m := range c.members {
+		if cl := m.current(ctx); cl != nil && cl.BaseOnly() {
+			c.ext.markBaseOnly(m.name)
+		}
+	}
+}
+
+// txRun is one atomic put in progress. Each provider has a goroutine that lives
+// for the whole transaction: it waits for earlier writes of the same keys to that
+// provider, prepares, waits for the decision, then settles its provider (commit,
+// restore or abort). The coordinator only gathers answers and decides.
 type txRun struct {
 	c       *Client
 	txid    []byte
@@ -130,93 +152,184 @@ type txRun struct {
 	base    []*member
 	wc      int
 
-	views []TxView
-	errs  []error
-	// heard marks the providers whose Prepare answered before the decision; the
-	// others are settled by the follow-up when their answer lands.
-	heard []bool
+	// Written by the coordinator before it closes decided; read-only after.
+	views    []TxView
+	errs     []error
+	decision Decision
+	decided  chan struct{}
+	// stopped is closed when the coordinator stops without a decision (a test
+	// crash); the provider goroutines then leave their providers as they are.
+	stopped chan struct{}
+
+	answers chan txAnswer
+	acks    chan txAck
 }
 
-func (t *txRun) names(pick func(int) bool) []string {
-	var out []string
-	for i, m := range t.parts {
-		if pick(i) {
-			out = append(out, m.name)
-		}
+func (t *txRun) keys() []string {
+	keys := make([]string, len(t.entries))
+	for i, e := range t.entries {
+		keys[i] = e.Key
 	}
-	return out
+	return keys
 }
 
 func (t *txRun) run(ctx context.Context) (*PutResult, error) {
 	c := t.c
-	// Every provider call runs under its own deadline and survives the caller's
+	// Provider calls run under their own deadlines and survive the caller's
 	// cancellation: a decided transaction must still reach its providers.
 	bg := context.WithoutCancel(ctx)
-	answers := make(chan txAnswer, len(t.parts))
+	n := len(t.parts)
+	t.views, t.errs = make([]TxView, n), make([]error, n)
+	t.answers = make(chan txAnswer, n)
+	t.acks = make(chan txAck, n+len(t.base))
+	keys := t.keys()
 	for i, m := range t.parts {
-		if !c.goBackground(func() { answers <- t.prepare(bg, i, m) }) {
+		// Enqueued in the caller's goroutine, so a provider sees puts of a key
+		// in the order they were made.
+		wait, done := m.writes.enqueue(keys)
+		if !c.goBackground(func() { defer done(); t.participate(bg, i, m, wait) }) {
+			done()
+			return nil, ErrClosed
+		}
+	}
+	for _, m := range t.base {
+		wait, done := m.writes.enqueue(keys)
+		if !c.goBackground(func() { defer done(); t.writeBaseOnly(bg, m, wait) }) {
+			done()
 			return nil, ErrClosed
 		}
 	}
 
-	t.views = make([]TxView, len(t.parts))
-	t.errs = make([]error, len(t.parts))
-	t.heard = make([]bool, len(t.parts))
-	pending := len(t.parts)
 	// Gather until commit is decided (never wait for the slowest provider once W
 	// prepared) or every provider answered.
+	pending := n
 gather:
-	for pending > 0 && decide(len(t.parts), t.wc, t.views) != DecidedCommit {
+	for pending > 0 && decide(n, t.wc, t.views) != DecidedCommit {
 		select {
-		case a := <-answers:
+		case a := <-t.answers:
 			pending--
-			t.views[a.i], t.errs[a.i], t.heard[a.i] = a.view, a.err, true
+			t.views[a.i], t.errs[a.i] = a.view, a.err
 		case <-ctx.Done():
 			break gather
 		}
 	}
 	if c.stopAt(stagePrepared) {
+		close(t.stopped)
 		return nil, errCoordinatorStopped
 	}
-
-	d := decide(len(t.parts), t.wc, t.views)
+	d := decide(n, t.wc, t.views)
 	if d == Undecided {
 		// A silent provider may have prepared: ask it safely, never abort blindly.
 		t.fence(bg, planTx(Undecided, t.views))
-		d = decide(len(t.parts), t.wc, t.views)
+		d = decide(n, t.wc, t.views)
 	}
 	if c.stopAt(stageDecided) {
+		close(t.stopped)
 		return nil, errCoordinatorStopped
 	}
-	// Prepares still in flight get the decision's follow-up when they land.
-	if pending > 0 {
-		c.goBackground(func() {
-			for ; pending > 0; pending-- {
-				a := <-answers
-				t.followUp(bg, d, a)
-			}
-		})
-	}
+	t.decision = d
+	close(t.decided)
 
 	switch d {
 	case DecidedCommit:
-		return t.commit(bg)
+		return t.awaitCommit()
 	case DecidedAbort:
-		return nil, t.abort(bg)
+		return nil, t.awaitAbort()
 	}
 	return nil, t.indeterminate(Undecided, 0)
 }
 
-func (t *txRun) prepare(ctx context.Context, i int, m *member) txAnswer {
+// participate is one provider's part in the transaction.
+func (t *txRun) participate(ctx context.Context, i int, m *member, wait func(context.Context) error) {
+	c := t.c
+	a := t.prepare(ctx, i, m, wait)
+	t.answers <- a
+	// The coordinator decides within about two call timeouts; the bound only
+	// guards against a bug leaving this goroutine behind.
+	timer := time.NewTimer(4 * c.timeout)
+	defer timer.Stop()
+	select {
+	case <-t.decided:
+	case <-t.stopped:
+		return
+	case <-timer.C:
+		return
+	}
+	// What the coordinator learned (the answer, or a fence) wins; a Prepare
+	// answered after the decision speaks for itself.
+	view := t.views[i]
+	if view == TxNoAnswer {
+		view = a.view
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	switch t.decision {
+	case DecidedCommit:
+		err := t.settleCommitted(cctx, m, view)
+		t.acks <- txAck{m.name, named(m.name, "commit", err)}
+	case DecidedAbort:
+		if view != TxPrepared {
+			return
+		}
+		err := t.abortOne(cctx, m)
+		if err != nil {
+			c.log.Warn("atomic put: abort not delivered; Recover will", "provider", m.name, "txid", fmt.Sprintf("%x", t.txid), "err", err)
+		}
+		t.acks <- txAck{m.name, err}
+	}
+}
+
+func (t *txRun) prepare(ctx context.Context, i int, m *member, wait func(context.Context) error) txAnswer {
 	ctx, cancel := context.WithTimeout(ctx, t.c.timeout)
 	defer cancel()
+	if err := wait(ctx); err != nil {
+		return txAnswer{i: i, view: TxNoAnswer, err: named(m.name, "prepare", err)}
+	}
 	cl, err := m.client(ctx)
 	if err != nil {
-		return txAnswer{i: i, view: TxNoAnswer, err: err}
+		return txAnswer{i: i, view: TxNoAnswer, err: named(m.name, "prepare", err)}
 	}
 	state, err := cl.Prepare(ctx, t.txid, t.entries)
+	m.noteErr(cl, err)
 	t.c.noteSupport(m, err)
 	return txAnswer{i: i, view: viewOfPrepare(state, err), err: named(m.name, "prepare", err)}
+}
+
+// writeBaseOnly gives a base-protocol-only provider the write with a plain Put,
+// once (and only if) the transaction is decided committed.
+func (t *txRun) writeBaseOnly(ctx context.Context, m *member, wait func(context.Context) error) {
+	timer := time.NewTimer(4 * t.c.timeout)
+	defer timer.Stop()
+	select {
+	case <-t.decided:
+	case <-t.stopped:
+		return
+	case <-timer.C:
+		return
+	}
+	if t.decision != DecidedCommit {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, t.c.timeout)
+	defer cancel()
+	err := wait(cctx)
+	if err == nil {
+		err = t.putPlainEntries(cctx, m)
+	}
+	t.acks <- txAck{m.name, named(m.name, "put", err)}
+}
+
+func (t *txRun) putPlainEntries(ctx context.Context, m *member) error {
+	cl, err := m.client(ctx)
+	if err != nil {
+		return err
+	}
+	err = cl.PutEntries(ctx, t.entries)
+	m.noteErr(cl, err)
+	if err == nil {
+		m.confirmed.raiseKVs(t.kvs)
+	}
+	return err
 }
 
 // viewOfPrepare reads a Prepare answer: a refusal by the version rule or a
@@ -258,6 +371,7 @@ func (t *txRun) fence(ctx context.Context, steps []txStep) {
 			if err == nil {
 				var state provider.TxState
 				state, err = cl.Fence(ctx, t.txid)
+				m.noteErr(cl, err)
 				if err == nil {
 					t.views[i] = viewOfState(state)
 				}
@@ -270,26 +384,13 @@ func (t *txRun) fence(ctx context.Context, steps []txStep) {
 	wg.Wait()
 }
 
-// followUp settles a provider whose Prepare answered after the decision.
-func (t *txRun) followUp(ctx context.Context, d Decision, a txAnswer) {
-	m := t.parts[a.i]
-	ctx, cancel := context.WithTimeout(ctx, t.c.timeout)
-	defer cancel()
-	var err error
-	switch {
-	case d == DecidedCommit:
-		err = t.settleCommitted(ctx, m, a.view)
-	case d == DecidedAbort && a.view == TxPrepared:
-		err = t.abortOne(ctx, m)
-	}
-	if err != nil {
-		t.c.log.Warn("atomic put: late provider not settled; Recover or repair will", "provider", m.name, "txid", fmt.Sprintf("%x", t.txid), "err", err)
-	}
-}
-
 // settleCommitted brings one provider to the committed transaction: Commit where
-// it may have prepared, Restore where it never will.
+// it may have prepared, Restore where it never will, and a plain Put where it
+// turns out to speak only the base protocol.
 func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error {
+	if t.c.ext.isBaseOnly(m.name) {
+		return t.putPlainEntries(ctx, m)
+	}
 	cl, err := m.client(ctx)
 	if err != nil {
 		return err
@@ -299,6 +400,10 @@ func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error 
 		return nil
 	case TxPrepared, TxNoAnswer:
 		err = cl.Commit(ctx, t.txid)
+		m.noteErr(cl, err)
+		if err == nil {
+			m.confirmed.raiseKVs(t.kvs)
+		}
 		if !errors.Is(err, provider.ErrTxUnknown) && !errors.Is(err, provider.ErrTxAborted) {
 			return err
 		}
@@ -330,60 +435,20 @@ func (t *txRun) abortOne(ctx context.Context, m *member) error {
 	if err != nil {
 		return err
 	}
-	return cl.Abort(ctx, t.txid)
+	err = cl.Abort(ctx, t.txid)
+	m.noteErr(cl, err)
+	return err
 }
 
-// commit sends the decision: Commit (or Restore) to every participant and the
-// base protocol's Put to the base-only providers. Put succeeds once W of them
-// hold the write; the rest continue in the background.
-func (t *txRun) commit(ctx context.Context) (*PutResult, error) {
+// awaitCommit waits until W providers hold the write (the rest continue in the
+// background) or every provider answered.
+func (t *txRun) awaitCommit() (*PutResult, error) {
 	c := t.c
-	type ack struct {
-		name string
-		err  error
-	}
-	acks := make(chan ack, len(t.parts)+len(t.base))
-	total := 0
-	send := func(m *member, op string, fn func(context.Context) error) {
-		total++
-		ran := c.goBackground(func() {
-			cctx, cancel := context.WithTimeout(ctx, c.timeout)
-			defer cancel()
-			acks <- ack{m.name, named(m.name, op, fn(cctx))}
-		})
-		if !ran {
-			acks <- ack{m.name, named(m.name, op, ErrClosed)}
-		}
-	}
-	// A participant found base-only during the prepares is written like the
-	// base-only ones.
-	base := slices.Clone(t.base)
-	for i, m := range t.parts {
-		switch {
-		case c.ext.isBaseOnly(m.name):
-			base = append(base, m)
-		case t.heard[i]:
-			v := t.views[i]
-			send(m, "commit", func(ctx context.Context) error { return t.settleCommitted(ctx, m, v) })
-		}
-		// Otherwise its Prepare is still in flight: the follow-up settles it.
-	}
-	for _, m := range base {
-		send(m, "put", func(ctx context.Context) error {
-			cl, err := m.client(ctx)
-			if err != nil {
-				return err
-			}
-			return cl.PutEntries(ctx, t.entries)
-		})
-	}
 	res := &PutResult{Mode: ModeAtomic, TxID: t.txid, Failed: map[string]error{}}
-	for _, m := range base {
-		res.Weakened = append(res.Weakened, m.name)
-	}
+	total := len(t.parts) + len(t.base)
 	answered := map[string]bool{}
 	for len(res.Acked) < c.w && len(answered) < total {
-		a := <-acks // every sender is bounded by c.timeout
+		a := <-t.acks // every provider goroutine answers within its bounded calls
 		answered[a.name] = true
 		if a.err == nil {
 			res.Acked = append(res.Acked, a.name)
@@ -395,6 +460,9 @@ func (t *txRun) commit(ctx context.Context) (*PutResult, error) {
 		if !answered[m.name] {
 			res.Pending = append(res.Pending, m.name)
 		}
+		if c.ext.isBaseOnly(m.name) {
+			res.Weakened = append(res.Weakened, m.name)
+		}
 	}
 	if len(res.Acked) < c.w {
 		return res, t.indeterminate(DecidedCommit, len(res.Acked))
@@ -403,31 +471,32 @@ func (t *txRun) commit(ctx context.Context) (*PutResult, error) {
 	return res, nil
 }
 
-// abort releases the providers that prepared and returns the definite failure,
-// naming what each provider said.
-func (t *txRun) abort(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for i, m := range t.parts {
-		if t.views[i] != TxPrepared {
-			continue
+// awaitAbort waits for the providers that prepared to release the keys, so the
+// caller may retry at once, and returns the definite failure, naming what each
+// provider said.
+func (t *txRun) awaitAbort() error {
+	for i := range t.parts {
+		if t.views[i] == TxPrepared {
+			<-t.acks // bounded: the provider's goroutine sends after one call
 		}
-		wg.Go(func() {
-			actx, cancel := context.WithTimeout(ctx, t.c.timeout)
-			defer cancel()
-			if err := t.abortOne(actx, m); err != nil {
-				t.c.log.Warn("atomic put: abort not delivered; Recover will", "provider", m.name, "err", err)
-			}
-		})
 	}
-	wg.Wait()
 	return &TxError{TxID: t.txid, Decision: DecidedAbort, Views: t.viewMap(), Errs: t.errList(),
-		Need: t.wc, Prepared: len(t.names(func(i int) bool { return t.views[i] == TxPrepared }))}
+		Need: t.wc, Prepared: t.count(TxPrepared)}
+}
+
+func (t *txRun) count(views ...TxView) int {
+	n := 0
+	for _, v := range t.views {
+		if slices.Contains(views, v) {
+			n++
+		}
+	}
+	return n
 }
 
 func (t *txRun) indeterminate(d Decision, acked int) error {
 	return &TxError{TxID: t.txid, Decision: d, Views: t.viewMap(), Errs: t.errList(), Need: t.wc,
-		Prepared: len(t.names(func(i int) bool { return t.views[i] == TxPrepared || t.views[i] == TxCommitted })),
-		Acked:    acked, Indeterminate: true}
+		Prepared: t.count(TxPrepared, TxCommitted), Acked: acked, Indeterminate: true}
 }
 
 func (t *txRun) viewMap() map[string]TxView {

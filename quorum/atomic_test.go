@@ -417,6 +417,10 @@ func TestAtomicWithConcurrentRecoverNeverSplits(t *testing.T) {
 func TestAtomicMixedNetworkWeakensBaseOnly(t *testing.T) {
 	a := startAtomicNet(t, 3, 2)
 	ctx := context.Background()
+	// A read finds out which providers speak only the base protocol.
+	if _, err := a.client.Get(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
 	for _, key := range []string{"first", "second"} {
 		res, err := a.client.Put(ctx, one(key, 0, "v"))
 		if err != nil {
