@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -433,4 +434,55 @@ func TestAtomicMixedNetworkWeakensBaseOnly(t *testing.T) {
 	a.client.Close()
 	a.expectEverywhere("first", 0, []byte("v"))
 	a.expectEverywhere("second", 0, []byte("v"))
+}
+
+func TestAuditShowsPendingAndSplitTransactions(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	txid := fixedTxID(0xf6)()
+	a.client.test.txid = func() []byte { return txid }
+	a.client.test.stop = func(s stage) bool { return s == stageDecided }
+	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
+		t.Fatalf("err = %v, want the coordinator stopped", err)
+	}
+	for i := range a.direct {
+		a.waitState(i, txid, provider.TxPrepared)
+	}
+	auditor := a.newClient()
+	report, err := auditor.Audit(ctx, "", AuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Verdict != Disagree || len(report.Transactions) != 1 || report.Transactions[0].Decision != DecidedCommit {
+		t.Fatalf("audit %+v: want one pending transaction decided commit", report)
+	}
+	if table := report.Table(); !strings.Contains(table, "pending") || !strings.Contains(table, "decided COMMITTED") {
+		t.Errorf("table does not say the transaction is pending and decided:\n%s", table)
+	}
+	if _, err := auditor.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if report, err = auditor.Audit(ctx, "", AuditOptions{}); err != nil || report.Verdict != Agree {
+		t.Fatalf("after recovery: %v\n%s", err, report.Table())
+	}
+
+	// A split can only come from a provider that forgot a fence; make one by hand.
+	split := fixedTxID(0xf7)()
+	es := a.direct[0].Seal(one("s", 0, "v"))
+	if _, err := a.direct[0].Prepare(ctx, split, es); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.direct[0].Commit(ctx, split); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.direct[1].Fence(ctx, split); err != nil {
+		t.Fatal(err)
+	}
+	report, err = auditor.Audit(ctx, "", AuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Split) != 1 || !bytes.Equal(report.Split[0].TxID, split) || !strings.Contains(report.Table(), "SPLIT") {
+		t.Errorf("audit does not report the split transaction:\n%s", report.Table())
+	}
 }

@@ -29,6 +29,7 @@ func (c *Client) Audit(ctx context.Context, prefix string, opts AuditOptions) (*
 	c.checkProviders(prefix, replies, states, confirmed)
 	report := assess(prefix, c.addrs(), c.serverIDs(ctx, states), merged, states,
 		checkWatermark(prefix, merged, mark), c.n, c.w, c.r)
+	report.addTransactions(c.txAudit(ctx))
 	if !opts.Repair {
 		return report, nil
 	}

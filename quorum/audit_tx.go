@@ -1,0 +1,104 @@
+package quorum
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/lssquorum/lss/provider"
+)
+
+// txAudit reads every provider's transaction records: the transactions still
+// prepared somewhere and those whose records disagree (committed on one provider,
+// aborted on another).
+func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
+	parts, lists, _ := c.gatherStatus(ctx)
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	return pendingTxs(parts, lists, atomicQuorum(c.w, len(parts))), splitTxs(parts, lists)
+}
+
+// splitTxs finds the txids committed on one provider and aborted on another.
+func splitTxs(parts []string, lists [][]provider.Transaction) []TxStatus {
+	byID := map[string]*TxStatus{}
+	for i, list := range lists {
+		for _, tx := range list {
+			st := byID[string(tx.TxID)]
+			if st == nil {
+				st = &TxStatus{TxID: tx.TxID, Views: map[string]TxView{}}
+				byID[string(tx.TxID)] = st
+			}
+			st.Views[parts[i]] = viewOfState(tx.State)
+		}
+	}
+	var out []TxStatus
+	for _, st := range byID {
+		var committed, aborted bool
+		for _, v := range st.Views {
+			committed = committed || v == TxCommitted
+			aborted = aborted || v == TxAborted
+		}
+		if committed && aborted {
+			st.Decision = DecidedCommit
+			out = append(out, *st)
+		}
+	}
+	slices.SortFunc(out, func(a, b TxStatus) int { return strings.Compare(string(a.TxID), string(b.TxID)) })
+	return out
+}
+
+// addTransactions adds the pending and split transactions to the report, each a
+// problem in plain words: a prepared transaction holds its keys on the providers
+// that prepared it until a coordinator or Recover settles it.
+func (r *AuditReport) addTransactions(pending, split []TxStatus) {
+	r.Transactions, r.Split = pending, split
+	for _, tx := range pending {
+		what := "too few providers answer to decide it; Recover fences the silent ones when they answer"
+		switch tx.Decision {
+		case DecidedCommit:
+			what = "it is decided COMMITTED; Recover completes it"
+		case DecidedAbort:
+			what = "it is decided ABORTED; Recover releases its keys"
+		}
+		r.Problems = append(r.Problems, fmt.Sprintf("transaction %x is pending (%s) on keys %s: %s",
+			tx.TxID[:min(8, len(tx.TxID))], viewList(tx.Views), quoteKeys(tx.Keys), what))
+	}
+	for _, tx := range split {
+		r.Problems = append(r.Problems, fmt.Sprintf(
+			"transaction %x is SPLIT (%s): committed on one provider and aborted on another, which only a provider that rolled back its transaction records can cause",
+			tx.TxID[:min(8, len(tx.TxID))], viewList(tx.Views)))
+	}
+	if len(r.Problems) > 0 {
+		r.Verdict = Disagree
+	}
+}
+
+func viewList(views map[string]TxView) string {
+	names := make([]string, 0, len(views))
+	for n := range views {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %v", n, views[n])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func quoteKeys(keys []string) string {
+	if len(keys) == 0 {
+		return "(unknown)"
+	}
+	q := make([]string, 0, len(keys))
+	for i, k := range keys {
+		if i == 5 {
+			q = append(q, fmt.Sprintf("and %d more", len(keys)-5))
+			break
+		}
+		q = append(q, fmt.Sprintf("%q", k))
+	}
+	return strings.Join(q, ", ")
+}
