@@ -40,7 +40,7 @@ func usageError(err error) error { return &exitError{code: ExitUsage, err: err} 
 // usagef is usageError with formatting.
 func usagef(format string, args ...any) error { return usageError(fmt.Errorf(format, args...)) }
 
-// errDisagree is returned by audit when providers disagree; the report already
+// disagreeError is returned by audit (and recover) when providers disagree; the report already
 // said how, so only a one-line summary is printed.
 type disagreeError struct{ summary string }
 
