@@ -15,6 +15,14 @@
 // provider slowed by 50 ms) and ModeNoGroup (a single provider with group commit
 // off, to show what group commit gains).
 //
+// RunLocal starts a fresh testnet of real lssd servers for each mode, on the
+// disk under Local.Dir, and connects the writers to the servers directly: the
+// testnet's fault-injecting proxy is used only for the slowed provider, since
+// copying every byte through it would cost more than what is being measured.
+// Everything runs in one process, so on a small machine the servers and the
+// clients share the same cores: a quorum of three does three times the server
+// work on them.
+//
 // Guarantees: every writer has its own client key, so writers never conflict and
 // every error counted is a real failure; each run is bounded by
 // Options.MaxDuration, after which it stops and reports what it completed, marked

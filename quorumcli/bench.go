@@ -51,9 +51,10 @@ Modes (--modes, comma-separated; all by default):
 By default (--testnet) each mode runs on a fresh local network of real lssd
 servers started for it, with their data in --dir (the system's temporary
 directory by default; put it on the disk you want to measure) and removed
-afterwards. With an explicit --config the configured providers are measured
-instead, in a single mode: one (the first provider), plain or atomic. Every writer
-uses a fresh client key, so the configured client's own data is never touched.
+afterwards. With an explicit --config (or --testnet=false, which reads the
+default configuration) the configured providers are measured instead, in a
+single mode: one (the first provider), plain or atomic. Every writer uses a
+fresh client key, so the configured client's own data is never touched.
 
 --compare adds each mode's ratios against the one-provider run and checks the
 performance targets (quorum throughput, slow-provider latency, group commit,
