@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/lssquorum/lss/internal/durable"
 )
 
 // File names inside a client directory, as the Rust lss-cli names them.
@@ -46,47 +48,12 @@ func readFile(path string) ([]byte, error) {
 	return b, err
 }
 
-// createFile writes data to path only if path does not exist, durably and with
-// mode 0600. It writes a temporary file in the same directory, fsyncs it, then
-// hard-links it to path: unlike rename, link fails if path exists, so an
-// existing file is never replaced. Finally the directory is fsynced so the new
-// name survives a crash. It returns an error wrapping os.ErrExist if path exists.
-func createFile(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// createFile writes data to path, mode 0600, only if path does not exist, creating
+// the directory (mode 0700) if needed. The write is durable and never replaces an
+// existing file; if path exists the error wraps os.ErrExist.
+func createFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.WriteNew(path, data, 0o600)
 }

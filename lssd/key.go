@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/lssquorum/lss/internal/durable"
 )
 
 // KeyFileName is the server key's file in the data directory.
@@ -86,46 +87,11 @@ func parseKey(b []byte) (*secp256k1.PrivateKey, error) {
 }
 
 // writeKeyOnce durably writes key to path as hex, mode 0600, without ever replacing
-// an existing file: the key goes to a temporary file that is synced and then
-// hard-linked into place, which fails with fs.ErrExist if path appeared meanwhile.
+// an existing file: if path appeared meanwhile the error wraps fs.ErrExist.
 func writeKeyOnce(path string, key *secp256k1.PrivateKey) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, KeyFileName+".tmp*")
-	if err != nil {
-		return fmt.Errorf("lssd: write server key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		_, err = tmp.WriteString(hex.EncodeToString(key.Serialize()) + "\n")
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("lssd: write server key: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		return fmt.Errorf("lssd: install server key %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a new directory entry durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("lssd: sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("lssd: sync %s: %w", dir, err)
+	data := []byte(hex.EncodeToString(key.Serialize()) + "\n")
+	if err := durable.WriteNew(path, data, 0o600); err != nil {
+		return fmt.Errorf("lssd: write server key %s: %w", path, err)
 	}
 	return nil
 }

@@ -302,7 +302,7 @@ func (c *Config) Save() error {
 		return err
 	}
 	b = append(b, '\n')
-	if err := WriteFileAtomic(c.path, b, 0o600); err != nil {
+	if err := writeFileAtomic(c.path, b); err != nil {
 		return fmt.Errorf("config %s: %w", c.path, err)
 	}
 	return nil

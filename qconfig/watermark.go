@@ -79,7 +79,7 @@ func SaveWatermark(path string, clientID []byte, versions map[string]int64) erro
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(path, append(b, '\n'), 0o600); err != nil {
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("watermark %s: %w", path, err)
 	}
 	return nil
