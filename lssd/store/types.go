@@ -53,8 +53,8 @@ func (s TxState) String() string {
 type Record struct {
 	TxID  []byte
 	State TxState
-	// KVs are the transaction's writes: kept while prepared and, until the record
-	// expires, once committed. Aborted records keep none.
+	// KVs are the transaction's writes, kept while prepared; decided records keep
+	// none.
 	KVs     []KV
 	Updated time.Time
 }

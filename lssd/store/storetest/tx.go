@@ -147,9 +147,9 @@ func testTxStateTable(t *testing.T, f Factory) {
 			t.Errorf("%s: no record, want %v", name, c.after)
 		case ok && rec.State != c.after:
 			t.Errorf("%s: record %v, want %v", name, rec.State, c.after)
-		case ok && rec.State == store.TxAborted && len(rec.KVs) != 0:
-			t.Errorf("%s: aborted record keeps %d writes", name, len(rec.KVs))
-		case ok && rec.State != store.TxAborted && !sameKVs(rec.KVs, kvs):
+		case ok && rec.State != store.TxPrepared && len(rec.KVs) != 0:
+			t.Errorf("%s: %v record keeps %d writes", name, rec.State, len(rec.KVs))
+		case ok && rec.State == store.TxPrepared && !sameKVs(rec.KVs, kvs):
 			t.Errorf("%s: record writes %s, want %s", name, formatKVs(rec.KVs), formatKVs(kvs))
 		}
 		got := e.get(key)
@@ -311,7 +311,7 @@ func testTransactions(t *testing.T, f Factory) {
 		case fromPrepared:
 			w.state = store.TxPrepared
 		case fromCommitted:
-			w.state = store.TxCommitted
+			w.state, w.kvs = store.TxCommitted, nil
 		default:
 			w.state, w.kvs = store.TxAborted, nil
 		}
@@ -359,7 +359,7 @@ func testPrune(t *testing.T, f Factory) {
 		t.Fatalf("Prune = %d, %v; want 3", n, err)
 	}
 	e.wantRecord(old[fromPrepared], store.TxPrepared, kv("old/prepared", 0, "x"))
-	e.wantRecord(recent, store.TxCommitted, kv("recent", 0, "x"))
+	e.wantRecord(recent, store.TxCommitted)
 	e.wantNoRecord(old[fromCommitted])
 	e.wantNoRecord(old[fromFenced])
 	e.wantNoRecord(old[fromAborted])
