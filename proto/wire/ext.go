@@ -36,8 +36,9 @@ const extLabel = "lss-ext"
 // ExtMAC builds one extension MAC: HMAC-SHA256(shared secret, "lss-ext" || domain ||
 // fields), each field length-prefixed (see lss.proto).
 type ExtMAC struct {
-	h   hash.Hash
-	buf [8]byte
+	h       hash.Hash
+	buf     [8]byte
+	scratch []byte // reused by String, so keys are not copied one by one
 }
 
 // NewExtMAC starts a MAC in domain d.
@@ -57,7 +58,12 @@ func (m *ExtMAC) Bytes(b []byte) *ExtMAC {
 }
 
 // String adds a length-prefixed string.
-func (m *ExtMAC) String(s string) *ExtMAC { return m.Bytes([]byte(s)) }
+func (m *ExtMAC) String(s string) *ExtMAC {
+	m.scratch = binary.BigEndian.AppendUint32(m.scratch[:0], uint32(len(s)))
+	m.scratch = append(m.scratch, s...)
+	m.h.Write(m.scratch)
+	return m
+}
 
 // Int adds an int64, big-endian.
 func (m *ExtMAC) Int(v int64) *ExtMAC {

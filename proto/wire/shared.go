@@ -3,6 +3,7 @@ package wire
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 
 	"github.com/lssquorum/lss/proto/lsspb"
 )
@@ -20,9 +21,13 @@ func SharedHMAC(sharedSecret []byte, nonce []byte, kvs []*lsspb.KeyValue) []byte
 	mac := hmac.New(sha256.New, sharedSecret)
 	mac.Write(sharedSecret)
 	mac.Write(nonce)
+	// One scratch buffer for every key and version: this runs on each put and get
+	// over up to thousands of entries.
+	var buf []byte
 	for _, kv := range kvs {
-		mac.Write([]byte(kv.GetKey()))
-		mac.Write(be64(kv.GetVersion()))
+		buf = append(buf[:0], kv.GetKey()...)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(kv.GetVersion()))
+		mac.Write(buf)
 		mac.Write(kv.GetValue())
 	}
 	return mac.Sum(nil)
