@@ -8,19 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lssquorum/lss/internal/testcerts"
 	"github.com/lssquorum/lss/lssd"
 )
 
 // startTLSServer runs lssd with TLS, requiring client certificates if mutual.
-func startTLSServer(t *testing.T, certs certFiles, mutual bool) *lssd.Daemon {
+func startTLSServer(t *testing.T, certs testcerts.Files, mutual bool) *lssd.Daemon {
 	t.Helper()
 	opts := lssd.DefaultOptions()
 	opts.Port = 0
 	opts.DataDir = t.TempDir()
 	opts.Database = "memory"
-	opts.TLSCert, opts.TLSKey = certs.serverCert, certs.serverKey
+	opts.TLSCert, opts.TLSKey = certs.ServerCert, certs.ServerKey
 	if mutual {
-		opts.TLSAuthority = certs.ca
+		opts.TLSAuthority = certs.CA
 	}
 	d, err := lssd.Start(context.Background(), opts)
 	if err != nil {
@@ -34,16 +35,16 @@ func startTLSServer(t *testing.T, certs certFiles, mutual bool) *lssd.Daemon {
 	return d
 }
 
-func clientTLS(t *testing.T, certs certFiles, withCert bool) *tls.Config {
+func clientTLS(t *testing.T, certs testcerts.Files, withCert bool) *tls.Config {
 	t.Helper()
-	pem, err := os.ReadFile(certs.ca)
+	pem, err := os.ReadFile(certs.CA)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12}
 	cfg.RootCAs.AppendCertsFromPEM(pem)
 	if withCert {
-		cert, err := tls.LoadX509KeyPair(certs.clientCert, certs.clientKey)
+		cert, err := tls.LoadX509KeyPair(certs.ClientCert, certs.ClientKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +55,7 @@ func clientTLS(t *testing.T, certs certFiles, withCert bool) *tls.Config {
 
 func TestTLS(t *testing.T) {
 	t.Parallel()
-	certs := writeCerts(t)
+	certs := testcerts.WriteFiles(t, t.TempDir())
 	d := startTLSServer(t, certs, false)
 	key := newKey(t)
 	dial := func(addr string, cfg *tls.Config) (*Client, error) {
@@ -81,7 +82,7 @@ func TestTLS(t *testing.T) {
 
 func TestMutualTLS(t *testing.T) {
 	t.Parallel()
-	certs := writeCerts(t)
+	certs := testcerts.WriteFiles(t, t.TempDir())
 	d := startTLSServer(t, certs, true)
 	o := Options{Addr: d.Addr(), Name: "p1", ServerID: d.ServerID(), ClientKey: newKey(t), DialTimeout: 2 * time.Second}
 	o.TLS = clientTLS(t, certs, true)

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/internal/testcerts"
 	"github.com/lssquorum/lss/lssd"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
@@ -272,12 +273,12 @@ func TestParseRPC(t *testing.T) {
 
 func TestHTTPSWithCustomCAAndClientCertificate(t *testing.T) {
 	t.Parallel()
-	certs := writeCerts(t)
+	certs := testcerts.WriteFiles(t, t.TempDir())
 	opts := lssd.DefaultOptions()
 	opts.Port = 0
 	opts.DataDir = t.TempDir()
 	opts.Database = "memory"
-	opts.TLSCert, opts.TLSKey, opts.TLSAuthority = certs.serverCert, certs.serverKey, certs.ca
+	opts.TLSCert, opts.TLSKey, opts.TLSAuthority = certs.ServerCert, certs.ServerKey, certs.CA
 	d, err := lssd.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +290,7 @@ func TestHTTPSWithCustomCAAndClientCertificate(t *testing.T) {
 	})
 	s := newSession(t, d)
 	s.rpc = "https://" + d.Addr()
-	tlsFlags := []string{"--tls-ca", certs.ca, "--tls-cert", certs.clientCert, "--tls-key", certs.clientKey}
+	tlsFlags := []string{"--tls-ca", certs.CA, "--tls-cert", certs.ClientCert, "--tls-key", certs.ClientKey}
 	if r := s.run(append(tlsFlags, "init")...); r.code != 0 {
 		t.Fatalf("init over mutual TLS: %+v", r)
 	}
@@ -301,9 +302,9 @@ func TestHTTPSWithCustomCAAndClientCertificate(t *testing.T) {
 	}
 	// Without the client certificate the server refuses; without the CA the
 	// client does not trust the server.
-	s.mustFail("unavailable", "--timeout", "2s", "--tls-ca", certs.ca, "get", "k")
+	s.mustFail("unavailable", "--timeout", "2s", "--tls-ca", certs.CA, "get", "k")
 	s.mustFail("certificate signed by unknown authority", "--timeout", "2s", "get", "k")
-	s.mustFail("go together", "--tls-ca", certs.ca, "--tls-cert", certs.clientCert, "get", "k")
+	s.mustFail("go together", "--tls-ca", certs.CA, "--tls-cert", certs.ClientCert, "get", "k")
 }
 
 func TestConflictWithAPendingTransaction(t *testing.T) {
