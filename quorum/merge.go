@@ -3,7 +3,6 @@ package quorum
 import (
 	"bytes"
 	"errors"
-	"slices"
 
 	"github.com/lssquorum/lss/provider"
 )
@@ -41,44 +40,45 @@ func isFaulty(err error) bool {
 //
 // merged is in key order; states follow the order of replies.
 func merge(replies []reply) (merged []provider.Entry, states []ProviderState) {
-	type holding struct {
-		who   int // index into replies
-		entry provider.Entry
-	}
-	byKey := make(map[string][]holding)
-	held := make([]map[string]provider.Entry, len(replies))
-	valid := 0
-	for i, r := range replies {
-		if r.err != nil {
-			continue
-		}
-		valid++
-		held[i] = make(map[string]provider.Entry, len(r.entries))
-		for _, e := range r.entries {
-			held[i][e.Key] = e
-			byKey[e.Key] = append(byKey[e.Key], holding{who: i, entry: e})
-		}
-	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-
 	states = make([]ProviderState, len(replies))
+	valid, total := 0, 0
 	for i, r := range replies {
 		states[i] = ProviderState{Name: r.name, Err: r.err}
 		if r.err == nil {
 			states[i].Keys = len(r.entries)
+			valid++
+			total = max(total, len(r.entries))
 		} else {
 			states[i].Error = r.err.Error()
 		}
 	}
-	for _, key := range keys {
-		hs := byKey[key]
-		versions := make([]provider.Entry, len(hs))
-		for j, h := range hs {
-			versions[j] = h.entry
+	// Every valid reply is in ascending key order (the provider checks it), so
+	// the merge walks them side by side, one key at a time, with no maps.
+	merged = make([]provider.Entry, 0, total)
+	next := make([]int, len(replies)) // cursor into each reply's entries
+	at := make([]*provider.Entry, len(replies))
+	versions := make([]provider.Entry, 0, len(replies))
+	for {
+		key, found := "", false
+		for i, r := range replies {
+			if r.err != nil || next[i] == len(r.entries) {
+				continue
+			}
+			if k := r.entries[next[i]].Key; !found || k < key {
+				key, found = k, true
+			}
+		}
+		if !found {
+			break
+		}
+		versions = versions[:0]
+		for i, r := range replies {
+			at[i] = nil
+			if r.err == nil && next[i] < len(r.entries) && r.entries[next[i]].Key == key {
+				at[i] = &r.entries[next[i]]
+				versions = append(versions, *at[i])
+				next[i]++
+			}
 		}
 		win := pickWinner(versions)
 		merged = append(merged, win)
@@ -87,14 +87,14 @@ func merge(replies []reply) (merged []provider.Entry, states []ProviderState) {
 				continue
 			}
 			others := int64(-1)
-			for _, h := range hs {
-				if h.who != i && h.entry.Version > others {
-					others = h.entry.Version
+			for j, e := range at {
+				if j != i && e != nil && e.Version > others {
+					others = e.Version
 				}
 			}
-			e, ok := held[i][key]
+			e := at[i]
 			switch {
-			case !ok:
+			case e == nil:
 				states[i].Missing = append(states[i].Missing, KeyVersion{Key: key, Version: -1, Others: others})
 			case e.Version < win.Version:
 				states[i].Behind = append(states[i].Behind, KeyVersion{Key: key, Version: e.Version, Others: others})
