@@ -2,21 +2,12 @@ package lssd
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/lssquorum/lss/internal/testcerts"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,83 +15,9 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "lssd test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a PEM certificate and key signed by the CA, for a server on
-// 127.0.0.1 or for a client.
-func (ca *testCA) issue(t *testing.T, server bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "lssd test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		tmpl.DNSNames = []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
-
-func writeFile(t *testing.T, dir, name string, b []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // tlsDial connects trusting ca, presenting clientCert if given.
-func tlsDial(t *testing.T, addr string, ca *testCA, clientCert *tls.Certificate) lsspb.LightningStorageClient {
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
-	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+func tlsDial(t *testing.T, addr string, ca *testcerts.CA, clientCert *tls.Certificate) lsspb.LightningStorageClient {
+	cfg := &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}
 	if clientCert != nil {
 		cfg.Certificates = []tls.Certificate{*clientCert}
 	}
@@ -109,21 +26,19 @@ func tlsDial(t *testing.T, addr string, ca *testCA, clientCert *tls.Certificate)
 
 // tlsDaemon starts a daemon with a server certificate from ca, and with mutual TLS
 // under authority if it is not nil.
-func tlsDaemon(t *testing.T, ca, authority *testCA) *Daemon {
+func tlsDaemon(t *testing.T, ca, authority *testcerts.CA) *Daemon {
 	dir := t.TempDir()
-	cert, key := ca.issue(t, true)
 	opts := testOptions(t)
-	opts.TLSCert = writeFile(t, dir, "server.crt", cert)
-	opts.TLSKey = writeFile(t, dir, "server.key", key)
+	opts.TLSCert, opts.TLSKey = ca.IssueServer(t).Write(t, dir, "server")
 	if authority != nil {
-		opts.TLSAuthority = writeFile(t, dir, "ca.crt", authority.pem)
+		opts.TLSAuthority = testcerts.WriteFile(t, dir, "ca.crt", authority.CertPEM)
 	}
 	return startDaemon(t, opts)
 }
 
 func TestTLS(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t)
+	ca := testcerts.NewCA(t)
 	d := tlsDaemon(t, ca, nil)
 
 	c := newClient(t, tlsDial(t, d.Addr(), ca, nil), d.ServerID())
@@ -134,34 +49,29 @@ func TestTLS(t *testing.T) {
 	_, err := plain.Ping(ctxT(t), &lsspb.PingRequest{})
 	wantCode(t, "plaintext client to TLS server", err, codes.Unavailable)
 
-	untrusting := tlsDial(t, d.Addr(), newTestCA(t), nil)
+	untrusting := tlsDial(t, d.Addr(), testcerts.NewCA(t), nil)
 	_, err = untrusting.Ping(ctxT(t), &lsspb.PingRequest{})
 	wantCode(t, "client not trusting the server's CA", err, codes.Unavailable)
 }
 
 func TestMutualTLS(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t)
+	ca := testcerts.NewCA(t)
 	d := tlsDaemon(t, ca, ca)
 
-	certPEM, keyPEM := ca.issue(t, false)
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := ca.IssueClient(t).TLSCertificate(t)
 	c := newClient(t, tlsDial(t, d.Addr(), ca, &cert), d.ServerID())
 	c.mustPut(kv("k", 0, "v"))
 	wantKVs(t, "with a client certificate", c.get(""), kv("k", 0, "v"))
 
 	noCert := tlsDial(t, d.Addr(), ca, nil)
-	_, err = noCert.Ping(ctxT(t), &lsspb.PingRequest{})
+	_, err := noCert.Ping(ctxT(t), &lsspb.PingRequest{})
 	if status.Code(err) != codes.Unavailable {
 		t.Errorf("client without a certificate: %v, want UNAVAILABLE", err)
 	}
 
-	stranger := newTestCA(t)
-	sPEM, sKey := stranger.issue(t, false)
-	sCert, _ := tls.X509KeyPair(sPEM, sKey)
+	stranger := testcerts.NewCA(t)
+	sCert := stranger.IssueClient(t).TLSCertificate(t)
 	foreign := tlsDial(t, d.Addr(), ca, &sCert)
 	_, err = foreign.Ping(ctxT(t), &lsspb.PingRequest{})
 	if status.Code(err) != codes.Unavailable {
@@ -171,12 +81,10 @@ func TestMutualTLS(t *testing.T) {
 
 func TestTLSConfigErrors(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t)
+	ca := testcerts.NewCA(t)
 	dir := t.TempDir()
-	cert, key := ca.issue(t, true)
-	certFile := writeFile(t, dir, "server.crt", cert)
-	keyFile := writeFile(t, dir, "server.key", key)
-	notPEM := writeFile(t, dir, "ca.txt", []byte("not a certificate"))
+	certFile, keyFile := ca.IssueServer(t).Write(t, dir, "server")
+	notPEM := testcerts.WriteFile(t, dir, "ca.txt", []byte("not a certificate"))
 	cases := []struct {
 		name             string
 		cert, key, authz string
