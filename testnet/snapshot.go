@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/lssquorum/lss/internal/durable"
 )
 
 // Snapshot is a copy of one provider's data directory at one moment, to roll the
@@ -120,7 +122,7 @@ func copyDir(src, dst string) error {
 			if err := copyFile(path, target, info.Mode().Perm()); err != nil {
 				return err
 			}
-			return syncDir(filepath.Dir(target))
+			return durable.SyncDir(filepath.Dir(target))
 		default:
 			return fmt.Errorf("cannot copy %s: not a regular file or directory", path)
 		}
@@ -146,13 +148,4 @@ func copyFile(src, dst string, perm os.FileMode) (err error) {
 		return err
 	}
 	return out.Sync()
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
