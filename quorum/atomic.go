@@ -189,6 +189,7 @@ func (t *txRun) run(ctx context.Context) (*PutResult, error) {
 		wait, done := m.writes.enqueue(keys)
 		if !c.goBackground(func() { defer done(); t.participate(bg, i, m, wait) }) {
 			done()
+			close(t.stopped) // the providers already started leave theirs alone
 			return nil, ErrClosed
 		}
 	}
@@ -196,6 +197,7 @@ func (t *txRun) run(ctx context.Context) (*PutResult, error) {
 		wait, done := m.writes.enqueue(keys)
 		if !c.goBackground(func() { defer done(); t.writeBaseOnly(bg, m, wait) }) {
 			done()
+			close(t.stopped)
 			return nil, ErrClosed
 		}
 	}

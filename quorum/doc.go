@@ -11,8 +11,10 @@
 // later Get.
 //
 // Guarantees, each tested against real servers under injected faults:
+//
 //   - Durability: a Put that returned success is returned by every later Get while
 //     at least R providers answer.
+//
 //   - Rollback detection: every provider's reply is compared with the merge, and a
 //     provider that lags or was rolled back is named as behind (and as rolled
 //     back when it lost a version it had confirmed to this client). The client
@@ -21,17 +23,33 @@
 //     rolled back, is a *RollbackError and the stale data is never returned.
 //     The watermark lives in memory: persist it (Watermark, SetWatermark) to
 //     keep this protection across restarts.
+//
 //   - Integrity: a provider whose reply fails verification (server HMAC, value
 //     HMAC, keys outside the prefix, wrong server_id) is faulty; all of its data is
 //     ignored and it is named.
+//
 //   - Convergence: Repair (or AutoRepair) copies the merged entries to behind
 //     providers with the forward-only Restore extension, so with all providers up
 //     they end up holding the same (key, version, value) set.
 //
+//   - Atomicity (atomic mode, the default when the providers speak the extension):
+//     a Put is a two-phase commit. It is decided committed once prepared on W
+//     providers (or committed on any) and aborted once fenced on N−W+1; the two
+//     cannot both happen, so the live coordinator and any number of concurrent
+//     Recover runs always agree. A Put returns success, a definite failure
+//     (*TxError matching ErrTxAborted: nothing was written anywhere), or an
+//     indeterminate outcome (ErrIndeterminate) that Recover settles, never split.
+//     Base-protocol-only providers get a plain Put once the commit is decided and
+//     are named in PutResult.Weakened. In plain mode a failed Put may have reached
+//     some providers; its error names them.
+//
 // Put returns once W providers acknowledged and leaves the other writes running
-// (bounded by Config.Timeout); Settle and Close wait for them.
+// (bounded by Config.Timeout); Settle and Close wait for them. The one hazard
+// atomic mode cannot cover is a provider that rolls back its own transaction
+// records and so forgets a fence; Audit reports transactions whose records
+// disagree across providers.
 //
 // The decisions (quorum sizes, merge and classification, watermark check, repair
-// plan, put outcome) are pure functions over per-provider results, each in its own
+// plan, put outcome, the commit rule) are pure functions over per-provider results, each in its own
 // file with table tests; the fan-out code only gathers those results.
 package quorum
