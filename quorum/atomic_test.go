@@ -130,6 +130,17 @@ func (a *atomicNet) waitState(i int, txid []byte, want provider.TxState) {
 	}
 }
 
+// putUntil puts kvs under txid with the coordinator stopped at stage at, as if it
+// crashed there.
+func (a *atomicNet) putUntil(at stage, txid []byte, kvs []provider.KV) {
+	a.t.Helper()
+	a.client.test.txid = func() []byte { return txid }
+	a.client.test.stop = func(s stage) bool { return s == at }
+	if _, err := a.client.Put(context.Background(), kvs); !errors.Is(err, errCoordinatorStopped) {
+		a.t.Fatalf("err = %v, want the coordinator stopped", err)
+	}
+}
+
 func one(key string, version int64, value string) []provider.KV {
 	return []provider.KV{{Key: key, Version: version, Value: []byte(value)}}
 }
@@ -231,13 +242,9 @@ func TestRecoverAbortsBelowQuorum(t *testing.T) {
 	a := startAtomicNet(t, 3)
 	ctx := context.Background()
 	txid := fixedTxID(0xb2)()
-	a.client.test.txid = func() []byte { return txid }
-	a.client.test.stop = func(s stage) bool { return s == stagePrepared }
 	a.provider(1).Cut()
 	a.provider(2).Cut()
-	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
-		t.Fatalf("err = %v, want the coordinator stopped", err)
-	}
+	a.putUntil(stagePrepared, txid, one("k", 0, "v"))
 	a.provider(1).Heal()
 	a.provider(2).Heal()
 	if s := a.txState(0, txid); s != provider.TxPrepared {
@@ -270,12 +277,8 @@ func TestRecoverCommitsAtQuorum(t *testing.T) {
 	a := startAtomicNet(t, 3)
 	ctx := context.Background()
 	txid := fixedTxID(0xc3)()
-	a.client.test.txid = func() []byte { return txid }
-	a.client.test.stop = func(s stage) bool { return s == stageDecided }
 	a.provider(2).Cut()
-	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
-		t.Fatalf("err = %v, want the coordinator stopped", err)
-	}
+	a.putUntil(stageDecided, txid, one("k", 0, "v"))
 	a.provider(2).Heal()
 	a.waitState(0, txid, provider.TxPrepared)
 	a.waitState(1, txid, provider.TxPrepared)
@@ -302,11 +305,7 @@ func TestRecoverCompletesLostCommits(t *testing.T) {
 	a := startAtomicNet(t, 3)
 	ctx := context.Background()
 	txid := fixedTxID(0xd4)()
-	a.client.test.txid = func() []byte { return txid }
-	a.client.test.stop = func(s stage) bool { return s == stageDecided }
-	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
-		t.Fatalf("err = %v, want the coordinator stopped", err)
-	}
+	a.putUntil(stageDecided, txid, one("k", 0, "v"))
 	for i := range a.direct {
 		a.waitState(i, txid, provider.TxPrepared)
 	}
@@ -440,11 +439,7 @@ func TestAuditShowsPendingAndSplitTransactions(t *testing.T) {
 	a := startAtomicNet(t, 3)
 	ctx := context.Background()
 	txid := fixedTxID(0xf6)()
-	a.client.test.txid = func() []byte { return txid }
-	a.client.test.stop = func(s stage) bool { return s == stageDecided }
-	if _, err := a.client.Put(ctx, one("k", 0, "v")); !errors.Is(err, errCoordinatorStopped) {
-		t.Fatalf("err = %v, want the coordinator stopped", err)
-	}
+	a.putUntil(stageDecided, txid, one("k", 0, "v"))
 	for i := range a.direct {
 		a.waitState(i, txid, provider.TxPrepared)
 	}
