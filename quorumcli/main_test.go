@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/provider"
+	"github.com/lssquorum/lss/quorum"
 	"github.com/lssquorum/lss/testnet"
 )
 
@@ -63,4 +66,33 @@ func TestMainInProcess(t *testing.T) {
 	main(ExitOK, "audit")
 
 	main(ExitUsage, "put", "x", "3")
+
+	// An atomic put whose coordinator stopped after two providers prepared it:
+	// audit names it as pending and decided, recover commits it everywhere.
+	key, err := clientkey.Load(filepath.Join(filepath.Dir(cfgPath), "client-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	txid := bytes.Repeat([]byte{0x5a}, quorum.TxIDSize)
+	for _, p := range network.Providers()[:2] {
+		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.Prepare(ctx, txid, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: []byte{0x7f}}})); err != nil {
+			t.Fatal(err)
+		}
+		cl.Close()
+	}
+	if out := main(ExitDisagree, "audit"); !strings.Contains(out, "pending") || !strings.Contains(out, "decided COMMITTED") {
+		t.Errorf("audit with a pending transaction:\n%s", out)
+	}
+	main(ExitDisagree, "recover", "--dry-run")
+	if out := main(ExitOK, "recover"); !strings.Contains(out, "5a5a5a5a") {
+		t.Errorf("recover does not name the transaction:\n%s", out)
+	}
+	if out := main(ExitOK, "get", "z"); !strings.Contains(out, "7f") {
+		t.Errorf("the recovered put is not visible:\n%s", out)
+	}
+	main(ExitOK, "audit")
 }
