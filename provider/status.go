@@ -39,6 +39,7 @@ func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
 		return nil, c.fail("status", ErrServerHMAC)
 	}
 	txs := make([]Transaction, len(reply.GetTransactions()))
+	m := wire.NewValueMAC(c.hmacSecret)
 	var tampered []KeyVersion
 	for i, tx := range reply.GetTransactions() {
 		if i > 0 && bytes.Compare(reply.GetTransactions()[i-1].GetTxid(), tx.GetTxid()) >= 0 {
@@ -51,7 +52,7 @@ func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
 		entries := make([]Entry, len(tx.GetKvs()))
 		for j, kv := range tx.GetKvs() {
 			entries[j] = Entry{Key: kv.GetKey(), Version: kv.GetVersion(), Stored: kv.GetValue()}
-			plain, err := c.open(kv.GetKey(), kv.GetVersion(), kv.GetValue())
+			plain, err := c.open(m, kv.GetKey(), kv.GetVersion(), kv.GetValue())
 			if err != nil {
 				tampered = append(tampered, KeyVersion{Key: kv.GetKey(), Version: kv.GetVersion()})
 				continue

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -31,27 +32,31 @@ type Entry struct {
 // It is deterministic: the same kvs always seal to the same bytes, so a quorum
 // coordinator can send identical entries to every provider.
 func (c *Client) Seal(kvs []KV) []Entry {
+	m := wire.NewValueMAC(c.hmacSecret)
 	es := make([]Entry, len(kvs))
 	for i, kv := range kvs {
-		es[i] = Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value, Stored: c.seal(kv)}
+		es[i] = Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value, Stored: c.seal(m, kv)}
 	}
 	return es
 }
 
-func (c *Client) seal(kv KV) []byte {
+// seal returns the stored form of kv: value HMAC appended, then encrypted if the
+// client encrypts. m is reused across the values of one request.
+func (c *Client) seal(m *wire.ValueMAC, kv KV) []byte {
+	sealed := m.Seal(kv.Key, kv.Version, kv.Value)
 	if c.encrypt {
-		return wire.EncryptValue(c.hmacSecret, kv.Key, kv.Version, kv.Value)
+		return wire.XORKeystream(c.hmacSecret, kv.Key, kv.Version, sealed)
 	}
-	return wire.SealValue(c.hmacSecret, kv.Key, kv.Version, kv.Value)
+	return sealed
 }
 
-// open checks and strips the value HMAC of a stored value (decrypting first if
-// the client encrypts).
-func (c *Client) open(key string, version int64, stored []byte) ([]byte, error) {
+// open checks and strips the value HMAC of a stored value (decrypting a copy
+// first if the client encrypts).
+func (c *Client) open(m *wire.ValueMAC, key string, version int64, stored []byte) ([]byte, error) {
 	if c.encrypt {
-		return wire.DecryptValue(c.hmacSecret, key, version, stored)
+		stored = wire.XORKeystream(c.hmacSecret, key, version, bytes.Clone(stored))
 	}
-	return wire.OpenValue(c.hmacSecret, key, version, stored)
+	return m.Open(key, version, stored)
 }
 
 // sortedKVs returns the wire form of es in ascending key order, refusing
@@ -90,8 +95,9 @@ func checkListing(prefix string, kvs []*lsspb.KeyValue) error {
 // are returned as tampered and never as data.
 func (c *Client) openAll(kvs []*lsspb.KeyValue) (entries []Entry, tampered []KeyVersion) {
 	entries = make([]Entry, 0, len(kvs))
+	m := wire.NewValueMAC(c.hmacSecret)
 	for _, kv := range kvs {
-		plain, err := c.open(kv.GetKey(), kv.GetVersion(), kv.GetValue())
+		plain, err := c.open(m, kv.GetKey(), kv.GetVersion(), kv.GetValue())
 		if err != nil {
 			tampered = append(tampered, KeyVersion{Key: kv.GetKey(), Version: kv.GetVersion()})
 			continue
@@ -105,10 +111,11 @@ func (c *Client) openAll(kvs []*lsspb.KeyValue) (entries []Entry, tampered []Key
 // whose HMAC verifies. reservedBy maps keys to the txid reserving them.
 func (c *Client) conflictsOf(kvs []*lsspb.KeyValue, reservedBy map[string][]byte) []Conflict {
 	out := make([]Conflict, len(kvs))
+	m := wire.NewValueMAC(c.hmacSecret)
 	for i, kv := range kvs {
 		out[i] = Conflict{Key: kv.GetKey(), Version: kv.GetVersion(), Stored: kv.GetValue(), ReservedBy: reservedBy[kv.GetKey()]}
 		if kv.GetVersion() >= 0 {
-			if plain, err := c.open(kv.GetKey(), kv.GetVersion(), kv.GetValue()); err == nil {
+			if plain, err := c.open(m, kv.GetKey(), kv.GetVersion(), kv.GetValue()); err == nil {
 				out[i].Value = plain
 			}
 		}
