@@ -83,10 +83,10 @@ func (c *Client) participants() (parts, base []*member) {
 // seal returns the stored form of kvs, sorted by key: the same bytes go to every
 // provider.
 func (c *Client) seal(kvs []provider.KV) []provider.Entry {
+	m := wire.NewValueMAC(c.cfg.HMACSecret)
 	es := make([]provider.Entry, len(kvs))
 	for i, kv := range kvs {
-		es[i] = provider.Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value,
-			Stored: wire.SealValue(c.cfg.HMACSecret, kv.Key, kv.Version, kv.Value)}
+		es[i] = provider.Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value, Stored: m.Seal(kv.Key, kv.Version, kv.Value)}
 	}
 	slices.SortFunc(es, func(a, b provider.Entry) int { return strings.Compare(a.Key, b.Key) })
 	return es

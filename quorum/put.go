@@ -62,6 +62,8 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 	// The writes must not be cancelled when Put returns (or when the caller's
 	// context ends right after), so they run under their own deadline.
 	base := context.WithoutCancel(ctx)
+	// Sealed once: every provider gets the same stored bytes.
+	entries := c.seal(kvs)
 	keys := make([]string, len(kvs))
 	for i, kv := range kvs {
 		keys[i] = kv.Key
@@ -83,7 +85,7 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 			}
 			if err == nil {
 				r.sent = true
-				err = cl.Put(callCtx, kvs)
+				err = cl.PutEntries(callCtx, entries)
 				m.noteErr(cl, err)
 				if err == nil {
 					m.confirmed.raiseKVs(kvs)
