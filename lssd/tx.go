@@ -6,6 +6,8 @@ import (
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // The two-phase-commit RPCs. A txid's record only moves forward (DESIGN.md, the
@@ -24,14 +26,18 @@ func (s *Server) Prepare(ctx context.Context, req *lsspb.PrepareRequest) (*lsspb
 	if err := checkTxID(req.Txid); err != nil {
 		return nil, err
 	}
+	q := store.Quorum{Participants: int(req.Participants), W: int(req.WriteQuorum)}
+	if err := store.CheckQuorum(q); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
 	secret, err := s.authorize(req.Auth, req.Hmac, func(secret []byte) []byte {
-		return wire.PrepareRequestMAC(secret, req.Txid, req.Kvs)
+		return wire.PrepareRequestMAC(secret, req.Txid, req.Kvs, req.Participants, req.WriteQuorum)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.onTxClient(req.Auth.ClientId)
-	state, cs, err := s.store.Prepare(ctx, req.Auth.ClientId, req.Txid, kvs)
+	state, cs, err := s.store.PrepareQuorum(ctx, req.Auth.ClientId, req.Txid, q, kvs)
 	if err != nil {
 		return nil, storeError(s.log, "Prepare", err)
 	}

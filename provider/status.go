@@ -20,6 +20,8 @@ type Transaction struct {
 	Entries []Entry
 	// Updated is when the server recorded the current state.
 	Updated time.Time
+	// Quorum is the thresholds recorded with the prepare (zero if none).
+	Quorum Quorum
 }
 
 // Status lists the client's pending and recently decided transactions in txid
@@ -59,7 +61,8 @@ func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
 			}
 			entries[j].Value = plain
 		}
-		txs[i] = Transaction{TxID: tx.GetTxid(), State: state, Entries: entries, Updated: time.UnixMilli(tx.GetUpdatedUnixMs())}
+		txs[i] = Transaction{TxID: tx.GetTxid(), State: state, Entries: entries, Updated: time.UnixMilli(tx.GetUpdatedUnixMs()),
+			Quorum: Quorum{Participants: int(tx.GetParticipants()), W: int(tx.GetWriteQuorum())}}
 	}
 	if len(tampered) > 0 {
 		return txs, c.fail("status", &TamperedError{Provider: c.name, Keys: tampered})

@@ -50,13 +50,31 @@ func txStateOf(s lsspb.TxState) (TxState, error) {
 // pending under txid and reserve their keys. It returns TxPrepared (or
 // TxCommitted if that txid was already committed), TxAborted with a nil error if
 // the txid is fenced or aborted, or a *ConflictError if the version rule or a
-// reservation refused it. A stock server gives ErrNotSupported.
+// reservation refused it. A stock server gives ErrNotSupported. It records no
+// quorum; a coordinator uses PrepareQuorum.
 func (c *Client) Prepare(ctx context.Context, txid []byte, es []Entry) (TxState, error) {
+	return c.PrepareQuorum(ctx, txid, Quorum{}, es)
+}
+
+// Quorum is the thresholds a coordinator decides a transaction with: committed
+// once prepared on W of the Participants, aborted once fenced on
+// Participants − W + 1. The zero Quorum records none.
+type Quorum struct {
+	Participants int
+	W            int
+}
+
+// PrepareQuorum is Prepare recording q with the transaction, so that any later
+// recovery decides it with the coordinator's thresholds, whatever its own
+// configuration says.
+func (c *Client) PrepareQuorum(ctx context.Context, txid []byte, q Quorum, es []Entry) (TxState, error) {
 	kvs, err := sortedKVs(es)
 	if err != nil {
 		return TxUnknown, c.fail("prepare", err)
 	}
-	req := &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs)}
+	n, w := int32(q.Participants), int32(q.W)
+	req := &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs, Participants: n, WriteQuorum: w,
+		Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs, n, w)}
 	reply, err := c.rpc.Prepare(ctx, req)
 	if err != nil {
 		return TxUnknown, c.fail("prepare", rpcError(ctx, err, extensionCodes))

@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -21,19 +22,36 @@ const TxIDSize = 32
 
 // extSupport remembers the providers that answered an extension call with
 // UNIMPLEMENTED (stock servers). They take no part in the atomic commit: they get
-// the base protocol's Put once a transaction is decided committed.
+// the base protocol's Put once a transaction is decided committed. A provider that
+// ever gave an authenticated extension reply is never demoted: the status code is
+// not authenticated, and changing the set of participants would change the
+// thresholds a coordinator counts with.
 type extSupport struct {
 	mu       sync.Mutex
 	baseOnly map[string]bool
+	capable  map[string]bool
 }
 
 func (e *extSupport) markBaseOnly(name string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.capable[name] {
+		return
+	}
 	if e.baseOnly == nil {
 		e.baseOnly = make(map[string]bool)
 	}
 	e.baseOnly[name] = true
+}
+
+func (e *extSupport) markCapable(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.capable == nil {
+		e.capable = make(map[string]bool)
+	}
+	e.capable[name] = true
+	delete(e.baseOnly, name)
 }
 
 func (e *extSupport) isBaseOnly(name string) bool {
@@ -42,10 +60,14 @@ func (e *extSupport) isBaseOnly(name string) bool {
 	return e.baseOnly[name]
 }
 
-// noteSupport records a provider as base-protocol-only when err says so.
+// noteSupport learns from an extension call's outcome: UNIMPLEMENTED marks the
+// provider base-only, a reply whose server MAC verified marks it capable.
 func (c *Client) noteSupport(m *member, err error) {
-	if errors.Is(err, provider.ErrNotSupported) {
+	switch {
+	case errors.Is(err, provider.ErrNotSupported):
 		c.ext.markBaseOnly(m.name)
+	case err == nil, errors.Is(err, provider.ErrConflict):
+		c.ext.markCapable(m.name)
 	}
 }
 
@@ -183,23 +205,22 @@ func (t *txRun) run(ctx context.Context) (*PutResult, error) {
 	t.answers = make(chan txAnswer, n)
 	t.acks = make(chan txAck, n+len(t.base))
 	keys := t.keys()
+	var starts []func()
+	// Every provider's queue gets this put at the same point relative to other
+	// puts, or two puts of overlapping keys could wait for each other.
+	c.order.Lock()
 	for i, m := range t.parts {
-		// Enqueued in the caller's goroutine, so a provider sees puts of a key
-		// in the order they were made.
 		wait, done := m.writes.enqueue(keys)
-		if !c.goBackground(func() { defer done(); t.participate(bg, i, m, wait) }) {
-			done()
-			close(t.stopped) // the providers already started leave theirs alone
-			return nil, ErrClosed
-		}
+		starts = append(starts, func() { defer done(); t.participate(bg, i, m, wait) })
 	}
 	for _, m := range t.base {
 		wait, done := m.writes.enqueue(keys)
-		if !c.goBackground(func() { defer done(); t.writeBaseOnly(bg, m, wait) }) {
-			done()
-			close(t.stopped)
-			return nil, ErrClosed
-		}
+		starts = append(starts, func() { defer done(); t.writeBaseOnly(bg, m, wait) })
+	}
+	c.order.Unlock()
+	// All or none: a put refused at Close must not have prepared anywhere.
+	if !c.goBackgroundAll(starts) {
+		return nil, ErrClosed
 	}
 
 	// Gather until commit is decided (never wait for the slowest provider once W
@@ -241,20 +262,13 @@ gather:
 	return nil, t.indeterminate(Undecided, 0)
 }
 
-// participate is one provider's part in the transaction.
+// participate is one provider's part in the transaction. Once the transaction is
+// decided it sends exactly one ack, which the coordinator may be waiting for.
 func (t *txRun) participate(ctx context.Context, i int, m *member, wait func(context.Context) error) {
 	c := t.c
 	a := t.prepare(ctx, i, m, wait)
 	t.answers <- a
-	// The coordinator decides within about two call timeouts; the bound only
-	// guards against a bug leaving this goroutine behind.
-	timer := time.NewTimer(4 * c.timeout)
-	defer timer.Stop()
-	select {
-	case <-t.decided:
-	case <-t.stopped:
-		return
-	case <-timer.C:
+	if !t.awaitDecision() {
 		return
 	}
 	// What the coordinator learned (the answer, or a fence) wins; a Prepare
@@ -265,19 +279,37 @@ func (t *txRun) participate(ctx context.Context, i int, m *member, wait func(con
 	}
 	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	var err error
 	switch t.decision {
 	case DecidedCommit:
-		err := t.settleCommitted(cctx, m, view)
-		t.acks <- txAck{m.name, named(m.name, "commit", err)}
+		err = named(m.name, "commit", t.settleCommitted(cctx, m, view))
 	case DecidedAbort:
-		if view != TxPrepared {
-			return
+		// Abort releases a prepared provider and fences a silent one, so a
+		// Prepare still on its way is refused when it lands.
+		if view != TxAborted {
+			err = named(m.name, "abort", t.abortOne(cctx, m))
 		}
-		err := t.abortOne(cctx, m)
 		if err != nil {
 			c.log.Warn("atomic put: abort not delivered; Recover will", "provider", m.name, "txid", fmt.Sprintf("%x", t.txid), "err", err)
 		}
-		t.acks <- txAck{m.name, err}
+	}
+	t.acks <- txAck{m.name, err}
+}
+
+// awaitDecision waits until the coordinator decides (true) or stops (false). The
+// coordinator decides within about two call timeouts; the bound only guards
+// against a bug leaving the goroutine behind, and then the decision is treated as
+// missed, with an error ack so nobody waits for it.
+func (t *txRun) awaitDecision() bool {
+	timer := time.NewTimer(4 * t.c.timeout)
+	defer timer.Stop()
+	select {
+	case <-t.decided:
+		return true
+	case <-t.stopped:
+		return false
+	case <-timer.C:
+		return false
 	}
 }
 
@@ -291,7 +323,7 @@ func (t *txRun) prepare(ctx context.Context, i int, m *member, wait func(context
 	if err != nil {
 		return txAnswer{i: i, view: TxNoAnswer, err: named(m.name, "prepare", err)}
 	}
-	state, err := cl.Prepare(ctx, t.txid, t.entries)
+	state, err := cl.PrepareQuorum(ctx, t.txid, provider.Quorum{Participants: len(t.parts), W: t.wc}, t.entries)
 	m.noteErr(cl, err)
 	t.c.noteSupport(m, err)
 	return txAnswer{i: i, view: viewOfPrepare(state, err), err: named(m.name, "prepare", err)}
@@ -300,16 +332,7 @@ func (t *txRun) prepare(ctx context.Context, i int, m *member, wait func(context
 // writeBaseOnly gives a base-protocol-only provider the write with a plain Put,
 // once (and only if) the transaction is decided committed.
 func (t *txRun) writeBaseOnly(ctx context.Context, m *member, wait func(context.Context) error) {
-	timer := time.NewTimer(4 * t.c.timeout)
-	defer timer.Stop()
-	select {
-	case <-t.decided:
-	case <-t.stopped:
-		return
-	case <-timer.C:
-		return
-	}
-	if t.decision != DecidedCommit {
+	if !t.awaitDecision() || t.decision != DecidedCommit {
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, t.c.timeout)
@@ -397,35 +420,57 @@ func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error 
 	if err != nil {
 		return err
 	}
-	switch v {
-	case TxCommitted:
-		return nil
-	case TxPrepared, TxNoAnswer:
-		err = cl.Commit(ctx, t.txid)
+	commit := func() error {
+		err := cl.Commit(ctx, t.txid)
 		m.noteErr(cl, err)
 		if err == nil {
 			m.confirmed.raiseKVs(t.kvs)
 		}
+		return err
+	}
+	switch v {
+	case TxCommitted:
+		return nil
+	case TxPrepared, TxNoAnswer:
+		err = commit()
 		if !errors.Is(err, provider.ErrTxUnknown) && !errors.Is(err, provider.ErrTxAborted) {
 			return err
 		}
 	}
-	return t.restoreOne(ctx, cl)
+	err = t.restoreOne(ctx, cl)
+	if errors.Is(err, errReservedByUs) {
+		// Our own Prepare landed after the Commit found nothing: commit it now.
+		return commit()
+	}
+	return err
 }
 
-// restoreOne writes the transaction's entries forward-only; it succeeds when the
-// provider ends up holding every key at (at least) the transaction's version.
+// errReservedByUs: a Restore found the keys reserved by this very transaction.
+var errReservedByUs = errors.New("keys reserved by this transaction")
+
+// restoreOne writes the transaction's entries forward-only. It succeeds when the
+// provider ends up holding every key at the transaction's version with the
+// transaction's value, or at a newer version; a key held at the same version with
+// another value is a divergence, never counted as holding the write.
 func (t *txRun) restoreOne(ctx context.Context, cl *provider.Client) error {
 	_, kept, err := cl.Restore(ctx, t.entries)
 	if err != nil {
 		return err
 	}
-	want := make(map[string]int64, len(t.entries))
+	want := make(map[string]provider.Entry, len(t.entries))
 	for _, e := range t.entries {
-		want[e.Key] = e.Version
+		want[e.Key] = e
 	}
 	for _, k := range kept {
-		if k.Version < want[k.Key] {
+		e := want[k.Key]
+		switch {
+		case bytes.Equal(k.ReservedBy, t.txid):
+			return errReservedByUs
+		case k.Version > e.Version:
+		case k.Version == e.Version && bytes.Equal(k.Stored, e.Stored):
+		case k.Version == e.Version:
+			return fmt.Errorf("restore kept %q: version %d already holds another value", k.Key, k.Version)
+		default:
 			return fmt.Errorf("restore kept %q at version %d (reserved by %x)", k.Key, k.Version, k.ReservedBy)
 		}
 	}
@@ -442,20 +487,31 @@ func (t *txRun) abortOne(ctx context.Context, m *member) error {
 	return err
 }
 
+// ackDeadline bounds how long the coordinator waits for the providers' acks after
+// the decision: each sends within one call timeout of the decision.
+func (t *txRun) ackDeadline() *time.Timer { return time.NewTimer(2 * t.c.timeout) }
+
 // awaitCommit waits until W providers hold the write (the rest continue in the
-// background) or every provider answered.
+// background), every provider answered, or the ack deadline passed.
 func (t *txRun) awaitCommit() (*PutResult, error) {
 	c := t.c
 	res := &PutResult{Mode: ModeAtomic, TxID: t.txid, Failed: map[string]error{}}
 	total := len(t.parts) + len(t.base)
 	answered := map[string]bool{}
+	deadline := t.ackDeadline()
+	defer deadline.Stop()
+wait:
 	for len(res.Acked) < c.w && len(answered) < total {
-		a := <-t.acks // every provider goroutine answers within its bounded calls
-		answered[a.name] = true
-		if a.err == nil {
-			res.Acked = append(res.Acked, a.name)
-		} else {
-			res.Failed[a.name] = a.err
+		select {
+		case a := <-t.acks:
+			answered[a.name] = true
+			if a.err == nil {
+				res.Acked = append(res.Acked, a.name)
+			} else {
+				res.Failed[a.name] = a.err
+			}
+		case <-deadline.C:
+			break wait
 		}
 	}
 	for _, m := range c.members {
@@ -473,15 +529,30 @@ func (t *txRun) awaitCommit() (*PutResult, error) {
 	return res, nil
 }
 
-// awaitAbort waits for the providers that prepared to release the keys, so the
-// caller may retry at once, and returns the definite failure, naming what each
-// provider said.
+// awaitAbort waits (bounded) for the providers to release or fence the
+// transaction, so the caller may retry at once, and returns the definite failure
+// naming what each provider said. A provider answering that it committed the
+// transaction proves a split (only a provider that forgot a fence can cause it):
+// that outcome is reported as indeterminate, never as a failure.
 func (t *txRun) awaitAbort() error {
-	for i := range t.parts {
-		if t.views[i] == TxPrepared {
-			<-t.acks // bounded: the provider's goroutine sends after one call
+	deadline := t.ackDeadline()
+	defer deadline.Stop()
+	for range t.parts {
+		select {
+		case a := <-t.acks:
+			if errors.Is(a.err, provider.ErrTxCommitted) {
+				t.c.log.Error("atomic put: decided aborted but a provider committed it: its transaction records were rolled back",
+					"provider", a.name, "txid", fmt.Sprintf("%x", t.txid))
+				return t.indeterminate(DecidedAbort, 0)
+			}
+		case <-deadline.C:
+			return t.aborted()
 		}
 	}
+	return t.aborted()
+}
+
+func (t *txRun) aborted() error {
 	return &TxError{TxID: t.txid, Decision: DecidedAbort, Views: t.viewMap(), Errs: t.errList(),
 		Need: t.wc, Prepared: t.count(TxPrepared)}
 }

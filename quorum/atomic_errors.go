@@ -44,6 +44,9 @@ func (e *TxError) Error() string {
 	switch {
 	case !e.Indeterminate:
 		fmt.Fprintf(&b, "%v (txid %x): prepared on %d providers, need %d; nothing was written", ErrTxAborted, e.TxID, e.Prepared, e.Need)
+	case e.Decision == DecidedAbort:
+		fmt.Fprintf(&b, "%v (txid %x): decided aborted, yet a provider reports it committed: a provider rolled back its transaction records; audit names the split",
+			ErrIndeterminate, e.TxID)
 	case e.Decision == DecidedCommit:
 		fmt.Fprintf(&b, "%v (txid %x): decided committed, but confirmed by %d providers, need %d; run Recover to complete it",
 			ErrIndeterminate, e.TxID, e.Acked, e.Need)

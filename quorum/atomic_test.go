@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -479,5 +480,100 @@ func TestAuditShowsPendingAndSplitTransactions(t *testing.T) {
 	}
 	if len(report.Split) != 1 || !bytes.Equal(report.Split[0].TxID, split) || !strings.Contains(report.Table(), "SPLIT") {
 		t.Errorf("audit does not report the split transaction:\n%s", report.Table())
+	}
+}
+
+// TestRecoverDecidesWithTheRecordedQuorum: a recovery tool configured with
+// another write quorum than the coordinator must still decide by the
+// coordinator's thresholds, recorded with each prepare, or the two could reach
+// opposite decisions.
+func TestRecoverDecidesWithTheRecordedQuorum(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	txid := fixedTxID(0xa7)()
+	a.provider(1).Cut()
+	a.provider(2).Cut()
+	a.putUntil(stagePrepared, txid, one("k", 0, "v"))
+	a.provider(1).Heal()
+	a.provider(2).Heal()
+	txs, err := a.direct[0].Status(ctx)
+	if err != nil || len(txs) != 1 || txs[0].Quorum != (provider.Quorum{Participants: 3, W: 2}) {
+		t.Fatalf("p0's record: %+v, %v; want the quorum 2 of 3 recorded", txs, err)
+	}
+
+	// With W=1 of its own, this tool would call one prepare a commit.
+	lenient := a.newClient()
+	lenient.w = 1
+	report, err := lenient.Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Transactions) != 1 || report.Transactions[0].Decision != DecidedAbort || !report.Transactions[0].Recorded {
+		t.Fatalf("recovery %+v: want the transaction aborted by the recorded quorum", report)
+	}
+	for i := range a.direct {
+		if v, _ := a.holds(i, "k"); v != -1 {
+			t.Errorf("%s shows k at version %d", a.direct[i].Name(), v)
+		}
+	}
+}
+
+// TestAtomicSameVersionOtherValueIsNotAnAck: a provider already holding the key's
+// version with another value does not hold the write, so it must not count
+// towards W.
+func TestAtomicSameVersionOtherValueIsNotAnAck(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	if err := a.direct[2].Put(ctx, one("k", 0, "other")); err != nil {
+		t.Fatal(err)
+	}
+	// p1 is slow, so p2's answer comes before p1's and would make the quorum
+	// if it counted.
+	a.provider(1).SetLatency(50 * time.Millisecond)
+	res, err := a.client.Put(ctx, one("k", 0, "mine"))
+	a.provider(1).SetLatency(0)
+	if err != nil {
+		t.Fatalf("put: %v", err)
+	}
+	if err := a.client.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(res.Acked, "p2") {
+		t.Errorf("acked by %v: p2 holds another value at that version", res.Acked)
+	}
+	for i := range 2 {
+		if v, val := a.holds(i, "k"); v != 0 || string(val) != "mine" {
+			t.Errorf("%s holds k at %d (%q)", a.direct[i].Name(), v, val)
+		}
+	}
+}
+
+// TestAtomicAbortFencesSilentProviders: once aborted, a provider that never
+// answered gets Abort too, so a Prepare still on its way cannot land and hold the
+// keys.
+func TestAtomicAbortFencesSilentProviders(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	for _, i := range []int{0, 1} {
+		if err := a.direct[i].Put(ctx, one("k", 0, "theirs")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	txid := fixedTxID(0xa8)()
+	a.client.test.txid = func() []byte { return txid }
+	a.provider(2).Cut()
+	a.client.test.stop = func(s stage) bool {
+		if s == stageDecided {
+			a.provider(2).Heal()
+		}
+		return false
+	}
+	if _, err := a.client.Put(ctx, one("k", 0, "mine")); !errors.Is(err, ErrTxAborted) {
+		t.Fatalf("err = %v, want a definite abort", err)
+	}
+	a.waitState(2, txid, provider.TxAborted)
+	late := a.direct[2].Seal(one("k", 0, "mine"))
+	if s, err := a.direct[2].Prepare(ctx, txid, late); err != nil || s != provider.TxAborted {
+		t.Errorf("late prepare on the silent provider = %v, %v; want refused as aborted", s, err)
 	}
 }

@@ -17,7 +17,8 @@ func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	return pendingTxs(parts, lists, atomicQuorum(c.w, len(parts))), splitTxs(parts, lists)
+	local := provider.Quorum{Participants: len(parts), W: atomicQuorum(c.w, len(parts))}
+	return pendingTxs(parts, lists, local), splitTxs(parts, lists)
 }
 
 // splitTxs finds the txids committed on one provider and aborted on another.
@@ -56,10 +57,12 @@ func (r *AuditReport) addTransactions(pending, split []TxStatus) {
 	r.Transactions, r.Split = pending, split
 	for _, tx := range pending {
 		what := "too few providers answer to decide it; Recover fences the silent ones when they answer"
-		switch tx.Decision {
-		case DecidedCommit:
+		switch {
+		case tx.Inconsistent:
+			what = "providers recorded different quorums for it, so it cannot be decided safely; only a faulty coordinator or provider causes this"
+		case tx.Decision == DecidedCommit:
 			what = "it is decided COMMITTED; Recover completes it"
-		case DecidedAbort:
+		case tx.Decision == DecidedAbort:
 			what = "it is decided ABORTED; Recover releases its keys"
 		}
 		r.Problems = append(r.Problems, fmt.Sprintf("transaction %x is pending (%s) on keys %s: %s",

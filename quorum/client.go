@@ -33,6 +33,9 @@ type Client struct {
 	repairing map[string]bool
 	// ext remembers which providers speak only the base protocol.
 	ext extSupport
+	// order makes enqueueing one put's writes on every provider's queue atomic,
+	// so the queues agree on the order of puts with overlapping keys.
+	order sync.Mutex
 	// test holds hooks that only tests set.
 	test testHooks
 }
@@ -168,6 +171,20 @@ func (c *Client) goBackground(fn func()) bool {
 		return false
 	}
 	c.startLocked(fn)
+	return true
+}
+
+// goBackgroundAll runs every fn as tracked background work, or none of them
+// (reporting false) when the client is closed.
+func (c *Client) goBackgroundAll(fns []func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	for _, fn := range fns {
+		c.startLocked(fn)
+	}
 	return true
 }
 

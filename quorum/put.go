@@ -69,9 +69,10 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 		keys[i] = kv.Key
 	}
 	var g errgroup.Group
+	// Enqueued here, in the caller's goroutine, so that the order is the order in
+	// which Put was called, and on every provider at once, so that all agree.
+	c.order.Lock()
 	for i, m := range c.members {
-		// Enqueued here, in the caller's goroutine, so that the order is the
-		// order in which Put was called.
 		wait, done := m.writes.enqueue(keys)
 		g.Go(func() error {
 			defer done()
@@ -96,6 +97,7 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 			return nil
 		})
 	}
+	c.order.Unlock()
 	if !c.goBackground(func() { _ = g.Wait() }) {
 		// Closed meanwhile: still wait here, so nothing is left running.
 		_ = g.Wait()

@@ -22,6 +22,16 @@ type TxStatus struct {
 	Entries []provider.Entry `json:"-"`
 	// Keys are the keys the transaction writes.
 	Keys []string `json:"keys"`
+	// Quorum is what the decision counts with: the thresholds the coordinator
+	// recorded with its prepares, or, for a transaction prepared without them,
+	// this client's (W among its providers that speak the extension).
+	Quorum provider.Quorum `json:"quorum"`
+	// Recorded says whether Quorum was recorded by the coordinator.
+	Recorded bool `json:"recorded"`
+	// Inconsistent is set when providers recorded different thresholds for the
+	// transaction; no decision is drawn then (only a faulty coordinator or
+	// provider can cause it).
+	Inconsistent bool `json:"inconsistent,omitempty"`
 }
 
 // Pending reports whether some provider still holds the transaction prepared.
@@ -76,7 +86,7 @@ func (c *Client) Transactions(ctx context.Context) ([]TxStatus, *RecoveryReport,
 		return nil, report, nil
 	}
 	w := atomicQuorum(c.w, len(parts))
-	return pendingTxs(parts, lists, w), report, nil
+	return pendingTxs(parts, lists, provider.Quorum{Participants: len(parts), W: w}), report, nil
 }
 
 // Recover settles transactions left prepared by a coordinator that stopped or
@@ -93,8 +103,8 @@ func (c *Client) Recover(ctx context.Context) (*RecoveryReport, error) {
 		return report, nil
 	}
 	w := atomicQuorum(c.w, len(parts))
-	for _, st := range pendingTxs(parts, lists, w) {
-		report.Transactions = append(report.Transactions, c.recoverTx(ctx, parts, w, st))
+	for _, st := range pendingTxs(parts, lists, provider.Quorum{Participants: len(parts), W: w}) {
+		report.Transactions = append(report.Transactions, c.recoverTx(ctx, parts, st))
 	}
 	return report, nil
 }
@@ -146,7 +156,7 @@ func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]pr
 
 // pendingTxs builds, from each provider's records, the transactions prepared on
 // at least one provider, in txid order, with their decisions.
-func pendingTxs(parts []string, lists [][]provider.Transaction, w int) []TxStatus {
+func pendingTxs(parts []string, lists [][]provider.Transaction, local provider.Quorum) []TxStatus {
 	byID := map[string]*TxStatus{}
 	var ids []string
 	for i, list := range lists {
@@ -159,6 +169,12 @@ func pendingTxs(parts []string, lists [][]provider.Transaction, w int) []TxStatu
 				ids = append(ids, id)
 			}
 			st.Views[parts[i]] = viewOfState(tx.State)
+			if tx.Quorum != (provider.Quorum{}) {
+				if st.Recorded && st.Quorum != tx.Quorum {
+					st.Inconsistent = true
+				}
+				st.Quorum, st.Recorded = tx.Quorum, true
+			}
 			if st.Entries == nil && len(tx.Entries) > 0 && entriesVerified(tx.Entries) {
 				st.Entries = tx.Entries
 			}
@@ -183,7 +199,12 @@ func pendingTxs(parts []string, lists [][]provider.Transaction, w int) []TxStatu
 			}
 			st.Views[p], views[i] = v, v
 		}
-		st.Decision = decide(len(parts), w, views)
+		if !st.Recorded {
+			st.Quorum = local
+		}
+		if !st.Inconsistent {
+			st.Decision = decide(st.Quorum.Participants, st.Quorum.W, views)
+		}
 		for _, e := range st.Entries {
 			st.Keys = append(st.Keys, e.Key)
 		}
@@ -203,7 +224,7 @@ func entriesVerified(es []provider.Entry) bool {
 
 // recoverTx settles one transaction: fence if undecided, then act on the
 // decision.
-func (c *Client) recoverTx(ctx context.Context, parts []string, w int, st TxStatus) TxRecovery {
+func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxRecovery {
 	rec := TxRecovery{TxStatus: st, Before: copyViews(st.Views)}
 	views := make([]TxView, len(parts))
 	for i, p := range parts {
@@ -229,10 +250,17 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, w int, st TxStat
 		}
 		wg.Wait()
 	}
-	d := decide(len(parts), w, views)
+	if st.Inconsistent {
+		// Deciding would need thresholds the providers disagree on: leave it,
+		// the report names it.
+		rec.Actions = append(rec.Actions, "not settled: providers recorded different quorums for it")
+		return rec
+	}
+	n, w := st.Quorum.Participants, st.Quorum.W
+	d := decide(n, w, views)
 	if d == Undecided {
 		act(planTx(Undecided, views))
-		d = decide(len(parts), w, views)
+		d = decide(n, w, views)
 	}
 	if d != Undecided {
 		steps := planTx(d, views)

@@ -34,6 +34,8 @@ func EncodeRecord(rec Record) ([]byte, error) {
 		Txid:          rec.TxID,
 		State:         lsspb.TxState(rec.State),
 		UpdatedUnixMs: rec.Updated.UnixMilli(),
+		Participants:  int32(rec.Quorum.Participants),
+		WriteQuorum:   int32(rec.Quorum.W),
 	}
 	for _, kv := range rec.KVs {
 		tx.Kvs = append(tx.Kvs, &lsspb.KeyValue{Key: kv.Key, Version: kv.Version, Value: kv.Value})
@@ -51,6 +53,7 @@ func DecodeRecord(b []byte) (Record, error) {
 		TxID:    tx.GetTxid(),
 		State:   TxState(tx.GetState()),
 		Updated: time.UnixMilli(tx.GetUpdatedUnixMs()),
+		Quorum:  Quorum{Participants: int(tx.GetParticipants()), W: int(tx.GetWriteQuorum())},
 	}
 	for _, kv := range tx.GetKvs() {
 		rec.KVs = append(rec.KVs, KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue()})

@@ -130,12 +130,22 @@ func (s *Store) Restore(ctx context.Context, client []byte, kvs []KV) (applied [
 // as pending under txid and reserves their keys. Preparing a prepared txid again
 // with the same writes, or a committed one, succeeds and reports its state; an
 // aborted txid is refused with state TxAborted; a conflict leaves no record and
-// returns TxUnknown with the conflicts.
+// returns TxUnknown with the conflicts. It records no quorum; see PrepareQuorum.
 func (s *Store) Prepare(ctx context.Context, client, txid []byte, kvs []KV) (state TxState, conflicts []Conflict, err error) {
+	return s.PrepareQuorum(ctx, client, txid, Quorum{}, kvs)
+}
+
+// PrepareQuorum is Prepare recording q, the thresholds the coordinator decides
+// the transaction with, for recovery to use. Preparing a prepared txid again
+// requires the same writes and the same q.
+func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum, kvs []KV) (state TxState, conflicts []Conflict, err error) {
 	if err := CheckTxID(txid); err != nil {
 		return TxUnknown, nil, err
 	}
 	if err := CheckKeys(kvs); err != nil {
+		return TxUnknown, nil, err
+	}
+	if err := CheckQuorum(q); err != nil {
 		return TxUnknown, nil, err
 	}
 	err = s.b.Update(ctx, client, func(tx Txn) error {
@@ -145,7 +155,7 @@ func (s *Store) Prepare(ctx context.Context, client, txid []byte, kvs []KV) (sta
 			return err
 		}
 		if ok {
-			if rec.State == TxPrepared && !sameKVs(rec.KVs, kvs) {
+			if rec.State == TxPrepared && (!sameKVs(rec.KVs, kvs) || rec.Quorum != q) {
 				return fmt.Errorf("%w: txid %x", ErrTxMismatch, txid)
 			}
 			state = rec.State
@@ -161,7 +171,7 @@ func (s *Store) Prepare(ctx context.Context, client, txid []byte, kvs []KV) (sta
 			}
 		}
 		state = TxPrepared
-		return tx.SetRecord(Record{TxID: txid, State: TxPrepared, KVs: kvs, Updated: s.now()})
+		return tx.SetRecord(Record{TxID: txid, State: TxPrepared, KVs: kvs, Updated: s.now(), Quorum: q})
 	})
 	if err != nil {
 		return TxUnknown, nil, err

@@ -57,7 +57,24 @@ type Record struct {
 	// none.
 	KVs     []KV
 	Updated time.Time
+	// Quorum is the thresholds the coordinator recorded with the Prepare.
+	Quorum Quorum
 }
+
+// MaxParticipants bounds Quorum.Participants (it travels as one byte's worth).
+const MaxParticipants = 255
+
+// Quorum is what a coordinator decides a transaction with: committed once
+// prepared on W of the Participants, aborted once fenced on Participants − W + 1.
+// Recorded with the prepare so that every recovery uses the same numbers. The zero
+// Quorum means none was recorded.
+type Quorum struct {
+	Participants int
+	W            int
+}
+
+// IsZero reports whether no quorum was recorded.
+func (q Quorum) IsZero() bool { return q == Quorum{} }
 
 // Errors returned by Store. The server maps each to a gRPC status.
 var (
@@ -70,5 +87,5 @@ var (
 	// ErrTxCommitted: Abort of a committed txid.
 	ErrTxCommitted = errors.New("transaction committed")
 	// ErrTxMismatch: Prepare of a prepared txid with different writes.
-	ErrTxMismatch = errors.New("transaction prepared with different writes")
+	ErrTxMismatch = errors.New("transaction prepared with different writes or quorum")
 )

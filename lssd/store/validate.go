@@ -39,3 +39,12 @@ func checkRestoreVersions(kvs []KV) error {
 	}
 	return nil
 }
+
+// CheckQuorum requires the zero Quorum or 1 <= W <= Participants <= MaxParticipants.
+func CheckQuorum(q Quorum) error {
+	if q.IsZero() || (1 <= q.W && q.W <= q.Participants && q.Participants <= MaxParticipants) {
+		return nil
+	}
+	return fmt.Errorf("%w: quorum of %d of %d participants, want 1 <= quorum <= participants <= %d",
+		ErrInvalid, q.W, q.Participants, MaxParticipants)
+}

@@ -759,13 +759,23 @@ func (x *RestoreReply) GetHmac() []byte {
 
 // PrepareRequest validates kvs exactly as Put does, then durably records them as
 // pending under txid and reserves their keys. txid is 16 to 64 bytes chosen at
-// random by the client. hmac = ExtMAC(0x05, txid, kvs).
+// random by the client.
+//
+// participants and write_quorum record the thresholds the coordinator decides
+// with (the transaction is committed once prepared on write_quorum of the
+// participants, aborted once fenced on participants - write_quorum + 1), so that
+// every later recovery decides with the same numbers whatever its own
+// configuration. Both 0: not recorded; otherwise 1 <= write_quorum <=
+// participants <= 255. hmac = ExtMAC(0x05, txid, kvs, participants as int64,
+// write_quorum as int64).
 type PrepareRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Auth          *Auth                  `protobuf:"bytes,1,opt,name=auth,proto3" json:"auth,omitempty"`
 	Txid          []byte                 `protobuf:"bytes,2,opt,name=txid,proto3" json:"txid,omitempty"`
 	Kvs           []*KeyValue            `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
 	Hmac          []byte                 `protobuf:"bytes,4,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	Participants  int32                  `protobuf:"varint,5,opt,name=participants,proto3" json:"participants,omitempty"`
+	WriteQuorum   int32                  `protobuf:"varint,6,opt,name=write_quorum,json=writeQuorum,proto3" json:"write_quorum,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -826,6 +836,20 @@ func (x *PrepareRequest) GetHmac() []byte {
 		return x.Hmac
 	}
 	return nil
+}
+
+func (x *PrepareRequest) GetParticipants() int32 {
+	if x != nil {
+		return x.Participants
+	}
+	return 0
+}
+
+func (x *PrepareRequest) GetWriteQuorum() int32 {
+	if x != nil {
+		return x.WriteQuorum
+	}
+	return 0
 }
 
 // TxRequest names one txid for Commit (domain 0x07), Fence (0x09) or Abort (0x0b).
@@ -1072,6 +1096,9 @@ type Transaction struct {
 	Kvs []*KeyValue `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
 	// When the server recorded the current state, Unix milliseconds.
 	UpdatedUnixMs int64 `protobuf:"varint,4,opt,name=updated_unix_ms,json=updatedUnixMs,proto3" json:"updated_unix_ms,omitempty"`
+	// The thresholds recorded by Prepare (see PrepareRequest); 0 if none.
+	Participants  int32 `protobuf:"varint,5,opt,name=participants,proto3" json:"participants,omitempty"`
+	WriteQuorum   int32 `protobuf:"varint,6,opt,name=write_quorum,json=writeQuorum,proto3" json:"write_quorum,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1134,8 +1161,23 @@ func (x *Transaction) GetUpdatedUnixMs() int64 {
 	return 0
 }
 
+func (x *Transaction) GetParticipants() int32 {
+	if x != nil {
+		return x.Participants
+	}
+	return 0
+}
+
+func (x *Transaction) GetWriteQuorum() int32 {
+	if x != nil {
+		return x.WriteQuorum
+	}
+	return 0
+}
+
 // StatusReply: transactions in ascending txid order. hmac = ExtMAC(0x0d, nonce,
-// then for each transaction: txid, state as int64, kvs, updated_unix_ms).
+// then for each transaction: txid, state as int64, kvs, updated_unix_ms,
+// participants as int64, write_quorum as int64).
 type StatusReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Transactions  []*Transaction         `protobuf:"bytes,1,rep,name=transactions,proto3" json:"transactions,omitempty"`
@@ -1235,12 +1277,14 @@ const file_lss_proto_rawDesc = "" +
 	"\fRestoreReply\x12\x18\n" +
 	"\aapplied\x18\x01 \x03(\tR\aapplied\x12!\n" +
 	"\x04kept\x18\x02 \x03(\v2\r.lss.KeyValueR\x04kept\x12\x12\n" +
-	"\x04hmac\x18\x03 \x01(\fR\x04hmac\"x\n" +
+	"\x04hmac\x18\x03 \x01(\fR\x04hmac\"\xbf\x01\n" +
 	"\x0ePrepareRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\fR\x04txid\x12\x1f\n" +
 	"\x03kvs\x18\x03 \x03(\v2\r.lss.KeyValueR\x03kvs\x12\x12\n" +
-	"\x04hmac\x18\x04 \x01(\fR\x04hmac\"R\n" +
+	"\x04hmac\x18\x04 \x01(\fR\x04hmac\x12\"\n" +
+	"\fparticipants\x18\x05 \x01(\x05R\fparticipants\x12!\n" +
+	"\fwrite_quorum\x18\x06 \x01(\x05R\vwriteQuorum\"R\n" +
 	"\tTxRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\fR\x04txid\x12\x12\n" +
@@ -1255,12 +1299,14 @@ const file_lss_proto_rawDesc = "" +
 	"reservedBy\"D\n" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x14\n" +
-	"\x05nonce\x18\x02 \x01(\fR\x05nonce\"\x8e\x01\n" +
+	"\x05nonce\x18\x02 \x01(\fR\x05nonce\"\xd5\x01\n" +
 	"\vTransaction\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\fR\x04txid\x12\"\n" +
 	"\x05state\x18\x02 \x01(\x0e2\f.lss.TxStateR\x05state\x12\x1f\n" +
 	"\x03kvs\x18\x03 \x03(\v2\r.lss.KeyValueR\x03kvs\x12&\n" +
-	"\x0fupdated_unix_ms\x18\x04 \x01(\x03R\rupdatedUnixMs\"W\n" +
+	"\x0fupdated_unix_ms\x18\x04 \x01(\x03R\rupdatedUnixMs\x12\"\n" +
+	"\fparticipants\x18\x05 \x01(\x05R\fparticipants\x12!\n" +
+	"\fwrite_quorum\x18\x06 \x01(\x05R\vwriteQuorum\"W\n" +
 	"\vStatusReply\x124\n" +
 	"\ftransactions\x18\x01 \x03(\v2\x10.lss.TransactionR\ftransactions\x12\x12\n" +
 	"\x04hmac\x18\x02 \x01(\fR\x04hmac*L\n" +

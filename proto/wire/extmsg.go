@@ -24,9 +24,10 @@ func RestoreReplyMAC(secret, requestMAC []byte, applied []string, kept []*lsspb.
 	return NewExtMAC(secret, DomainRestoreReply).Bytes(requestMAC).KVs(keys).KVs(kept).Sum()
 }
 
-// PrepareRequestMAC authenticates a Prepare.
-func PrepareRequestMAC(secret, txid []byte, kvs []*lsspb.KeyValue) []byte {
-	return NewExtMAC(secret, DomainPrepareRequest).Bytes(txid).KVs(kvs).Sum()
+// PrepareRequestMAC authenticates a Prepare, its writes and the thresholds it
+// records.
+func PrepareRequestMAC(secret, txid []byte, kvs []*lsspb.KeyValue, participants, writeQuorum int32) []byte {
+	return NewExtMAC(secret, DomainPrepareRequest).Bytes(txid).KVs(kvs).Int(int64(participants)).Int(int64(writeQuorum)).Sum()
 }
 
 // TxRequestMAC authenticates a Commit, Fence or Abort; d is that request's domain.
@@ -55,7 +56,8 @@ func TxReplyMAC(secret []byte, d Domain, txid []byte, state lsspb.TxState, confl
 func StatusReplyMAC(secret, nonce []byte, txs []*lsspb.Transaction) []byte {
 	m := NewExtMAC(secret, DomainStatusReply).Bytes(nonce)
 	for _, tx := range txs {
-		m.Bytes(tx.GetTxid()).Int(int64(tx.GetState())).KVs(tx.GetKvs()).Int(tx.GetUpdatedUnixMs())
+		m.Bytes(tx.GetTxid()).Int(int64(tx.GetState())).KVs(tx.GetKvs()).Int(tx.GetUpdatedUnixMs()).
+			Int(int64(tx.GetParticipants())).Int(int64(tx.GetWriteQuorum()))
 	}
 	return m.Sum()
 }

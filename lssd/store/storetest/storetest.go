@@ -71,6 +71,7 @@ func Run(t *testing.T, f Factory) {
 		{"Transactions", testTransactions},
 		{"Prune", testPrune},
 		{"PruneMany", testPruneMany},
+		{"PrepareQuorum", testPrepareQuorum},
 		{"ConcurrentPrepare", testConcurrentPrepare},
 		{"Restart", testRestart},
 	} {

@@ -373,6 +373,35 @@ func testPrune(t *testing.T, f Factory) {
 	}
 }
 
+// testPrepareQuorum: the thresholds a coordinator records with a prepare are kept
+// and returned, checked, and part of what makes a repeated prepare the same.
+func testPrepareQuorum(t *testing.T, f Factory) {
+	e := newEnv(t, f)
+	txid := newTxID(t)
+	kvs := []store.KV{kv("q", 0, "v")}
+	q := store.Quorum{Participants: 3, W: 2}
+	if state, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, q, kvs); err != nil || state != store.TxPrepared {
+		t.Fatalf("PrepareQuorum = %v, %v", state, err)
+	}
+	if rec, ok := e.record(txid); !ok || rec.Quorum != q {
+		t.Fatalf("record quorum = %+v (present %v), want %+v", rec.Quorum, ok, q)
+	}
+	if state, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, q, kvs); err != nil || state != store.TxPrepared {
+		t.Errorf("same prepare again = %v, %v; want prepared", state, err)
+	}
+	if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, store.Quorum{Participants: 3, W: 1}, kvs); !errors.Is(err, store.ErrTxMismatch) {
+		t.Errorf("prepare with another quorum: err = %v, want ErrTxMismatch", err)
+	}
+	for _, bad := range []store.Quorum{{Participants: 2, W: 3}, {Participants: 3}, {W: 1}, {Participants: 256, W: 1}, {Participants: -1, W: -1}} {
+		if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, newTxID(t), bad, []store.KV{kv("bad", 0, "v")}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("quorum %+v: err = %v, want ErrInvalid", bad, err)
+		}
+	}
+	if got := e.get("bad"); len(got) != 0 {
+		t.Errorf("refused prepares wrote %s", formatKVs(got))
+	}
+}
+
 // testPruneMany expires more records than one prune transaction deletes: every
 // one must still go, on backends with a per-transaction operation limit too.
 func testPruneMany(t *testing.T, f Factory) {
