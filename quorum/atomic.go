@@ -205,21 +205,24 @@ func (t *txRun) run(ctx context.Context) (*PutResult, error) {
 	t.answers = make(chan txAnswer, n)
 	t.acks = make(chan txAck, n+len(t.base))
 	keys := t.keys()
-	var starts []func()
+	var starts, dones []func()
 	// Every provider's queue gets this put at the same point relative to other
 	// puts, or two puts of overlapping keys could wait for each other.
 	c.order.Lock()
 	for i, m := range t.parts {
 		wait, done := m.writes.enqueue(keys)
-		starts = append(starts, func() { defer done(); t.participate(bg, i, m, wait) })
+		starts, dones = append(starts, func() { defer done(); t.participate(bg, i, m, wait) }), append(dones, done)
 	}
 	for _, m := range t.base {
 		wait, done := m.writes.enqueue(keys)
-		starts = append(starts, func() { defer done(); t.writeBaseOnly(bg, m, wait) })
+		starts, dones = append(starts, func() { defer done(); t.writeBaseOnly(bg, m, wait) }), append(dones, done)
 	}
 	c.order.Unlock()
 	// All or none: a put refused at Close must not have prepared anywhere.
 	if !c.goBackgroundAll(starts) {
+		for _, done := range dones {
+			done()
+		}
 		return nil, ErrClosed
 	}
 
