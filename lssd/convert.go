@@ -57,7 +57,7 @@ func toWireTransactions(recs []store.Record) []*lsspb.Transaction {
 			State:         lsspb.TxState(r.State),
 			Kvs:           toWireKVs(r.KVs),
 			UpdatedUnixMs: r.Updated.UnixMilli(),
-			Participants:  int32(r.Quorum.Participants),
+			Participants:  r.Quorum.Participants,
 			WriteQuorum:   int32(r.Quorum.W),
 		}
 	}

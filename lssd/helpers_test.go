@@ -149,7 +149,7 @@ func txid(t *testing.T) []byte {
 func (c *client) prepare(id []byte, kvs ...*lsspb.KeyValue) (*lsspb.TxReply, error) {
 	c.t.Helper()
 	reply, err := c.rpc.Prepare(ctxT(c.t), &lsspb.PrepareRequest{
-		Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, 0, 0)})
+		Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0)})
 	if err == nil {
 		c.checkTxReply(wire.DomainPrepareReply, id, reply)
 	}

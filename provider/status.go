@@ -62,7 +62,7 @@ func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
 			entries[j].Value = plain
 		}
 		txs[i] = Transaction{TxID: tx.GetTxid(), State: state, Entries: entries, Updated: time.UnixMilli(tx.GetUpdatedUnixMs()),
-			Quorum: Quorum{Participants: int(tx.GetParticipants()), W: int(tx.GetWriteQuorum())}}
+			Quorum: Quorum{Participants: tx.GetParticipants(), W: int(tx.GetWriteQuorum())}}
 	}
 	if len(tampered) > 0 {
 		return txs, c.fail("status", &TamperedError{Provider: c.name, Keys: tampered})

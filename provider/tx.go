@@ -56,25 +56,28 @@ func (c *Client) Prepare(ctx context.Context, txid []byte, es []Entry) (TxState,
 	return c.PrepareQuorum(ctx, txid, Quorum{}, es)
 }
 
-// Quorum is the thresholds a coordinator decides a transaction with: committed
-// once prepared on W of the Participants, aborted once fenced on
-// Participants − W + 1. The zero Quorum records none.
+// Quorum is who decides a transaction and how: committed once prepared on W of
+// the Participants (server_ids, ascending), aborted once fenced on
+// len(Participants) − W + 1 of them. The zero Quorum records none.
 type Quorum struct {
-	Participants int
+	Participants [][]byte
 	W            int
 }
 
+// IsZero reports whether q records nothing.
+func (q Quorum) IsZero() bool { return len(q.Participants) == 0 && q.W == 0 }
+
 // PrepareQuorum is Prepare recording q with the transaction, so that any later
-// recovery decides it with the coordinator's thresholds, whatever its own
-// configuration says.
+// recovery decides it with the coordinator's participants and threshold,
+// whatever its own configuration says.
 func (c *Client) PrepareQuorum(ctx context.Context, txid []byte, q Quorum, es []Entry) (TxState, error) {
 	kvs, err := sortedKVs(es)
 	if err != nil {
 		return TxUnknown, c.fail("prepare", err)
 	}
-	n, w := int32(q.Participants), int32(q.W)
-	req := &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs, Participants: n, WriteQuorum: w,
-		Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs, n, w)}
+	w := int32(q.W)
+	req := &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs, Participants: q.Participants, WriteQuorum: w,
+		Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs, q.Participants, w)}
 	reply, err := c.rpc.Prepare(ctx, req)
 	if err != nil {
 		return TxUnknown, c.fail("prepare", rpcError(ctx, err, extensionCodes))

@@ -72,14 +72,20 @@ func (c *Client) noteSupport(m *member, err error) {
 }
 
 // useAtomic says whether Put uses the atomic commit: always in ModeAtomic, never
-// in ModePlain, and in ModeAuto unless every provider is known to speak only the
-// base protocol.
+// in ModePlain, and in ModeAuto when every provider's server_id is pinned and not
+// every provider is known to speak only the base protocol.
 func (c *Client) useAtomic() bool {
 	switch c.cfg.Mode {
 	case ModePlain:
 		return false
 	case ModeAtomic:
 		return true
+	}
+	// Each transaction records its participants by pinned server_id.
+	for _, m := range c.members {
+		if m.opts.ServerID == nil {
+			return false
+		}
 	}
 	for _, m := range c.members {
 		if !c.ext.isBaseOnly(m.name) {
@@ -185,6 +191,17 @@ type txRun struct {
 
 	answers chan txAnswer
 	acks    chan txAck
+}
+
+// quorum is what every prepare records: the participants' pinned server_ids in
+// ascending order, and the write quorum among them.
+func (t *txRun) quorum() provider.Quorum {
+	ids := make([][]byte, len(t.parts))
+	for i, m := range t.parts {
+		ids[i] = m.opts.ServerID
+	}
+	slices.SortFunc(ids, bytes.Compare)
+	return provider.Quorum{Participants: ids, W: t.wc}
 }
 
 func (t *txRun) keys() []string {
@@ -301,8 +318,8 @@ func (t *txRun) participate(ctx context.Context, i int, m *member, wait func(con
 
 // awaitDecision waits until the coordinator decides (true) or stops (false). The
 // coordinator decides within about two call timeouts; the bound only guards
-// against a bug leaving the goroutine behind, and then the decision is treated as
-// missed, with an error ack so nobody waits for it.
+// against a bug leaving the goroutine behind. A missed decision sends no ack: the
+// coordinator's own ack deadline bounds its wait.
 func (t *txRun) awaitDecision() bool {
 	timer := time.NewTimer(4 * t.c.timeout)
 	defer timer.Stop()
@@ -326,7 +343,7 @@ func (t *txRun) prepare(ctx context.Context, i int, m *member, wait func(context
 	if err != nil {
 		return txAnswer{i: i, view: TxNoAnswer, err: named(m.name, "prepare", err)}
 	}
-	state, err := cl.PrepareQuorum(ctx, t.txid, provider.Quorum{Participants: len(t.parts), W: t.wc}, t.entries)
+	state, err := cl.PrepareQuorum(ctx, t.txid, t.quorum(), t.entries)
 	m.noteErr(cl, err)
 	t.c.noteSupport(m, err)
 	return txAnswer{i: i, view: viewOfPrepare(state, err), err: named(m.name, "prepare", err)}
@@ -441,15 +458,20 @@ func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error 
 		}
 	}
 	err = t.restoreOne(ctx, cl)
-	if errors.Is(err, errReservedByUs) {
-		// Our own Prepare landed after the Commit found nothing: commit it now.
-		return commit()
+	if errors.Is(err, errKeptBelow) {
+		// A reservation kept a key below our version. It may be our own Prepare,
+		// landed after the Commit found nothing (a Restore reply does not say who
+		// holds a key): the transaction is decided committed, so Commit again.
+		if cerr := commit(); cerr == nil {
+			return nil
+		}
 	}
 	return err
 }
 
-// errReservedByUs: a Restore found the keys reserved by this very transaction.
-var errReservedByUs = errors.New("keys reserved by this transaction")
+// errKeptBelow: a Restore kept a key below the transaction's version (a
+// reservation holds it).
+var errKeptBelow = errors.New("restore kept a key below the transaction's version")
 
 // restoreOne writes the transaction's entries forward-only. It succeeds when the
 // provider ends up holding every key at the transaction's version with the
@@ -467,14 +489,12 @@ func (t *txRun) restoreOne(ctx context.Context, cl *provider.Client) error {
 	for _, k := range kept {
 		e := want[k.Key]
 		switch {
-		case bytes.Equal(k.ReservedBy, t.txid):
-			return errReservedByUs
 		case k.Version > e.Version:
 		case k.Version == e.Version && bytes.Equal(k.Stored, e.Stored):
 		case k.Version == e.Version:
 			return fmt.Errorf("restore kept %q: version %d already holds another value", k.Key, k.Version)
 		default:
-			return fmt.Errorf("restore kept %q at version %d (reserved by %x)", k.Key, k.Version, k.ReservedBy)
+			return fmt.Errorf("%w: %q at version %d", errKeptBelow, k.Key, k.Version)
 		}
 	}
 	return nil

@@ -471,8 +471,11 @@ func TestAuditShowsPendingAndSplitTransactions(t *testing.T) {
 	if err := a.direct[0].Commit(ctx, split); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.direct[1].Fence(ctx, split); err != nil {
-		t.Fatal(err)
+	// Fenced on the two others: enough to have decided it aborted.
+	for _, i := range []int{1, 2} {
+		if _, err := a.direct[i].Fence(ctx, split); err != nil {
+			t.Fatal(err)
+		}
 	}
 	report, err = auditor.Audit(ctx, "", AuditOptions{})
 	if err != nil {
@@ -497,8 +500,13 @@ func TestRecoverDecidesWithTheRecordedQuorum(t *testing.T) {
 	a.provider(1).Heal()
 	a.provider(2).Heal()
 	txs, err := a.direct[0].Status(ctx)
-	if err != nil || len(txs) != 1 || txs[0].Quorum != (provider.Quorum{Participants: 3, W: 2}) {
+	if err != nil || len(txs) != 1 || len(txs[0].Quorum.Participants) != 3 || txs[0].Quorum.W != 2 {
 		t.Fatalf("p0's record: %+v, %v; want the quorum 2 of 3 recorded", txs, err)
+	}
+	for _, p := range a.net.Providers() {
+		if !slices.ContainsFunc(txs[0].Quorum.Participants, func(id []byte) bool { return bytes.Equal(id, p.ServerID()) }) {
+			t.Errorf("the recorded participants do not name %s", p.Name())
+		}
 	}
 
 	// With W=1 of its own, this tool would call one prepare a commit.
@@ -575,5 +583,71 @@ func TestAtomicAbortFencesSilentProviders(t *testing.T) {
 	late := a.direct[2].Seal(one("k", 0, "mine"))
 	if s, err := a.direct[2].Prepare(ctx, txid, late); err != nil || s != provider.TxAborted {
 		t.Errorf("late prepare on the silent provider = %v, %v; want refused as aborted", s, err)
+	}
+}
+
+// TestRecoverCountsOnlyTheRecordedParticipants: a recovery that sees one more
+// provider than the coordinator used (here one the coordinator took for a stock
+// server) must not count that provider's fence towards an abort, or it could
+// abort a transaction the coordinator decided committed.
+func TestRecoverCountsOnlyTheRecordedParticipants(t *testing.T) {
+	a := startAtomicNet(t, 4)
+	ctx := context.Background()
+	a.client.w, a.client.r = 2, 3
+	a.client.ext.markBaseOnly("p3") // as if its status code said UNIMPLEMENTED
+	txid := fixedTxID(0xa9)()
+	a.provider(2).Cut()
+	a.putUntil(stageDecided, txid, one("k", 0, "v")) // p0 and p1 prepared: committed
+	a.waitState(0, txid, provider.TxPrepared)
+	a.waitState(1, txid, provider.TxPrepared)
+	a.provider(2).Heal()
+	a.provider(1).Cut()
+
+	recovery := a.newClient()
+	recovery.w, recovery.r = 2, 3
+	report, err := recovery.Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Transactions) != 1 || report.Transactions[0].Decision == DecidedAbort {
+		t.Fatalf("recovery %+v: fences on p2 and p3 must not abort a transaction prepared on 2 of its 3 participants", report)
+	}
+	if s := a.txState(0, txid); s != provider.TxPrepared {
+		t.Errorf("p0 holds %v, want still prepared", s)
+	}
+
+	a.provider(1).Heal()
+	report, err = recovery.Recover(ctx)
+	if err != nil || !report.Settled() || report.Transactions[0].Decision != DecidedCommit {
+		t.Fatalf("recovery with p1 back: %+v, %v; want committed", report, err)
+	}
+	for i := range 2 {
+		if v, _ := a.holds(i, "k"); v != 0 {
+			t.Errorf("%s holds k at %d, want the committed version 0", a.direct[i].Name(), v)
+		}
+	}
+}
+
+// TestSettleCommitsALatePrepare: a provider whose own Prepare landed after the
+// coordinator's Commit found nothing holds the keys reserved, so Restore keeps
+// them; settling a committed transaction then commits it there.
+func TestSettleCommitsALatePrepare(t *testing.T) {
+	a := startAtomicNet(t, 3)
+	ctx := context.Background()
+	txid := fixedTxID(0xaa)()
+	kvs := one("k", 0, "v")
+	tx := &txRun{c: a.client, txid: txid, entries: a.client.seal(kvs), kvs: kvs}
+	if s, err := a.direct[0].Prepare(ctx, txid, tx.entries); err != nil || s != provider.TxPrepared {
+		t.Fatalf("prepare: %v, %v", s, err)
+	}
+	// Seen as holding no record, as if the Commit had come first.
+	if err := tx.settleCommitted(ctx, a.client.members[0], TxNone); err != nil {
+		t.Fatalf("settle: %v", err)
+	}
+	if s := a.txState(0, txid); s != provider.TxCommitted {
+		t.Errorf("p0 holds %v, want committed", s)
+	}
+	if v, val := a.holds(0, "k"); v != 0 || string(val) != "v" {
+		t.Errorf("p0 holds k at %d (%q)", v, val)
 	}
 }

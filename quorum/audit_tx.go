@@ -17,12 +17,15 @@ func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	local := provider.Quorum{Participants: len(parts), W: atomicQuorum(c.w, len(parts))}
-	return pendingTxs(parts, lists, local), splitTxs(parts, lists)
+	w := atomicQuorum(c.w, len(parts))
+	return pendingTxs(parts, c.pinnedIDs(), lists, w), splitTxs(parts, lists, w)
 }
 
-// splitTxs finds the txids committed on one provider and aborted on another.
-func splitTxs(parts []string, lists [][]provider.Transaction) []TxStatus {
+// splitTxs finds the txids committed on one provider and aborted on so many
+// others (N − W + 1) that the rule would have decided them aborted: both
+// decisions, which honest providers cannot produce. A committed transaction that
+// was merely fenced on a provider that never prepared it is not a split.
+func splitTxs(parts []string, lists [][]provider.Transaction, w int) []TxStatus {
 	byID := map[string]*TxStatus{}
 	for i, list := range lists {
 		for _, tx := range list {
@@ -36,12 +39,14 @@ func splitTxs(parts []string, lists [][]provider.Transaction) []TxStatus {
 	}
 	var out []TxStatus
 	for _, st := range byID {
-		var committed, aborted bool
+		committed, aborted := false, 0
 		for _, v := range st.Views {
 			committed = committed || v == TxCommitted
-			aborted = aborted || v == TxAborted
+			if v == TxAborted {
+				aborted++
+			}
 		}
-		if committed && aborted {
+		if committed && aborted >= len(parts)-w+1 {
 			st.Decision = DecidedCommit
 			out = append(out, *st)
 		}
@@ -70,7 +75,7 @@ func (r *AuditReport) addTransactions(pending, split []TxStatus) {
 	}
 	for _, tx := range split {
 		r.Problems = append(r.Problems, fmt.Sprintf(
-			"transaction %x is SPLIT (%s): committed on one provider and aborted on another, which only a provider that rolled back its transaction records can cause",
+			"transaction %x is SPLIT (%s): committed on one provider, yet aborted on enough others to decide it aborted, which only a provider that rolled back its transaction records can cause",
 			tx.TxID[:min(8, len(tx.TxID))], viewList(tx.Views)))
 	}
 	if len(r.Problems) > 0 {

@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -84,6 +85,15 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			if _, err := wire.ParsePublicKey(p.ServerID); err != nil {
 				return nil, fmt.Errorf("%w: provider %s: pinned server_id: %v", ErrConfig, names[i], err)
 			}
+			for j := range i {
+				if bytes.Equal(cfg.Providers[j].ServerID, p.ServerID) {
+					return nil, fmt.Errorf("%w: providers %s and %s pin the same server_id: one server cannot count twice towards a quorum",
+						ErrConfig, names[j], names[i])
+				}
+			}
+		} else if cfg.Mode == ModeAtomic {
+			return nil, fmt.Errorf("%w: provider %s: atomic mode needs every server_id pinned (each transaction records its participants by server_id)",
+				ErrConfig, names[i])
 		}
 	}
 	c := &Client{

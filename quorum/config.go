@@ -38,12 +38,13 @@ type ProviderConfig struct {
 type Mode int
 
 const (
-	// ModeAuto uses the atomic commit when every provider supports the extension,
-	// plain mode otherwise.
+	// ModeAuto uses the atomic commit when every provider's server_id is pinned
+	// and not every provider is base-protocol-only, plain mode otherwise.
 	ModeAuto Mode = iota
 	// ModePlain writes with the base protocol's Put on every provider.
 	ModePlain
-	// ModeAtomic always uses the atomic commit (prepare, then commit or abort).
+	// ModeAtomic always uses the atomic commit (prepare, then commit or abort);
+	// New refuses it unless every provider's server_id is pinned.
 	ModeAtomic
 )
 

@@ -290,9 +290,8 @@ func TestG4WrongServerIDIsFaulty(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	net := startNet(t, 3)
-	ps := net.Providers()
 	c := newClient(t, net, newKey(t), func(cfg *quorum.Config) {
-		cfg.Providers[1].ServerID = ps[2].ServerID() // p1's address, p2's identity
+		cfg.Providers[1].ServerID = newKey(t).PubKey().SerializeCompressed() // p1's address, another identity
 	})
 
 	res := put(t, c, kv("k", 0, "v"))

@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,16 +23,53 @@ type TxStatus struct {
 	Entries []provider.Entry `json:"-"`
 	// Keys are the keys the transaction writes.
 	Keys []string `json:"keys"`
-	// Quorum is what the decision counts with: the thresholds the coordinator
-	// recorded with its prepares, or, for a transaction prepared without them,
-	// this client's (W among its providers that speak the extension).
-	Quorum provider.Quorum `json:"quorum"`
-	// Recorded says whether Quorum was recorded by the coordinator.
+	// N and W are the thresholds the decision counts with (committed once
+	// prepared on W, aborted once fenced on N − W + 1), and Counted the providers
+	// whose views count: the participants the coordinator recorded with its
+	// prepares (by pinned server_id), or, for a transaction prepared without a
+	// record, this client's providers that speak the extension and its W.
+	N       int      `json:"n"`
+	W       int      `json:"w"`
+	Counted []string `json:"counted"`
+	// Recorded says whether the coordinator recorded the participants and W.
 	Recorded bool `json:"recorded"`
-	// Inconsistent is set when providers recorded different thresholds for the
-	// transaction; no decision is drawn then (only a faulty coordinator or
-	// provider can cause it).
+	// Inconsistent is set when providers recorded different quorums for the
+	// transaction (only a faulty coordinator or provider can cause it): it is
+	// then decided only if committed somewhere.
 	Inconsistent bool `json:"inconsistent,omitempty"`
+	recorded     provider.Quorum
+}
+
+// decideFrom applies the decision rule to views (by provider name), counting only
+// the providers that take part.
+func (s *TxStatus) decideFrom(views map[string]TxView) Decision {
+	counted := make([]TxView, 0, len(s.Counted))
+	for _, name := range s.Counted {
+		counted = append(counted, views[name])
+	}
+	if s.Inconsistent {
+		if slices.Contains(counted, TxCommitted) {
+			return DecidedCommit
+		}
+		return Undecided
+	}
+	return decide(s.N, s.W, counted)
+}
+
+// quorumOf fills N, W and Counted: from the recorded quorum if there is one,
+// else from this client's providers. ids maps provider names to pinned server_ids.
+func (s *TxStatus) quorumOf(parts []string, ids map[string][]byte, localW int) {
+	if !s.Recorded {
+		s.N, s.W, s.Counted = len(parts), localW, parts
+		return
+	}
+	s.N, s.W, s.Counted = len(s.recorded.Participants), s.recorded.W, nil
+	for _, name := range parts {
+		id := ids[name]
+		if id != nil && slices.ContainsFunc(s.recorded.Participants, func(p []byte) bool { return bytes.Equal(p, id) }) {
+			s.Counted = append(s.Counted, name)
+		}
+	}
 }
 
 // Pending reports whether some provider still holds the transaction prepared.
@@ -86,7 +124,7 @@ func (c *Client) Transactions(ctx context.Context) ([]TxStatus, *RecoveryReport,
 		return nil, report, nil
 	}
 	w := atomicQuorum(c.w, len(parts))
-	return pendingTxs(parts, lists, provider.Quorum{Participants: len(parts), W: w}), report, nil
+	return pendingTxs(parts, c.pinnedIDs(), lists, w), report, nil
 }
 
 // Recover settles transactions left prepared by a coordinator that stopped or
@@ -103,7 +141,7 @@ func (c *Client) Recover(ctx context.Context) (*RecoveryReport, error) {
 		return report, nil
 	}
 	w := atomicQuorum(c.w, len(parts))
-	for _, st := range pendingTxs(parts, lists, provider.Quorum{Participants: len(parts), W: w}) {
+	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, w) {
 		report.Transactions = append(report.Transactions, c.recoverTx(ctx, parts, st))
 	}
 	return report, nil
@@ -156,9 +194,9 @@ func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]pr
 
 // pendingTxs builds, from each provider's records, the transactions prepared on
 // at least one provider, in txid order, with their decisions.
-func pendingTxs(parts []string, lists [][]provider.Transaction, local provider.Quorum) []TxStatus {
+func pendingTxs(parts []string, ids map[string][]byte, lists [][]provider.Transaction, localW int) []TxStatus {
 	byID := map[string]*TxStatus{}
-	var ids []string
+	var txids []string
 	for i, list := range lists {
 		for _, tx := range list {
 			id := string(tx.TxID)
@@ -166,51 +204,47 @@ func pendingTxs(parts []string, lists [][]provider.Transaction, local provider.Q
 			if st == nil {
 				st = &TxStatus{TxID: tx.TxID, Views: map[string]TxView{}}
 				byID[id] = st
-				ids = append(ids, id)
+				txids = append(txids, id)
 			}
 			st.Views[parts[i]] = viewOfState(tx.State)
-			if tx.Quorum != (provider.Quorum{}) {
-				if st.Recorded && st.Quorum != tx.Quorum {
+			if !tx.Quorum.IsZero() {
+				if st.Recorded && !sameQuorum(st.recorded, tx.Quorum) {
 					st.Inconsistent = true
 				}
-				st.Quorum, st.Recorded = tx.Quorum, true
+				st.recorded, st.Recorded = tx.Quorum, true
 			}
 			if st.Entries == nil && len(tx.Entries) > 0 && entriesVerified(tx.Entries) {
 				st.Entries = tx.Entries
 			}
 		}
 	}
-	slices.Sort(ids)
+	slices.Sort(txids)
 	var out []TxStatus
-	for _, id := range ids {
+	for _, id := range txids {
 		st := byID[id]
 		if !st.Pending() {
 			continue
 		}
-		views := make([]TxView, len(parts))
 		for i, p := range parts {
-			v, ok := st.Views[p]
-			switch {
-			case ok:
-			case lists[i] == nil:
-				v = TxNoAnswer
-			default:
-				v = TxNone
+			if _, ok := st.Views[p]; !ok {
+				st.Views[p] = TxNone
+				if lists[i] == nil {
+					st.Views[p] = TxNoAnswer
+				}
 			}
-			st.Views[p], views[i] = v, v
 		}
-		if !st.Recorded {
-			st.Quorum = local
-		}
-		if !st.Inconsistent {
-			st.Decision = decide(st.Quorum.Participants, st.Quorum.W, views)
-		}
+		st.quorumOf(parts, ids, localW)
+		st.Decision = st.decideFrom(st.Views)
 		for _, e := range st.Entries {
 			st.Keys = append(st.Keys, e.Key)
 		}
 		out = append(out, *st)
 	}
 	return out
+}
+
+func sameQuorum(a, b provider.Quorum) bool {
+	return a.W == b.W && slices.EqualFunc(a.Participants, b.Participants, bytes.Equal)
 }
 
 func entriesVerified(es []provider.Entry) bool {
@@ -226,10 +260,7 @@ func entriesVerified(es []provider.Entry) bool {
 // decision.
 func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxRecovery {
 	rec := TxRecovery{TxStatus: st, Before: copyViews(st.Views)}
-	views := make([]TxView, len(parts))
-	for i, p := range parts {
-		views[i] = st.Views[p]
-	}
+	views := copyViews(st.Views)
 	var mu sync.Mutex
 	act := func(steps []txStep) {
 		var wg sync.WaitGroup
@@ -244,26 +275,26 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 				defer mu.Unlock()
 				rec.Actions = append(rec.Actions, line)
 				if view != TxNoAnswer {
-					views[i] = view
+					views[p] = view
 				}
 			})
 		}
 		wg.Wait()
 	}
-	if st.Inconsistent {
-		// Deciding would need thresholds the providers disagree on: leave it,
-		// the report names it.
-		rec.Actions = append(rec.Actions, "not settled: providers recorded different quorums for it")
-		return rec
+	ordered := func() []TxView {
+		out := make([]TxView, len(parts))
+		for i, p := range parts {
+			out[i] = views[p]
+		}
+		return out
 	}
-	n, w := st.Quorum.Participants, st.Quorum.W
-	d := decide(n, w, views)
-	if d == Undecided {
-		act(planTx(Undecided, views))
-		d = decide(n, w, views)
+	d := st.decideFrom(views)
+	if d == Undecided && !st.Inconsistent {
+		act(planTx(Undecided, ordered()))
+		d = st.decideFrom(views)
 	}
 	if d != Undecided {
-		steps := planTx(d, views)
+		steps := planTx(d, ordered())
 		if d == DecidedCommit && st.Entries == nil {
 			// No verified copy of the writes to restore from: commit where prepared
 			// and leave the rest to repair.
@@ -274,13 +305,15 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 			}
 		}
 		act(steps)
+	} else if st.Inconsistent {
+		rec.Actions = append(rec.Actions, "not settled: providers recorded different quorums for it")
 	}
 	slices.Sort(rec.Actions)
 	rec.Decision = d
 	rec.Settled = true
-	for i, p := range parts {
-		rec.Views[p] = views[i]
-		if views[i] == TxPrepared {
+	rec.Views = views
+	for _, v := range views {
+		if v == TxPrepared {
 			rec.Settled = false
 		}
 	}
@@ -309,6 +342,10 @@ func (c *Client) recoveryStep(ctx context.Context, m *member, step txStep, st Tx
 		if errors.Is(err, provider.ErrTxUnknown) && st.Entries != nil {
 			if err = t.restoreOne(ctx, cl); err == nil {
 				return fmt.Sprintf("%s: restored", m.name), TxCommitted
+			}
+			if errors.Is(err, errKeptBelow) {
+				// Possibly our own late Prepare holding the keys: commit it.
+				err = cl.Commit(ctx, st.TxID)
 			}
 		}
 		if err != nil {
@@ -344,4 +381,13 @@ func copyViews(v map[string]TxView) map[string]TxView {
 		out[k] = x
 	}
 	return out
+}
+
+// pinnedIDs maps each provider's name to its pinned server_id (nil if unpinned).
+func (c *Client) pinnedIDs() map[string][]byte {
+	ids := make(map[string][]byte, len(c.members))
+	for _, m := range c.members {
+		ids[m.name] = m.opts.ServerID
+	}
+	return ids
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
 	"github.com/lssquorum/lss/qconfig"
 	"github.com/lssquorum/lss/quorum"
@@ -330,7 +333,7 @@ func TestWorkflowAgainstATestnet(t *testing.T) {
 		cfg4.ClientKey = filepath.Join(home, "q", "client-key")
 		cfg4.TestnetDir = ""
 		cfg4.Timeout = qconfig.Duration(3 * time.Second)
-		cfg4.Providers = append(cfg4.Providers, qconfig.Provider{Name: "ghost", Addr: "127.0.0.1:1", ServerID: cfg4.Providers[0].ServerID})
+		cfg4.Providers = append(cfg4.Providers, qconfig.Provider{Name: "ghost", Addr: "127.0.0.1:1", ServerID: randomID(t)})
 		if err := cfg4.Save(); err != nil {
 			t.Fatal(err)
 		}
@@ -363,14 +366,15 @@ func TestInitRefusesAChangedServerID(t *testing.T) {
 	}
 	real := cfg.Providers[1].ServerID
 	// Pin p1 to another valid key, as if a different server answered at its address.
-	cfg.Providers[1].ServerID = cfg.Providers[0].ServerID
+	pinned := randomID(t)
+	cfg.Providers[1].ServerID = pinned
 	if err := cfg.Save(); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(cfgPath)
 
 	r := run(t, home, "--config", cfgPath, "init")
-	expect(t, r, 1, `provider "p1" reports server_id `+real+" but "+cfg.Providers[0].ServerID+" is pinned", "init --force", "not changed")
+	expect(t, r, 1, `provider "p1" reports server_id `+real+" but "+pinned+" is pinned", "init --force", "not changed")
 	if after, _ := os.ReadFile(cfgPath); !bytes.Equal(before, after) {
 		t.Error("a refused init changed the configuration")
 	}
@@ -522,8 +526,7 @@ func TestNoReadQuorum(t *testing.T) {
 	home := t.TempDir()
 	cfg := qconfig.New(filepath.Join(home, "config.json"))
 	// Nobody listens on these ports: every dial is refused at once.
-	const id = "02466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f27"
-	cfg.Providers = []qconfig.Provider{{Name: "alice", Addr: "127.0.0.1:1", ServerID: id}, {Name: "bob", Addr: "127.0.0.1:2", ServerID: id}}
+	cfg.Providers = []qconfig.Provider{{Name: "alice", Addr: "127.0.0.1:1", ServerID: randomID(t)}, {Name: "bob", Addr: "127.0.0.1:2", ServerID: randomID(t)}}
 	cfg.Timeout = qconfig.Duration(2 * time.Second)
 	if err := cfg.Save(); err != nil {
 		t.Fatal(err)
@@ -575,4 +578,14 @@ func TestNewTestnetResetsTheWatermark(t *testing.T) {
 	r := run(t, home, append(c, "get")...)
 	expect(t, r, 0, "no keys")
 	expect(t, run(t, home, append(c, "put", "k", "0", "02")...), 0)
+}
+
+// randomID is the hex server_id of a fresh key: a server nobody runs.
+func randomID(t *testing.T) string {
+	t.Helper()
+	k, err := secp256k1.GeneratePrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(k.PubKey().SerializeCompressed())
 }

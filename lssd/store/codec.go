@@ -34,7 +34,7 @@ func EncodeRecord(rec Record) ([]byte, error) {
 		Txid:          rec.TxID,
 		State:         lsspb.TxState(rec.State),
 		UpdatedUnixMs: rec.Updated.UnixMilli(),
-		Participants:  int32(rec.Quorum.Participants),
+		Participants:  rec.Quorum.Participants,
 		WriteQuorum:   int32(rec.Quorum.W),
 	}
 	for _, kv := range rec.KVs {
@@ -53,7 +53,7 @@ func DecodeRecord(b []byte) (Record, error) {
 		TxID:    tx.GetTxid(),
 		State:   TxState(tx.GetState()),
 		Updated: time.UnixMilli(tx.GetUpdatedUnixMs()),
-		Quorum:  Quorum{Participants: int(tx.GetParticipants()), W: int(tx.GetWriteQuorum())},
+		Quorum:  Quorum{Participants: tx.GetParticipants(), W: int(tx.GetWriteQuorum())},
 	}
 	for _, kv := range tx.GetKvs() {
 		rec.KVs = append(rec.KVs, KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue()})

@@ -155,7 +155,7 @@ func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum
 			return err
 		}
 		if ok {
-			if rec.State == TxPrepared && (!sameKVs(rec.KVs, kvs) || rec.Quorum != q) {
+			if rec.State == TxPrepared && (!sameKVs(rec.KVs, kvs) || !rec.Quorum.Equal(q)) {
 				return fmt.Errorf("%w: txid %x", ErrTxMismatch, txid)
 			}
 			state = rec.State

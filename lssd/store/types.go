@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -61,20 +63,26 @@ type Record struct {
 	Quorum Quorum
 }
 
-// MaxParticipants bounds Quorum.Participants (it travels as one byte's worth).
+// MaxParticipants bounds the participants of one transaction.
 const MaxParticipants = 255
 
-// Quorum is what a coordinator decides a transaction with: committed once
-// prepared on W of the Participants, aborted once fenced on Participants − W + 1.
-// Recorded with the prepare so that every recovery uses the same numbers. The zero
-// Quorum means none was recorded.
+// Quorum is who decides a transaction and how: committed once prepared on W of
+// the Participants, aborted once fenced on len(Participants) − W + 1 of them.
+// Participants are the server_ids of the providers taking part, in ascending byte
+// order. Recorded with the prepare so that every recovery counts the same
+// providers with the same thresholds. The zero Quorum means none was recorded.
 type Quorum struct {
-	Participants int
+	Participants [][]byte
 	W            int
 }
 
 // IsZero reports whether no quorum was recorded.
-func (q Quorum) IsZero() bool { return q == Quorum{} }
+func (q Quorum) IsZero() bool { return len(q.Participants) == 0 && q.W == 0 }
+
+// Equal reports whether q and o record the same participants and W.
+func (q Quorum) Equal(o Quorum) bool {
+	return q.W == o.W && slices.EqualFunc(q.Participants, o.Participants, bytes.Equal)
+}
 
 // Errors returned by Store. The server maps each to a gRPC status.
 var (

@@ -1,6 +1,9 @@
 package store
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // CheckKeys requires keys in strictly ascending byte order, which also rules out
 // duplicates (the Rust server lets a duplicate through and the second silently wins;
@@ -40,11 +43,25 @@ func checkRestoreVersions(kvs []KV) error {
 	return nil
 }
 
-// CheckQuorum requires the zero Quorum or 1 <= W <= Participants <= MaxParticipants.
+// CheckQuorum requires the zero Quorum, or 1 <= W <= len(Participants) <=
+// MaxParticipants with participants of 1 to 64 bytes (a server_id is 33) in strictly
+// ascending order, so that each quorum has one encoding.
 func CheckQuorum(q Quorum) error {
-	if q.IsZero() || (1 <= q.W && q.W <= q.Participants && q.Participants <= MaxParticipants) {
+	if q.IsZero() {
 		return nil
 	}
-	return fmt.Errorf("%w: quorum of %d of %d participants, want 1 <= quorum <= participants <= %d",
-		ErrInvalid, q.W, q.Participants, MaxParticipants)
+	n := len(q.Participants)
+	if q.W < 1 || q.W > n || n > MaxParticipants {
+		return fmt.Errorf("%w: quorum of %d of %d participants, want 1 <= quorum <= participants <= %d",
+			ErrInvalid, q.W, n, MaxParticipants)
+	}
+	for i, p := range q.Participants {
+		if len(p) == 0 || len(p) > 64 {
+			return fmt.Errorf("%w: quorum participant %d is %d bytes", ErrInvalid, i, len(p))
+		}
+		if i > 0 && bytes.Compare(q.Participants[i-1], p) >= 0 {
+			return fmt.Errorf("%w: quorum participants not in strictly ascending order", ErrInvalid)
+		}
+	}
+	return nil
 }

@@ -761,12 +761,16 @@ func (x *RestoreReply) GetHmac() []byte {
 // pending under txid and reserves their keys. txid is 16 to 64 bytes chosen at
 // random by the client.
 //
-// participants and write_quorum record the thresholds the coordinator decides
-// with (the transaction is committed once prepared on write_quorum of the
-// participants, aborted once fenced on participants - write_quorum + 1), so that
-// every later recovery decides with the same numbers whatever its own
-// configuration. Both 0: not recorded; otherwise 1 <= write_quorum <=
-// participants <= 255. hmac = ExtMAC(0x05, txid, kvs, participants as int64,
+// participants and write_quorum record who decides the transaction and how: it is
+// committed once prepared on write_quorum of the participants, aborted once fenced
+// on len(participants) - write_quorum + 1 of them. participants are the
+// server_ids of the providers taking part, in ascending byte order, distinct.
+// Every later recovery then counts with the same providers and thresholds,
+// whatever its own configuration. Both empty: not recorded; otherwise
+// 1 <= write_quorum <= len(participants) <= 255.
+//
+// hmac = ExtMAC(0x05, txid, kvs) when nothing is recorded, else
+// ExtMAC(0x05, txid, kvs, count of participants as int64, each participant,
 // write_quorum as int64).
 type PrepareRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -774,7 +778,7 @@ type PrepareRequest struct {
 	Txid          []byte                 `protobuf:"bytes,2,opt,name=txid,proto3" json:"txid,omitempty"`
 	Kvs           []*KeyValue            `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
 	Hmac          []byte                 `protobuf:"bytes,4,opt,name=hmac,proto3" json:"hmac,omitempty"`
-	Participants  int32                  `protobuf:"varint,5,opt,name=participants,proto3" json:"participants,omitempty"`
+	Participants  [][]byte               `protobuf:"bytes,5,rep,name=participants,proto3" json:"participants,omitempty"`
 	WriteQuorum   int32                  `protobuf:"varint,6,opt,name=write_quorum,json=writeQuorum,proto3" json:"write_quorum,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -838,11 +842,11 @@ func (x *PrepareRequest) GetHmac() []byte {
 	return nil
 }
 
-func (x *PrepareRequest) GetParticipants() int32 {
+func (x *PrepareRequest) GetParticipants() [][]byte {
 	if x != nil {
 		return x.Participants
 	}
-	return 0
+	return nil
 }
 
 func (x *PrepareRequest) GetWriteQuorum() int32 {
@@ -1096,9 +1100,10 @@ type Transaction struct {
 	Kvs []*KeyValue `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
 	// When the server recorded the current state, Unix milliseconds.
 	UpdatedUnixMs int64 `protobuf:"varint,4,opt,name=updated_unix_ms,json=updatedUnixMs,proto3" json:"updated_unix_ms,omitempty"`
-	// The thresholds recorded by Prepare (see PrepareRequest); 0 if none.
-	Participants  int32 `protobuf:"varint,5,opt,name=participants,proto3" json:"participants,omitempty"`
-	WriteQuorum   int32 `protobuf:"varint,6,opt,name=write_quorum,json=writeQuorum,proto3" json:"write_quorum,omitempty"`
+	// The participants and quorum recorded by Prepare (see PrepareRequest); empty
+	// if none.
+	Participants  [][]byte `protobuf:"bytes,5,rep,name=participants,proto3" json:"participants,omitempty"`
+	WriteQuorum   int32    `protobuf:"varint,6,opt,name=write_quorum,json=writeQuorum,proto3" json:"write_quorum,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1161,11 +1166,11 @@ func (x *Transaction) GetUpdatedUnixMs() int64 {
 	return 0
 }
 
-func (x *Transaction) GetParticipants() int32 {
+func (x *Transaction) GetParticipants() [][]byte {
 	if x != nil {
 		return x.Participants
 	}
-	return 0
+	return nil
 }
 
 func (x *Transaction) GetWriteQuorum() int32 {
@@ -1176,8 +1181,9 @@ func (x *Transaction) GetWriteQuorum() int32 {
 }
 
 // StatusReply: transactions in ascending txid order. hmac = ExtMAC(0x0d, nonce,
-// then for each transaction: txid, state as int64, kvs, updated_unix_ms,
-// participants as int64, write_quorum as int64).
+// then for each transaction: txid, state as int64, kvs, updated_unix_ms, and, if
+// the transaction has a recorded quorum, the count of participants as int64, each
+// participant, write_quorum as int64).
 type StatusReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Transactions  []*Transaction         `protobuf:"bytes,1,rep,name=transactions,proto3" json:"transactions,omitempty"`
@@ -1283,7 +1289,7 @@ const file_lss_proto_rawDesc = "" +
 	"\x04txid\x18\x02 \x01(\fR\x04txid\x12\x1f\n" +
 	"\x03kvs\x18\x03 \x03(\v2\r.lss.KeyValueR\x03kvs\x12\x12\n" +
 	"\x04hmac\x18\x04 \x01(\fR\x04hmac\x12\"\n" +
-	"\fparticipants\x18\x05 \x01(\x05R\fparticipants\x12!\n" +
+	"\fparticipants\x18\x05 \x03(\fR\fparticipants\x12!\n" +
 	"\fwrite_quorum\x18\x06 \x01(\x05R\vwriteQuorum\"R\n" +
 	"\tTxRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x12\n" +
@@ -1305,7 +1311,7 @@ const file_lss_proto_rawDesc = "" +
 	"\x05state\x18\x02 \x01(\x0e2\f.lss.TxStateR\x05state\x12\x1f\n" +
 	"\x03kvs\x18\x03 \x03(\v2\r.lss.KeyValueR\x03kvs\x12&\n" +
 	"\x0fupdated_unix_ms\x18\x04 \x01(\x03R\rupdatedUnixMs\x12\"\n" +
-	"\fparticipants\x18\x05 \x01(\x05R\fparticipants\x12!\n" +
+	"\fparticipants\x18\x05 \x03(\fR\fparticipants\x12!\n" +
 	"\fwrite_quorum\x18\x06 \x01(\x05R\vwriteQuorum\"W\n" +
 	"\vStatusReply\x124\n" +
 	"\ftransactions\x18\x01 \x03(\v2\x10.lss.TransactionR\ftransactions\x12\x12\n" +

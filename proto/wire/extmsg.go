@@ -24,10 +24,25 @@ func RestoreReplyMAC(secret, requestMAC []byte, applied []string, kept []*lsspb.
 	return NewExtMAC(secret, DomainRestoreReply).Bytes(requestMAC).KVs(keys).KVs(kept).Sum()
 }
 
-// PrepareRequestMAC authenticates a Prepare, its writes and the thresholds it
-// records.
-func PrepareRequestMAC(secret, txid []byte, kvs []*lsspb.KeyValue, participants, writeQuorum int32) []byte {
-	return NewExtMAC(secret, DomainPrepareRequest).Bytes(txid).KVs(kvs).Int(int64(participants)).Int(int64(writeQuorum)).Sum()
+// PrepareRequestMAC authenticates a Prepare, its writes and, when recorded, its
+// participants and write quorum. Without a recorded quorum the layout is the one
+// of a Prepare that has none, so clients and servers that do not record one still
+// agree.
+func PrepareRequestMAC(secret, txid []byte, kvs []*lsspb.KeyValue, participants [][]byte, writeQuorum int32) []byte {
+	m := NewExtMAC(secret, DomainPrepareRequest).Bytes(txid).KVs(kvs)
+	return m.quorum(participants, writeQuorum).Sum()
+}
+
+// quorum adds a recorded quorum, if there is one.
+func (m *ExtMAC) quorum(participants [][]byte, writeQuorum int32) *ExtMAC {
+	if len(participants) == 0 && writeQuorum == 0 {
+		return m
+	}
+	m.Int(int64(len(participants)))
+	for _, p := range participants {
+		m.Bytes(p)
+	}
+	return m.Int(int64(writeQuorum))
 }
 
 // TxRequestMAC authenticates a Commit, Fence or Abort; d is that request's domain.
@@ -57,7 +72,7 @@ func StatusReplyMAC(secret, nonce []byte, txs []*lsspb.Transaction) []byte {
 	m := NewExtMAC(secret, DomainStatusReply).Bytes(nonce)
 	for _, tx := range txs {
 		m.Bytes(tx.GetTxid()).Int(int64(tx.GetState())).KVs(tx.GetKvs()).Int(tx.GetUpdatedUnixMs()).
-			Int(int64(tx.GetParticipants())).Int(int64(tx.GetWriteQuorum()))
+			quorum(tx.GetParticipants(), tx.GetWriteQuorum())
 	}
 	return m.Sum()
 }

@@ -377,24 +377,45 @@ func testPrune(t *testing.T, f Factory) {
 // and returned, checked, and part of what makes a repeated prepare the same.
 func testPrepareQuorum(t *testing.T, f Factory) {
 	e := newEnv(t, f)
+	ids := func(bs ...byte) [][]byte {
+		var out [][]byte
+		for _, b := range bs {
+			out = append(out, bytes.Repeat([]byte{b}, 33))
+		}
+		return out
+	}
 	txid := newTxID(t)
 	kvs := []store.KV{kv("q", 0, "v")}
-	q := store.Quorum{Participants: 3, W: 2}
+	q := store.Quorum{Participants: ids(1, 2, 3), W: 2}
 	if state, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, q, kvs); err != nil || state != store.TxPrepared {
 		t.Fatalf("PrepareQuorum = %v, %v", state, err)
 	}
-	if rec, ok := e.record(txid); !ok || rec.Quorum != q {
+	if rec, ok := e.record(txid); !ok || !rec.Quorum.Equal(q) {
 		t.Fatalf("record quorum = %+v (present %v), want %+v", rec.Quorum, ok, q)
 	}
 	if state, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, q, kvs); err != nil || state != store.TxPrepared {
 		t.Errorf("same prepare again = %v, %v; want prepared", state, err)
 	}
-	if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, store.Quorum{Participants: 3, W: 1}, kvs); !errors.Is(err, store.ErrTxMismatch) {
-		t.Errorf("prepare with another quorum: err = %v, want ErrTxMismatch", err)
+	for _, other := range []store.Quorum{{Participants: ids(1, 2, 3), W: 1}, {Participants: ids(1, 2, 4), W: 2}, {}} {
+		if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, other, kvs); !errors.Is(err, store.ErrTxMismatch) {
+			t.Errorf("prepare again with quorum %+v: err = %v, want ErrTxMismatch", other, err)
+		}
 	}
-	for _, bad := range []store.Quorum{{Participants: 2, W: 3}, {Participants: 3}, {W: 1}, {Participants: 256, W: 1}, {Participants: -1, W: -1}} {
+	tooMany := make([][]byte, store.MaxParticipants+1)
+	for i := range tooMany {
+		tooMany[i] = []byte{byte(i >> 8), byte(i)}
+	}
+	for name, bad := range map[string]store.Quorum{
+		"quorum above participants":   {Participants: ids(1, 2), W: 3},
+		"participants without quorum": {Participants: ids(1, 2, 3)},
+		"quorum without participants": {W: 1},
+		"unsorted participants":       {Participants: ids(2, 1), W: 1},
+		"duplicate participants":      {Participants: ids(1, 1), W: 1},
+		"empty participant":           {Participants: [][]byte{{}, {1}}, W: 1},
+		"too many participants":       {Participants: tooMany, W: 1},
+	} {
 		if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, newTxID(t), bad, []store.KV{kv("bad", 0, "v")}); !errors.Is(err, store.ErrInvalid) {
-			t.Errorf("quorum %+v: err = %v, want ErrInvalid", bad, err)
+			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
 	if got := e.get("bad"); len(got) != 0 {
