@@ -18,40 +18,33 @@ func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
 		return nil, nil
 	}
 	w := atomicQuorum(c.w, len(parts))
-	return pendingTxs(parts, c.pinnedIDs(), lists, w), splitTxs(parts, lists, w)
+	return pendingTxs(parts, c.pinnedIDs(), lists, w), splitTxs(parts, c.pinnedIDs(), lists, w)
 }
 
-// splitTxs finds the txids committed on one provider and aborted on so many
-// others (N − W + 1) that the rule would have decided them aborted: both
-// decisions, which honest providers cannot produce. A committed transaction that
-// was merely fenced on a provider that never prepared it is not a split.
-func splitTxs(parts []string, lists [][]provider.Transaction, w int) []TxStatus {
-	byID := map[string]*TxStatus{}
-	for i, list := range lists {
-		for _, tx := range list {
-			st := byID[string(tx.TxID)]
-			if st == nil {
-				st = &TxStatus{TxID: tx.TxID, Views: map[string]TxView{}}
-				byID[string(tx.TxID)] = st
-			}
-			st.Views[parts[i]] = viewOfState(tx.State)
-		}
-	}
+// splitTxs finds the transactions committed on one provider and aborted on so
+// many of its participants (N − W + 1, by the quorum recorded with its prepares)
+// that the rule would have decided them aborted: both decisions, which honest
+// providers cannot produce. A committed transaction merely fenced on a provider
+// that never prepared it is not a split.
+func splitTxs(parts []string, ids map[string][]byte, lists [][]provider.Transaction, w int) []TxStatus {
 	var out []TxStatus
-	for _, st := range byID {
+	for _, st := range gatherTxs(parts, ids, lists, w) {
+		if st.Inconsistent {
+			continue
+		}
 		committed, aborted := false, 0
-		for _, v := range st.Views {
-			committed = committed || v == TxCommitted
-			if v == TxAborted {
+		for _, name := range st.Counted {
+			switch st.Views[name] {
+			case TxCommitted:
+				committed = true
+			case TxAborted:
 				aborted++
 			}
 		}
-		if committed && aborted >= len(parts)-w+1 {
-			st.Decision = DecidedCommit
-			out = append(out, *st)
+		if committed && aborted >= st.N-st.W+1 {
+			out = append(out, st)
 		}
 	}
-	slices.SortFunc(out, func(a, b TxStatus) int { return strings.Compare(string(a.TxID), string(b.TxID)) })
 	return out
 }
 

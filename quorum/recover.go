@@ -48,8 +48,11 @@ func (s *TxStatus) decideFrom(views map[string]TxView) Decision {
 		counted = append(counted, views[name])
 	}
 	if s.Inconsistent {
-		if slices.Contains(counted, TxCommitted) {
-			return DecidedCommit
+		// Committed anywhere is decided whatever the thresholds; nothing else is.
+		for _, v := range views {
+			if v == TxCommitted {
+				return DecidedCommit
+			}
 		}
 		return Undecided
 	}
@@ -195,6 +198,19 @@ func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]pr
 // pendingTxs builds, from each provider's records, the transactions prepared on
 // at least one provider, in txid order, with their decisions.
 func pendingTxs(parts []string, ids map[string][]byte, lists [][]provider.Transaction, localW int) []TxStatus {
+	var out []TxStatus
+	for _, st := range gatherTxs(parts, ids, lists, localW) {
+		if st.Pending() {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// gatherTxs builds every transaction the providers hold records of, in txid
+// order, with what each provider holds, the quorum it is decided by, and the
+// decision.
+func gatherTxs(parts []string, ids map[string][]byte, lists [][]provider.Transaction, localW int) []TxStatus {
 	byID := map[string]*TxStatus{}
 	var txids []string
 	for i, list := range lists {
@@ -208,7 +224,7 @@ func pendingTxs(parts []string, ids map[string][]byte, lists [][]provider.Transa
 			}
 			st.Views[parts[i]] = viewOfState(tx.State)
 			if !tx.Quorum.IsZero() {
-				if st.Recorded && !sameQuorum(st.recorded, tx.Quorum) {
+				if !validQuorum(tx.Quorum) || (st.Recorded && !sameQuorum(st.recorded, tx.Quorum)) {
 					st.Inconsistent = true
 				}
 				st.recorded, st.Recorded = tx.Quorum, true
@@ -219,12 +235,9 @@ func pendingTxs(parts []string, ids map[string][]byte, lists [][]provider.Transa
 		}
 	}
 	slices.Sort(txids)
-	var out []TxStatus
+	out := make([]TxStatus, 0, len(txids))
 	for _, id := range txids {
 		st := byID[id]
-		if !st.Pending() {
-			continue
-		}
 		for i, p := range parts {
 			if _, ok := st.Views[p]; !ok {
 				st.Views[p] = TxNone
@@ -241,6 +254,20 @@ func pendingTxs(parts []string, ids map[string][]byte, lists [][]provider.Transa
 		out = append(out, *st)
 	}
 	return out
+}
+
+// validQuorum checks a quorum a provider reports: 1 <= W <= participants, the
+// participants distinct and ascending. Anything else is never decided on.
+func validQuorum(q provider.Quorum) bool {
+	if q.W < 1 || q.W > len(q.Participants) {
+		return false
+	}
+	for i := 1; i < len(q.Participants); i++ {
+		if bytes.Compare(q.Participants[i-1], q.Participants[i]) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func sameQuorum(a, b provider.Quorum) bool {
@@ -290,8 +317,17 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 	}
 	d := st.decideFrom(views)
 	if d == Undecided && !st.Inconsistent {
-		act(planTx(Undecided, ordered()))
+		steps := planTx(Undecided, ordered())
+		for i, p := range parts {
+			if !slices.Contains(st.Counted, p) {
+				steps[i] = stepNothing // a fence there would count for nothing
+			}
+		}
+		act(steps)
 		d = st.decideFrom(views)
+	}
+	if d == Undecided && st.Recorded && len(st.Counted) == 0 {
+		rec.Actions = append(rec.Actions, "not settled: none of this client's providers is among its recorded participants (pin every server_id)")
 	}
 	if d != Undecided {
 		steps := planTx(d, ordered())
@@ -337,26 +373,18 @@ func (c *Client) recoveryStep(ctx context.Context, m *member, step txStep, st Tx
 			return fmt.Sprintf("%s: fence failed: %v", m.name, err), TxNoAnswer
 		}
 		return fmt.Sprintf("%s: fenced, holds %v", m.name, state), viewOfState(state)
-	case stepCommit:
-		err := cl.Commit(ctx, st.TxID)
-		if errors.Is(err, provider.ErrTxUnknown) && st.Entries != nil {
-			if err = t.restoreOne(ctx, cl); err == nil {
-				return fmt.Sprintf("%s: restored", m.name), TxCommitted
-			}
-			if errors.Is(err, errKeptBelow) {
-				// Possibly our own late Prepare holding the keys: commit it.
-				err = cl.Commit(ctx, st.TxID)
-			}
+	case stepCommit, stepRestore:
+		view := TxPrepared
+		if step == stepRestore {
+			view = TxNone
 		}
-		if err != nil {
+		if err := t.settleCommitted(ctx, m, view); err != nil {
 			return fmt.Sprintf("%s: commit failed: %v", m.name, err), TxNoAnswer
 		}
-		return fmt.Sprintf("%s: committed", m.name), TxCommitted
-	case stepRestore:
-		if err := t.restoreOne(ctx, cl); err != nil {
-			return fmt.Sprintf("%s: restore failed: %v", m.name, err), TxNoAnswer
+		if step == stepRestore {
+			return fmt.Sprintf("%s: restored", m.name), TxNoAnswer
 		}
-		return fmt.Sprintf("%s: restored", m.name), TxNoAnswer
+		return fmt.Sprintf("%s: committed", m.name), TxCommitted
 	case stepAbort:
 		if err := cl.Abort(ctx, st.TxID); err != nil {
 			return fmt.Sprintf("%s: abort failed: %v", m.name, err), TxNoAnswer

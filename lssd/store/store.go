@@ -209,8 +209,9 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte) error {
 		}
 		// The writes now live in the data; the record only has to say "committed"
 		// (recovery restores from the records still prepared elsewhere), so it
-		// drops them rather than store every value a second time.
-		return tx.SetRecord(Record{TxID: txid, State: TxCommitted, Updated: s.now()})
+		// drops them rather than store every value a second time. The quorum stays,
+		// for audit to judge the transaction's records by.
+		return tx.SetRecord(Record{TxID: txid, State: TxCommitted, Updated: s.now(), Quorum: rec.Quorum})
 	})
 }
 
@@ -262,7 +263,7 @@ func (s *Store) Abort(ctx context.Context, client, txid []byte) error {
 				return err
 			}
 		}
-		return tx.SetRecord(Record{TxID: txid, State: TxAborted, Updated: s.now()})
+		return tx.SetRecord(Record{TxID: txid, State: TxAborted, Updated: s.now(), Quorum: rec.Quorum})
 	})
 }
 

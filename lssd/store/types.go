@@ -59,7 +59,8 @@ type Record struct {
 	// none.
 	KVs     []KV
 	Updated time.Time
-	// Quorum is the thresholds the coordinator recorded with the Prepare.
+	// Quorum is what the coordinator recorded with the Prepare; kept once the
+	// transaction is decided.
 	Quorum Quorum
 }
 

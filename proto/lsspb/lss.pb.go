@@ -1100,8 +1100,8 @@ type Transaction struct {
 	Kvs []*KeyValue `protobuf:"bytes,3,rep,name=kvs,proto3" json:"kvs,omitempty"`
 	// When the server recorded the current state, Unix milliseconds.
 	UpdatedUnixMs int64 `protobuf:"varint,4,opt,name=updated_unix_ms,json=updatedUnixMs,proto3" json:"updated_unix_ms,omitempty"`
-	// The participants and quorum recorded by Prepare (see PrepareRequest); empty
-	// if none.
+	// The participants and quorum recorded by Prepare (see PrepareRequest), kept
+	// once decided; empty if none.
 	Participants  [][]byte `protobuf:"bytes,5,rep,name=participants,proto3" json:"participants,omitempty"`
 	WriteQuorum   int32    `protobuf:"varint,6,opt,name=write_quorum,json=writeQuorum,proto3" json:"write_quorum,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1181,9 +1181,8 @@ func (x *Transaction) GetWriteQuorum() int32 {
 }
 
 // StatusReply: transactions in ascending txid order. hmac = ExtMAC(0x0d, nonce,
-// then for each transaction: txid, state as int64, kvs, updated_unix_ms, and, if
-// the transaction has a recorded quorum, the count of participants as int64, each
-// participant, write_quorum as int64).
+// then for each transaction: txid, state as int64, kvs, updated_unix_ms, the
+// count of participants as int64, each participant, write_quorum as int64).
 type StatusReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Transactions  []*Transaction         `protobuf:"bytes,1,rep,name=transactions,proto3" json:"transactions,omitempty"`

@@ -71,8 +71,13 @@ func TxReplyMAC(secret []byte, d Domain, txid []byte, state lsspb.TxState, confl
 func StatusReplyMAC(secret, nonce []byte, txs []*lsspb.Transaction) []byte {
 	m := NewExtMAC(secret, DomainStatusReply).Bytes(nonce)
 	for _, tx := range txs {
+		// The quorum part is always there, so each transaction's layout is fixed.
 		m.Bytes(tx.GetTxid()).Int(int64(tx.GetState())).KVs(tx.GetKvs()).Int(tx.GetUpdatedUnixMs()).
-			quorum(tx.GetParticipants(), tx.GetWriteQuorum())
+			Int(int64(len(tx.GetParticipants())))
+		for _, p := range tx.GetParticipants() {
+			m.Bytes(p)
+		}
+		m.Int(int64(tx.GetWriteQuorum()))
 	}
 	return m.Sum()
 }

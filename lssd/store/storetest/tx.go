@@ -401,6 +401,24 @@ func testPrepareQuorum(t *testing.T, f Factory) {
 			t.Errorf("prepare again with quorum %+v: err = %v, want ErrTxMismatch", other, err)
 		}
 	}
+	// The quorum outlives the decision, for audit to judge the records by.
+	if err := e.s.Commit(ctx(t), e.client, txid); err != nil {
+		t.Fatal(err)
+	}
+	if rec, ok := e.record(txid); !ok || rec.State != store.TxCommitted || !rec.Quorum.Equal(q) {
+		t.Errorf("committed record = %v %+v, want the quorum kept", rec.State, rec.Quorum)
+	}
+	aborted := newTxID(t)
+	if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, aborted, q, []store.KV{kv("q2", 0, "v")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Abort(ctx(t), e.client, aborted); err != nil {
+		t.Fatal(err)
+	}
+	if rec, ok := e.record(aborted); !ok || rec.State != store.TxAborted || !rec.Quorum.Equal(q) {
+		t.Errorf("aborted record = %v %+v, want the quorum kept", rec.State, rec.Quorum)
+	}
+
 	tooMany := make([][]byte, store.MaxParticipants+1)
 	for i := range tooMany {
 		tooMany[i] = []byte{byte(i >> 8), byte(i)}
