@@ -54,46 +54,7 @@ func TestConformance(t *testing.T) {
 // at the same version must have exactly one winner, and every loser must see it.
 func TestTwoBackendsRace(t *testing.T) {
 	url := testdb.PostgresURL(t)
-	fronts := []*store.Store{store.New(openAt(t, url), store.Options{}), store.New(openAt(t, url), store.Options{})}
-	client := []byte("race client")
-	const perFront = 4
-	for version := int64(0); version < 5; version++ {
-		var wg sync.WaitGroup
-		results := make(chan string, 2*perFront)
-		for f, s := range fronts {
-			for w := range perFront {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					value := fmt.Sprintf("front %d writer %d", f, w)
-					conflicts, err := s.Put(testCtx(t), client, []store.KV{{Key: "k", Version: version, Value: []byte(value)}})
-					switch {
-					case err != nil:
-						t.Errorf("version %d %s: %v", version, value, err)
-					case len(conflicts) == 0:
-						results <- value
-					case conflicts[0].Version != version:
-						t.Errorf("version %d %s: conflict at version %d, want the winner's %d", version, value, conflicts[0].Version, version)
-					}
-				}()
-			}
-		}
-		wg.Wait()
-		close(results)
-		var winners []string
-		for w := range results {
-			winners = append(winners, w)
-		}
-		if len(winners) != 1 {
-			t.Fatalf("version %d: %d winners %q, want exactly 1", version, len(winners), winners)
-		}
-		for f, s := range fronts {
-			got, err := s.Get(testCtx(t), client, "k")
-			if err != nil || len(got) != 1 || string(got[0].Value) != winners[0] || got[0].Version != version {
-				t.Fatalf("front %d reads %v, %v; want %q at version %d", f, got, err, winners[0], version)
-			}
-		}
-	}
+	storetest.RaceTwoBackends(t, openAt(t, url), openAt(t, url))
 }
 
 // Keys are bytes, not text: prefixes ending in 0xff (which have no simple upper
