@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/lssd/store/retry"
 )
 
 // SchemaVersion is the key layout this code reads and writes.
@@ -143,7 +143,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 	if b.closed {
 		return ErrClosed
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
 	defer cancel()
 	l := newLayout(b.prefix, client)
 	for attempt := 1; ; attempt++ {
@@ -158,7 +158,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 		if attempt == maxAttempts {
 			return fmt.Errorf("%w: %d attempts: %w", ErrTooManyConflicts, attempt, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := retry.Sleep(ctx, retry.Backoff(attempt)); err != nil {
 			return err
 		}
 	}
@@ -171,7 +171,7 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 	if b.closed {
 		return ErrClosed
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
 	defer cancel()
 	l := newLayout(b.prefix, client)
 	for attempt := 1; ; attempt++ {
@@ -202,30 +202,4 @@ var errStale = errors.New("etcd: read keys changed before commit")
 // retryable reports whether running the Update again may succeed.
 func retryable(err error) bool {
 	return errors.Is(err, errStale) || errors.Is(err, rpctypes.ErrCompacted)
-}
-
-// backoff is the pause before attempt+1: from about 1 ms to at most about 50 ms,
-// randomized so racing front-ends do not collide again in lockstep.
-func backoff(attempt int) time.Duration {
-	d := min(time.Millisecond<<min(attempt-1, 6), 50*time.Millisecond)
-	return d/2 + rand.N(d/2+1)
-}
-
-// bounded returns ctx with DefaultTimeout applied if it has no deadline.
-func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, DefaultTimeout)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/lssd/store/retry"
 )
 
 // ErrClosed is returned by Update and View after Close.
@@ -79,7 +79,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, b.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(tx pgx.Tx) error {
@@ -91,7 +91,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 		if attempt == maxAttempts {
 			return fmt.Errorf("postgres: transaction failed to serialize %d times: %w", attempt, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := retry.Sleep(ctx, retry.Backoff(attempt)); err != nil {
 			return err
 		}
 	}
@@ -103,7 +103,7 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
 	defer cancel()
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 	return pgx.BeginTxFunc(ctx, b.pool, opts, func(tx pgx.Tx) error {
@@ -124,33 +124,6 @@ func (b *Backend) Close() error {
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
-}
-
-// backoff is the pause before attempt+1: growing from about 1 ms to at most about
-// 50 ms, randomized so racing front-ends do not collide again in lockstep.
-func backoff(attempt int) time.Duration {
-	d := time.Millisecond << min(attempt-1, 6)
-	d = min(d, 50*time.Millisecond)
-	return d/2 + rand.N(d/2+1)
-}
-
-// bounded returns ctx with DefaultTimeout applied if it has no deadline.
-func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, DefaultTimeout)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // nonNil turns nil into an empty slice: pgx sends a nil []byte as NULL, and every

@@ -1,11 +1,9 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -62,29 +60,5 @@ func TestRetryable(t *testing.T) {
 	}
 	if retryable(errors.New("plain")) || retryable(nil) {
 		t.Fatal("a non-PostgreSQL error is retryable")
-	}
-}
-
-func TestBackoffBounded(t *testing.T) {
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		if d := backoff(attempt); d <= 0 || d > 50*time.Millisecond {
-			t.Fatalf("backoff(%d) = %v, want within (0, 50ms]", attempt, d)
-		}
-	}
-}
-
-func TestBounded(t *testing.T) {
-	ctx, cancel := bounded(context.Background())
-	defer cancel()
-	if d, ok := ctx.Deadline(); !ok || time.Until(d) > DefaultTimeout {
-		t.Fatalf("a context without deadline got %v, %v; want one within %v", d, ok, DefaultTimeout)
-	}
-	want := time.Now().Add(time.Hour)
-	parent, cancelParent := context.WithDeadline(context.Background(), want)
-	defer cancelParent()
-	ctx, cancel = bounded(parent)
-	defer cancel()
-	if d, _ := ctx.Deadline(); !d.Equal(want) {
-		t.Fatalf("the caller's deadline was replaced: %v, want %v", d, want)
 	}
 }
