@@ -38,6 +38,17 @@ type Options struct {
 	PostgresURL string
 	// EtcdEndpoints are the cluster members' client URLs for "etcd".
 	EtcdEndpoints []string
+	// EtcdPrefix keeps the store's keys under this prefix in "etcd", so that several
+	// stores can share one cluster; etcd.DefaultPrefix if empty.
+	EtcdPrefix string
+	// EtcdCA, EtcdCert and EtcdKey are PEM files for reaching "etcd" over TLS. Any of
+	// them turns TLS on: EtcdCA is the authority the cluster's certificate must be
+	// signed by (the system roots if empty); EtcdCert and EtcdKey, given together,
+	// are the client certificate presented for mutual TLS.
+	EtcdCA, EtcdCert, EtcdKey string
+	// EtcdUsername and EtcdPassword, given together, authenticate to "etcd" as an
+	// etcd user.
+	EtcdUsername, EtcdPassword string
 	// Backend, if set, is used instead of opening Database (for tests that need to
 	// observe or slow down storage). The Daemon closes it on stop.
 	Backend store.Backend

@@ -67,7 +67,11 @@ func OpenStore(opts Options) (*store.Store, error) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), DatabaseOpenTimeout)
 		defer cancel()
-		b, err := etcd.Open(ctx, opts.EtcdEndpoints)
+		eopts, err := etcdOptions(opts)
+		if err != nil {
+			return nil, err
+		}
+		b, err := etcd.Open(ctx, opts.EtcdEndpoints, eopts...)
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}

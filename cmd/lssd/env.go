@@ -13,10 +13,14 @@ import (
 const (
 	postgresURLEnv   = "LSSD_POSTGRES_URL"
 	etcdEndpointsEnv = "LSSD_ETCD_ENDPOINTS"
+	// etcdPasswordEnv is the only way to give the etcd password: there is no flag,
+	// so it never appears on the command line.
+	etcdPasswordEnv = "LSSD_ETCD_PASSWORD"
 )
 
 // fromEnv fills the connection settings whose flags were not given from the
-// environment. A flag, when given, wins.
+// environment. A flag, when given, wins. The etcd password has no flag and comes
+// from the environment alone.
 func fromEnv(cmd *cobra.Command, o *lssd.Options) {
 	f := cmd.Flags()
 	if v := os.Getenv(postgresURLEnv); v != "" && !f.Changed("postgres-url") {
@@ -24,6 +28,9 @@ func fromEnv(cmd *cobra.Command, o *lssd.Options) {
 	}
 	if v := os.Getenv(etcdEndpointsEnv); v != "" && !f.Changed("etcd-endpoints") {
 		o.EtcdEndpoints = splitList(v)
+	}
+	if v := os.Getenv(etcdPasswordEnv); v != "" {
+		o.EtcdPassword = v
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lssquorum/lss/lssd"
+	"github.com/lssquorum/lss/lssd/store/etcd"
 	"github.com/spf13/cobra"
 )
 
@@ -48,6 +49,11 @@ func newRootCommand() *cobra.Command {
 	f.StringVar(&o.Database, "database", o.Database, "database: "+strings.Join(lssd.Databases, ", "))
 	f.StringVar(&o.PostgresURL, "postgres-url", "", "PostgreSQL URL for --database postgres (or env "+postgresURLEnv+")")
 	f.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs for --database etcd (or env "+etcdEndpointsEnv+")")
+	f.StringVar(&o.EtcdPrefix, "etcd-prefix", "", "key prefix for --database etcd, so several stores can share a cluster (default \""+etcd.DefaultPrefix+"\")")
+	f.StringVar(&o.EtcdCA, "etcd-ca", "", "PEM CA certificate the etcd cluster's certificate must be signed by; enables TLS to etcd")
+	f.StringVar(&o.EtcdCert, "etcd-cert", "", "PEM client certificate presented to etcd (mutual TLS); enables TLS to etcd")
+	f.StringVar(&o.EtcdKey, "etcd-key", "", "PEM key of --etcd-cert")
+	f.StringVar(&o.EtcdUsername, "etcd-username", "", "etcd user to authenticate as; the password comes from env "+etcdPasswordEnv+" only")
 	f.StringVar(&o.TLSCert, "grpc-tls-certificate", "", "PEM server certificate; enables TLS")
 	f.StringVar(&o.TLSKey, "grpc-tls-key", "", "PEM key of the server certificate")
 	f.StringVar(&o.TLSAuthority, "grpc-tls-authority", "", "PEM CA certificate; clients must present a certificate it signed (mutual TLS)")
