@@ -121,3 +121,46 @@ func TestFromEnvFlagWins(t *testing.T) {
 		t.Fatalf("got %q and %q; want the flag's URL and the environment's endpoints", o.PostgresURL, o.EtcdEndpoints)
 	}
 }
+
+func TestEtcdFlagsAndPasswordFromEnvironment(t *testing.T) {
+	t.Setenv("LSSD_ETCD_PASSWORD", "env-pw")
+	cmd, cfg := newRootCommandConfig()
+	err := cmd.ParseFlags([]string{"--database", "etcd", "--etcd-endpoints", "https://a:2379,https://b:2379",
+		"--etcd-prefix", "tenant/", "--etcd-ca", "/ca.crt", "--etcd-cert", "/client.crt", "--etcd-key", "/client.key",
+		"--etcd-username", "lssd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromEnv(cmd, &cfg.opts)
+	o := cfg.opts
+	got := []string{o.Database, strings.Join(o.EtcdEndpoints, ","), o.EtcdPrefix, o.EtcdCA, o.EtcdCert, o.EtcdKey, o.EtcdUsername, o.EtcdPassword}
+	want := []string{"etcd", "https://a:2379,https://b:2379", "tenant/", "/ca.crt", "/client.crt", "/client.key", "lssd", "env-pw"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("options = %q; want %q", got, want)
+	}
+	// The password has no flag, so it can never be put on the command line.
+	if cmd.Flags().Lookup("etcd-password") != nil {
+		t.Fatal("an --etcd-password flag exists; the password must come from the environment only")
+	}
+}
+
+func TestEtcdFlagDefaults(t *testing.T) {
+	t.Setenv("LSSD_ETCD_PASSWORD", "")
+	cmd, cfg := newRootCommandConfig()
+	if err := cmd.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	fromEnv(cmd, &cfg.opts)
+	o := cfg.opts
+	if o.EtcdPrefix != "" || o.EtcdCA != "" || o.EtcdCert != "" || o.EtcdKey != "" || o.EtcdUsername != "" || o.EtcdPassword != "" {
+		t.Fatalf("etcd settings without flags or environment: %+v; want none (plaintext, default prefix, no auth)", o)
+	}
+}
+
+func TestEtcdBadTLSFileIsAStartupError(t *testing.T) {
+	missing := t.TempDir() + "/no-such-ca.crt"
+	out := runToExit(t, nil, "--database", "etcd", "--etcd-endpoints", "https://"+closedAddr(t), "--etcd-ca", missing)
+	if !strings.Contains(out, missing) || !strings.Contains(out, "etcd CA") {
+		t.Errorf("output should name the missing etcd CA file %s:\n%s", missing, out)
+	}
+}

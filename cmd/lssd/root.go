@@ -27,7 +27,14 @@ type config struct {
 }
 
 func newRootCommand() *cobra.Command {
-	cfg := config{opts: lssd.DefaultOptions()}
+	cmd, _ := newRootCommandConfig()
+	return cmd
+}
+
+// newRootCommandConfig returns the command and the configuration its flags fill
+// in, so that the mapping from flags to options can be checked without a run.
+func newRootCommandConfig() (*cobra.Command, *config) {
+	cfg := &config{opts: lssd.DefaultOptions()}
 	cfg.opts.DataDir = "~/.lss"
 	cmd := &cobra.Command{
 		Use:           "lssd",
@@ -38,7 +45,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fromEnv(cmd, &cfg.opts)
-			return run(cmd.Context(), cfg, cmd.ErrOrStderr())
+			return run(cmd.Context(), *cfg, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -68,7 +75,7 @@ func newRootCommand() *cobra.Command {
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful stop waits for in-flight calls")
-	return cmd
+	return cmd, cfg
 }
 
 // run starts the daemon and stops it gracefully on SIGINT or SIGTERM.
