@@ -95,9 +95,9 @@ type AuditReport struct {
 	// Transactions are the atomic puts still prepared on some provider, each with
 	// what every provider holds and the decision the rule draws from it.
 	Transactions []TxStatus `json:"transactions,omitempty"`
-	// Split are transactions committed on some provider and aborted on another:
-	// only a provider that rolled back its transaction records (forgetting a
-	// fence) can cause it.
+	// Split are transactions committed on some provider yet aborted on enough of
+	// their recorded participants to have been decided aborted: only a provider
+	// that rolled back its transaction records (forgetting a fence) can cause it.
 	Split []TxStatus `json:"split,omitempty"`
 	// Repair is what AuditOptions.Repair did, and After the audit that followed.
 	Repair *RepairReport `json:"repair,omitempty"`
