@@ -10,8 +10,7 @@ import (
 )
 
 // txAudit reads every provider's transaction records: the transactions still
-// prepared somewhere and those whose records disagree (committed on one provider,
-// aborted on another).
+// prepared somewhere and the split ones (see splitTxs).
 func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
 	parts, lists, _ := c.gatherStatus(ctx)
 	if len(parts) == 0 {
