@@ -186,7 +186,7 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte) error {
 	if err := CheckTxID(txid); err != nil {
 		return err
 	}
-	return s.b.Update(ctx, client, func(tx Txn) error {
+	return s.updateLazy(ctx, client, func(tx Txn) error { // not synced: see LazyUpdater
 		rec, ok, err := tx.Record(txid)
 		if err != nil {
 			return err
