@@ -229,21 +229,21 @@ func TestTxBadInput(t *testing.T) {
 		code  codes.Code
 		words []string
 	}{
-		{"auth missing", &lsspb.PrepareRequest{Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0)}, codes.InvalidArgument, []string{"auth"}},
+		{"auth missing", &lsspb.PrepareRequest{Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"auth"}},
 		{"unsorted", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: []*lsspb.KeyValue{kv("z", 0, ""), kv("a", 0, "")}}, codes.InvalidArgument, []string{"ascending"}},
-		{"short txid", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id[:15], Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id[:15], kvs, nil, 0)}, codes.InvalidArgument, []string{"txid"}},
-		{"long txid", &lsspb.PrepareRequest{Auth: c.auth(), Txid: make([]byte, 65), Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, make([]byte, 65), kvs, nil, 0)}, codes.InvalidArgument, []string{"txid"}},
+		{"short txid", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id[:15], Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id[:15], kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"txid"}},
+		{"long txid", &lsspb.PrepareRequest{Auth: c.auth(), Txid: make([]byte, 65), Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, make([]byte, 65), kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"txid"}},
 		{"empty auth", &lsspb.PrepareRequest{Auth: &lsspb.Auth{}, Txid: id, Kvs: kvs}, codes.Unauthenticated, nil},
-		{"wrong token", &lsspb.PrepareRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}, Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0)}, codes.InvalidArgument, []string{"token"}},
-		{"bad mac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, txid(t), kvs, nil, 0)}, codes.InvalidArgument, []string{"hmac"}},
+		{"wrong token", &lsspb.PrepareRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}, Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"token"}},
+		{"bad mac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, txid(t), kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"hmac"}},
 		{"quorum above participants", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: ids(2), WriteQuorum: 3,
-			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(2), 3)}, codes.InvalidArgument, []string{"quorum"}},
+			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(2), 3, nil)}, codes.InvalidArgument, []string{"quorum"}},
 		{"participants without quorum", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: ids(3),
-			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(3), 0)}, codes.InvalidArgument, []string{"quorum"}},
+			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(3), 0, nil)}, codes.InvalidArgument, []string{"quorum"}},
 		{"quorum not under the mac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: ids(3), WriteQuorum: 1,
-			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(3), 2)}, codes.InvalidArgument, []string{"hmac"}},
+			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(3), 2, nil)}, codes.InvalidArgument, []string{"hmac"}},
 		{"participants not under the mac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: ids(3), WriteQuorum: 2,
-			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(4)[1:], 2)}, codes.InvalidArgument, []string{"hmac"}},
+			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(4)[1:], 2, nil)}, codes.InvalidArgument, []string{"hmac"}},
 		{"put mac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PutRequestHMAC(c.secret, kvs)}, codes.InvalidArgument, []string{"hmac"}},
 	}
 	for _, tc := range prepares {
@@ -258,16 +258,16 @@ func TestTxBadInput(t *testing.T) {
 			if otherCall.name == call.name {
 				continue
 			}
-			_, err := call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(c.secret, otherCall.domains[0], id)})
+			_, err := call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(c.secret, otherCall.domains[0], id, nil)})
 			wantCode(t, call.name+" with "+otherCall.name+" MAC", err, codes.InvalidArgument, "hmac")
 		}
-		_, err := call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Txid: id, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id)})
+		_, err := call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Txid: id, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id, nil)})
 		wantCode(t, call.name+": auth missing", err, codes.InvalidArgument, "auth")
-		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id[:8], Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id[:8])})
+		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id[:8], Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id[:8], nil)})
 		wantCode(t, call.name+": short txid", err, codes.InvalidArgument, "txid")
 		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: &lsspb.Auth{}, Txid: id})
 		wantCode(t, call.name+": empty auth", err, codes.Unauthenticated)
-		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(other.secret, call.domains[0], id)})
+		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(other.secret, call.domains[0], id, nil)})
 		wantCode(t, call.name+": other client's MAC", err, codes.InvalidArgument, "hmac")
 	}
 	_, err := c.rpc.Status(ctxT(t), &lsspb.StatusRequest{})
@@ -339,9 +339,9 @@ func TestBaseOnlyAnswersUnimplemented(t *testing.T) {
 	calls := map[string]error{}
 	_, calls["BoundGet"] = c.rpc.BoundGet(ctxT(t), &lsspb.GetRequest{Auth: c.auth()})
 	_, calls["Restore"] = c.rpc.Restore(ctxT(t), restoreRequest(c, kvs...))
-	_, calls["Prepare"] = c.rpc.Prepare(ctxT(t), &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0)})
+	_, calls["Prepare"] = c.rpc.Prepare(ctxT(t), &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0, nil)})
 	for _, call := range []txCall{commitCall, fenceCall, abortCall} {
-		_, calls[call.name] = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id)})
+		_, calls[call.name] = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id, nil)})
 	}
 	_, calls["Status"] = c.rpc.Status(ctxT(t), &lsspb.StatusRequest{Auth: c.auth()})
 	if len(calls) != 7 {

@@ -149,7 +149,7 @@ func txid(t *testing.T) []byte {
 func (c *client) prepare(id []byte, kvs ...*lsspb.KeyValue) (*lsspb.TxReply, error) {
 	c.t.Helper()
 	reply, err := c.rpc.Prepare(ctxT(c.t), &lsspb.PrepareRequest{
-		Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0)})
+		Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0, nil)})
 	if err == nil {
 		c.checkTxReply(wire.DomainPrepareReply, id, reply)
 	}
@@ -173,7 +173,7 @@ var (
 func (c *client) tx(call txCall, id []byte) (*lsspb.TxReply, error) {
 	c.t.Helper()
 	reply, err := call.call(c.rpc, ctxT(c.t), &lsspb.TxRequest{
-		Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id)})
+		Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id, nil)})
 	if err == nil {
 		c.checkTxReply(call.domains[1], id, reply)
 	}

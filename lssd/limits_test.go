@@ -37,7 +37,7 @@ func TestLimits(t *testing.T) {
 		_, err = c.rpc.Restore(ctxT(t), restoreRequest(c, tc.kvs...))
 		wantCode(t, "Restore: "+tc.name, err, codes.InvalidArgument, tc.words...)
 		_, err = c.rpc.Prepare(ctxT(t), &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: tc.kvs,
-			Hmac: wire.PrepareRequestMAC(c.secret, id, tc.kvs, nil, 0)})
+			Hmac: wire.PrepareRequestMAC(c.secret, id, tc.kvs, nil, 0, nil)})
 		wantCode(t, "Prepare: "+tc.name, err, codes.InvalidArgument, tc.words...)
 	}
 

@@ -31,7 +31,7 @@ func (s *Server) Prepare(ctx context.Context, req *lsspb.PrepareRequest) (*lsspb
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	secret, err := s.authorize(req.Auth, req.Hmac, func(secret []byte) []byte {
-		return wire.PrepareRequestMAC(secret, req.Txid, req.Kvs, req.Participants, req.WriteQuorum)
+		return wire.PrepareRequestMAC(secret, req.Txid, req.Kvs, req.Participants, req.WriteQuorum, req.Seal)
 	})
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func (s *Server) decide(ctx context.Context, method string, domains [2]wire.Doma
 		return nil, err
 	}
 	secret, err := s.authorize(req.Auth, req.Hmac, func(secret []byte) []byte {
-		return wire.TxRequestMAC(secret, domains[0], req.Txid)
+		return wire.TxRequestMAC(secret, domains[0], req.Txid, req.Proofs)
 	})
 	if err != nil {
 		return nil, err

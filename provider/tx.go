@@ -77,7 +77,7 @@ func (c *Client) PrepareQuorum(ctx context.Context, txid []byte, q Quorum, es []
 	}
 	w := int32(q.W)
 	req := &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs, Participants: q.Participants, WriteQuorum: w,
-		Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs, q.Participants, w)}
+		Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs, q.Participants, w, nil)}
 	reply, err := c.rpc.Prepare(ctx, req)
 	if err != nil {
 		return TxUnknown, c.fail("prepare", rpcError(ctx, err, extensionCodes))
@@ -149,7 +149,7 @@ type txRPC func(context.Context, *lsspb.TxRequest, ...grpc.CallOption) (*lsspb.T
 
 // txCall sends a Commit, Fence or Abort and verifies the reply's MAC.
 func (c *Client) txCall(ctx context.Context, op string, call txRPC, domains [2]wire.Domain, txid []byte, codeErrs map[codes.Code]error) (TxState, error) {
-	req := &lsspb.TxRequest{Auth: c.auth, Txid: txid, Hmac: wire.TxRequestMAC(c.secret, domains[0], txid)}
+	req := &lsspb.TxRequest{Auth: c.auth, Txid: txid, Hmac: wire.TxRequestMAC(c.secret, domains[0], txid, nil)}
 	reply, err := call(ctx, req)
 	if err != nil {
 		return TxUnknown, c.fail(op, rpcError(ctx, err, codeErrs))

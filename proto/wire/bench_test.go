@@ -45,7 +45,7 @@ func BenchmarkPrepareRequestMAC(b *testing.B) {
 	txid := make([]byte, 32)
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(PrepareRequestMAC(secret, txid, kvs, nil, 0)) != SecretSize {
+		if len(PrepareRequestMAC(secret, txid, kvs, nil, 0, nil)) != SecretSize {
 			b.Fatal("short MAC")
 		}
 	}

@@ -72,12 +72,23 @@ func (m *ExtMAC) Int(v int64) *ExtMAC {
 	return m
 }
 
-// KVs adds a counted list of key-values.
+// KVs adds a counted list of key-values: for each, key, version, value, txid and
+// proof, so that no field of a KeyValue travels unauthenticated.
 func (m *ExtMAC) KVs(kvs []*lsspb.KeyValue) *ExtMAC {
 	binary.BigEndian.PutUint32(m.buf[:4], uint32(len(kvs)))
 	m.h.Write(m.buf[:4])
 	for _, kv := range kvs {
-		m.String(kv.GetKey()).Int(kv.GetVersion()).Bytes(kv.GetValue())
+		m.String(kv.GetKey()).Int(kv.GetVersion()).Bytes(kv.GetValue()).Bytes(kv.GetTxid()).Bytes(kv.GetProof())
+	}
+	return m
+}
+
+// List adds a counted list of byte strings, each length-prefixed.
+func (m *ExtMAC) List(bs [][]byte) *ExtMAC {
+	binary.BigEndian.PutUint32(m.buf[:4], uint32(len(bs)))
+	m.h.Write(m.buf[:4])
+	for _, b := range bs {
+		m.Bytes(b)
 	}
 	return m
 }

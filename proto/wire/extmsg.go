@@ -24,20 +24,16 @@ func RestoreReplyMAC(secret, requestMAC []byte, applied []string, kept []*lsspb.
 	return NewExtMAC(secret, DomainRestoreReply).Bytes(requestMAC).KVs(keys).KVs(kept).Sum()
 }
 
-// PrepareRequestMAC authenticates a Prepare, its writes and, when recorded, its
-// participants and write quorum. Without a recorded quorum the layout is the one
-// of a Prepare that has none, so clients and servers that do not record one still
-// agree.
-func PrepareRequestMAC(secret, txid []byte, kvs []*lsspb.KeyValue, participants [][]byte, writeQuorum int32) []byte {
+// PrepareRequestMAC authenticates a Prepare: its txid, writes, recorded quorum
+// (count as int64, each participant, write quorum as int64; all zero when none is
+// recorded) and the client's prepare seal.
+func PrepareRequestMAC(secret, txid []byte, kvs []*lsspb.KeyValue, participants [][]byte, writeQuorum int32, seal []byte) []byte {
 	m := NewExtMAC(secret, DomainPrepareRequest).Bytes(txid).KVs(kvs)
-	return m.quorum(participants, writeQuorum).Sum()
+	return m.quorum(participants, writeQuorum).Bytes(seal).Sum()
 }
 
-// quorum adds a recorded quorum, if there is one.
+// quorum adds a recorded quorum: its size, each participant, the write quorum.
 func (m *ExtMAC) quorum(participants [][]byte, writeQuorum int32) *ExtMAC {
-	if len(participants) == 0 && writeQuorum == 0 {
-		return m
-	}
 	m.Int(int64(len(participants)))
 	for _, p := range participants {
 		m.Bytes(p)
@@ -46,8 +42,10 @@ func (m *ExtMAC) quorum(participants [][]byte, writeQuorum int32) *ExtMAC {
 }
 
 // TxRequestMAC authenticates a Commit, Fence or Abort; d is that request's domain.
-func TxRequestMAC(secret []byte, d Domain, txid []byte) []byte {
-	return NewExtMAC(secret, d).Bytes(txid).Sum()
+// proofs (a Commit's commit proofs; none for Fence and Abort) are covered as a
+// counted list.
+func TxRequestMAC(secret []byte, d Domain, txid []byte, proofs [][]byte) []byte {
+	return NewExtMAC(secret, d).Bytes(txid).List(proofs).Sum()
 }
 
 // TxReplyMAC authenticates a TxReply; d is the reply's domain.
@@ -73,11 +71,7 @@ func StatusReplyMAC(secret, nonce []byte, txs []*lsspb.Transaction) []byte {
 	for _, tx := range txs {
 		// The quorum part is always there, so each transaction's layout is fixed.
 		m.Bytes(tx.GetTxid()).Int(int64(tx.GetState())).KVs(tx.GetKvs()).Int(tx.GetUpdatedUnixMs()).
-			Int(int64(len(tx.GetParticipants())))
-		for _, p := range tx.GetParticipants() {
-			m.Bytes(p)
-		}
-		m.Int(int64(tx.GetWriteQuorum()))
+			quorum(tx.GetParticipants(), tx.GetWriteQuorum()).Bytes(tx.GetSeal())
 	}
 	return m.Sum()
 }

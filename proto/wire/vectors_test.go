@@ -150,8 +150,8 @@ func TestParsePublicKey(t *testing.T) {
 func TestExtMACsAreDomainSeparatedAndUnambiguous(t *testing.T) {
 	secret := repeated(0x33)
 	txid := repeated(0x44)
-	commit := TxRequestMAC(secret, DomainCommitRequest, txid)
-	abort := TxRequestMAC(secret, DomainAbortRequest, txid)
+	commit := TxRequestMAC(secret, DomainCommitRequest, txid, nil)
+	abort := TxRequestMAC(secret, DomainAbortRequest, txid, nil)
 	if bytes.Equal(commit, abort) {
 		t.Error("commit and abort requests share a MAC")
 	}
