@@ -1,12 +1,10 @@
 package lssd
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 
+	"github.com/lssquorum/lss/internal/tlsfiles"
 	"github.com/lssquorum/lss/lssd/store/etcd"
 )
 
@@ -17,11 +15,11 @@ func etcdOptions(opts Options) ([]etcd.Option, error) {
 	if opts.EtcdPrefix != "" {
 		out = append(out, etcd.WithPrefix(opts.EtcdPrefix))
 	}
-	cfg, err := etcdTLS(opts.EtcdCA, opts.EtcdCert, opts.EtcdKey)
-	if err != nil {
-		return nil, err
-	}
-	if cfg != nil {
+	if files := (tlsfiles.Files{CA: opts.EtcdCA, Cert: opts.EtcdCert, Key: opts.EtcdKey}); !files.IsZero() {
+		cfg, err := tlsfiles.Client(files, "")
+		if err != nil {
+			return nil, fmt.Errorf("lssd: etcd CA or client certificate (--etcd-ca, --etcd-cert, --etcd-key): %w", err)
+		}
 		out = append(out, etcd.WithTLS(cfg))
 	}
 	switch {
@@ -35,36 +33,4 @@ func etcdOptions(opts Options) ([]etcd.Option, error) {
 		return nil, errors.New("lssd: an etcd password needs a username (--etcd-username)")
 	}
 	return out, nil
-}
-
-// etcdTLS builds the client TLS configuration for the etcd cluster: nil when no
-// file is given (plaintext). The authority, if given, replaces the system roots;
-// a certificate and key are presented for mutual TLS.
-func etcdTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
-	if caFile == "" && certFile == "" && keyFile == "" {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("lssd: read etcd CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("lssd: etcd CA file %s holds no PEM certificate", caFile)
-		}
-		cfg.RootCAs = pool
-	}
-	switch {
-	case certFile != "" && keyFile != "":
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("lssd: load etcd client certificate %s and key %s: %w", certFile, keyFile, err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	case certFile != "" || keyFile != "":
-		return nil, errors.New("lssd: etcd mutual TLS needs both a client certificate (--etcd-cert) and its key (--etcd-key)")
-	}
-	return cfg, nil
 }

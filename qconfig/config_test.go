@@ -103,7 +103,7 @@ func TestParseRejectsBadConfigs(t *testing.T) {
 		{"no providers", `{}`, []string{`"providers"`, "at least one"}},
 		{"missing name", `{"providers": [{"addr": "127.0.0.1:1"}]}`, []string{"providers[0]", `"name": required`}},
 		{"missing addr", `{"providers": [` + two + `, {"name": "c"}]}`, []string{`provider "c" (providers[2])`, `"addr": required`}},
-		{"addr without port", `{"providers": [{"name": "a", "addr": "127.0.0.1"}]}`, []string{`provider "a"`, "not host:port"}},
+		{"addr without port", `{"providers": [{"name": "a", "addr": "127.0.0.1"}]}`, []string{`provider "a"`, "want host:port"}},
 		{"addr without host", `{"providers": [{"name": "a", "addr": ":55551"}]}`, []string{`provider "a"`, "no host"}},
 		{"bad port", `{"providers": [{"name": "a", "addr": "localhost:99999"}]}`, []string{`provider "a"`, "port"}},
 		{"duplicate name", `{"providers": [` + two + `, {"name": "a", "addr": "127.0.0.1:3"}]}`, []string{`provider "a" (providers[2])`, "providers[0]", "unique"}},

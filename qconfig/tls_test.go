@@ -27,6 +27,14 @@ func TestTLSConfig(t *testing.T) {
 	if tc.RootCAs == nil || len(tc.Certificates) != 1 || tc.ServerName != "localhost" {
 		t.Errorf("tls config = %+v", tc)
 	}
+	// An https:// address verifies its host, not the whole URL.
+	tc, err = cfg.TLSConfig(Provider{Name: "p", Addr: "https://lss.example:55551", TLS: &TLSFiles{CA: ca}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc.ServerName != "lss.example" {
+		t.Errorf("https address: server name %q, want lss.example", tc.ServerName)
+	}
 
 	for name, files := range map[string]*TLSFiles{
 		"missing ca":   {CA: "nope.pem"},

@@ -4,10 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
-	"strings"
 
+	"github.com/lssquorum/lss/internal/endpoint"
 	"github.com/lssquorum/lss/proto/wire"
 	"github.com/lssquorum/lss/quorum"
 )
@@ -68,17 +66,8 @@ func (p Provider) validate() error {
 	if p.Addr == "" {
 		return errors.New(`"addr": required (host:port, http://host:port or https://host:port)`)
 	}
-	// The provider client also takes http://host:port and https://host:port (TLS).
-	hostPort := strings.TrimPrefix(strings.TrimPrefix(p.Addr, "http://"), "https://")
-	host, port, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		return fmt.Errorf(`"addr": %q is not host:port: %v`, p.Addr, err)
-	}
-	if host == "" {
-		return fmt.Errorf(`"addr": %q has no host`, p.Addr)
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf(`"addr": %q: port must be a number in 1..65535`, p.Addr)
+	if _, err := endpoint.Parse(p.Addr); err != nil {
+		return fmt.Errorf(`"addr": %v`, err)
 	}
 	if p.ServerID != "" {
 		if err := ValidateServerID(p.ServerID); err != nil {
