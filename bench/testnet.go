@@ -60,7 +60,7 @@ func RunLocal(ctx context.Context, mode Mode, o Options, l Local) (res Result, e
 			p.SetLatency(SlowLatency)
 			addr = p.Addr()
 		}
-		env.Providers = append(env.Providers, quorum.ProviderConfig{Name: p.Name(), Addr: addr, ServerID: p.ServerID()})
+		env.Providers = append(env.Providers, quorum.ProviderConfig{Name: p.Name(), Addr: addr, ServerID: p.ServerID(), Stock: p.BaseOnly()})
 	}
 	return Run(ctx, env, mode, o)
 }

@@ -119,7 +119,7 @@ func (d *run) newClient(ctx context.Context) error {
 		Logger: d.opts.Logger,
 	}
 	for _, p := range d.net {
-		cfg.Providers = append(cfg.Providers, quorum.ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID()})
+		cfg.Providers = append(cfg.Providers, quorum.ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID(), Stock: p.BaseOnly()})
 	}
 	c, err := quorum.New(ctx, cfg)
 	if err != nil {

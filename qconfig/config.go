@@ -62,6 +62,11 @@ type Provider struct {
 	Addr string `json:"addr"`
 	// ServerID is the pinned server identity, hex; empty until `init` pins it.
 	ServerID string `json:"server_id,omitempty"`
+	// Capability is the pinned capability: CapabilityExtension or
+	// CapabilityStock; empty until `init` pins it (and treated as the
+	// extension meanwhile, the choice an attacker cannot downgrade). It is
+	// configuration, never learned at run time from a status code.
+	Capability string `json:"capability,omitempty"`
 	// TLS, when set, makes the connection use TLS with these files.
 	TLS *TLSFiles `json:"tls,omitempty"`
 }
@@ -267,6 +272,19 @@ func (c *Config) Quorum() (w, r int) {
 	}
 	return w, r
 }
+
+// The capabilities a provider can be pinned with.
+const (
+	// CapabilityExtension: the provider speaks the quorum extension and takes
+	// part in atomic puts.
+	CapabilityExtension = "extension"
+	// CapabilityStock: a stock LSS server (base protocol only); it gets plain
+	// puts of decided values and is named as weaker.
+	CapabilityStock = "stock"
+)
+
+// Stock reports whether the provider is pinned as a stock server.
+func (p Provider) Stock() bool { return p.Capability == CapabilityStock }
 
 // ServerIDBytes decodes a provider's pinned server_id; nil when it is not pinned.
 func (p Provider) ServerIDBytes() []byte {

@@ -24,7 +24,7 @@ func TestParseFullConfig(t *testing.T) {
 	    {"name": "alice", "addr": "127.0.0.1:55551", "server_id": "` + serverA + `",
 	     "tls": {"ca": "ca.pem", "cert": "c.pem", "key": "k.pem", "server_name": "alice.example"}},
 	    {"name": "bob", "addr": "https://localhost:55552"},
-	    {"name": "carol", "addr": "[::1]:55553", "server_id": "` + serverB + `"}
+	    {"name": "carol", "addr": "[::1]:55553", "server_id": "` + serverB + `", "capability": "stock"}
 	  ],
 	  "w": 3, "r": 1, "mode": "plain", "timeout": "2s", "grace": "20ms",
 	  "client_key": "/keys/me.key", "watermark": "wm.json"
@@ -49,6 +49,9 @@ func TestParseFullConfig(t *testing.T) {
 	}
 	if cfg.Providers[1].ServerIDBytes() != nil {
 		t.Fatal("an unpinned provider must have a nil server id")
+	}
+	if cfg.Providers[0].Stock() || !cfg.Providers[2].Stock() {
+		t.Errorf("capabilities: alice stock=%v, carol stock=%v; want only carol pinned stock", cfg.Providers[0].Stock(), cfg.Providers[2].Stock())
 	}
 	cfg.SetPath("/etc/lssq/config.json")
 	if got := cfg.ClientKeyPath(); got != "/keys/me.key" {
@@ -110,6 +113,7 @@ func TestParseRejectsBadConfigs(t *testing.T) {
 		{"server_id not hex", `{"providers": [{"name": "a", "addr": "127.0.0.1:1", "server_id": "zz"}]}`, []string{`provider "a"`, `"server_id"`, "not hex"}},
 		{"server_id short", `{"providers": [{"name": "a", "addr": "127.0.0.1:1", "server_id": "02466d"}]}`, []string{`"server_id"`, "3 bytes, want 33"}},
 		{"server_id not a key", `{"providers": [{"name": "a", "addr": "127.0.0.1:1", "server_id": "05` + serverA[2:] + `"}]}`, []string{`"server_id"`, "public key"}},
+		{"unknown capability", `{"providers": [{"name": "a", "addr": "127.0.0.1:1", "capability": "base"}]}`, []string{`provider "a"`, `"capability": "base"`, `"extension" or "stock"`}},
 		{"tls cert without key", `{"providers": [{"name": "a", "addr": "127.0.0.1:1", "tls": {"cert": "c.pem"}}]}`, []string{`provider "a"`, `"cert" and "key"`}},
 		{"w too big", `{"providers": [` + two + `], "w": 3}`, []string{`"w": 3`, "1..2"}},
 		{"r negative", `{"providers": [` + two + `], "r": -1}`, []string{`"r": -1`}},

@@ -69,3 +69,46 @@ func TestPinRefusesAnInvalidID(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestPinCapabilities(t *testing.T) {
+	t.Parallel()
+	cfg := pinConfig()
+	cfg.Providers[0].Capability = CapabilityExtension
+	changes, err := cfg.PinCapabilities(map[string]string{"a": CapabilityExtension, "b": CapabilityStock}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 || changes[1] != (CapabilityChange{Provider: "b", New: CapabilityStock}) {
+		t.Fatalf("changes = %+v", changes)
+	}
+	if !cfg.Providers[1].Stock() || cfg.Providers[0].Stock() || cfg.Providers[2].Capability != "" {
+		t.Errorf("providers after pin = %+v", cfg.Providers)
+	}
+	if _, err := cfg.PinCapabilities(map[string]string{"c": "fancy"}, false); err == nil || !strings.Contains(err.Error(), `"fancy"`) {
+		t.Errorf("an unknown capability: err = %v", err)
+	}
+}
+
+// A provider pinned as speaking the extension that now answers like a stock
+// server is a possible downgrade: refused without --force, nothing changed.
+func TestPinRefusesADowngrade(t *testing.T) {
+	t.Parallel()
+	cfg := pinConfig()
+	cfg.Providers[0].Capability = CapabilityExtension
+	_, err := cfg.PinCapabilities(map[string]string{"a": CapabilityStock, "b": CapabilityStock}, false)
+	var changed *ChangedCapabilityError
+	if !errors.As(err, &changed) || len(changed.Changes) != 1 || changed.Changes[0].Provider != "a" {
+		t.Fatalf("err = %v, want a ChangedCapabilityError naming a", err)
+	}
+	for _, w := range []string{`provider "a"`, "answers as stock", "pinned as extension", "--force"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+	if cfg.Providers[0].Capability != CapabilityExtension || cfg.Providers[1].Capability != "" {
+		t.Errorf("a refused pin changed the config: %+v", cfg.Providers)
+	}
+	if _, err := cfg.PinCapabilities(map[string]string{"a": CapabilityStock}, true); err != nil || !cfg.Providers[0].Stock() {
+		t.Errorf("forced re-pin: err %v, providers %+v", err, cfg.Providers)
+	}
+}

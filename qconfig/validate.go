@@ -74,6 +74,12 @@ func (p Provider) validate() error {
 			return fmt.Errorf(`"server_id": %w`, err)
 		}
 	}
+	switch p.Capability {
+	case "", CapabilityExtension, CapabilityStock:
+	default:
+		return fmt.Errorf(`"capability": %q: want %q or %q (or leave it out until `+"`lss-quorum init`"+` pins it)`,
+			p.Capability, CapabilityExtension, CapabilityStock)
+	}
 	if p.TLS != nil {
 		if (p.TLS.Cert == "") != (p.TLS.Key == "") {
 			return errors.New(`"tls": "cert" and "key" go together: set both for mutual TLS, or neither`)

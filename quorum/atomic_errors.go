@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 )
@@ -115,5 +116,5 @@ func (c *Client) newTxID() []byte {
 	if c.test.txid != nil {
 		return c.test.txid()
 	}
-	return newTxID()
+	return newTxID(time.Now())
 }

@@ -60,7 +60,7 @@ func (a *atomicNet) newClient() *Client {
 	a.t.Helper()
 	var provs []ProviderConfig
 	for _, p := range a.net.Providers() {
-		provs = append(provs, ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID()})
+		provs = append(provs, ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID(), Stock: p.BaseOnly()})
 	}
 	c, err := New(context.Background(), Config{Providers: provs, ClientKey: a.key, Mode: ModeAtomic,
 		Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -594,7 +594,7 @@ func TestRecoverCountsOnlyTheRecordedParticipants(t *testing.T) {
 	a := startAtomicNet(t, 4)
 	ctx := context.Background()
 	a.client.w, a.client.r = 2, 3
-	a.client.ext.markBaseOnly("p3") // as if its status code said UNIMPLEMENTED
+	a.client.members[3].stock = true // pinned as a stock server
 	txid := fixedTxID(0xa9)()
 	a.provider(2).Cut()
 	a.putUntil(stageDecided, txid, one("k", 0, "v")) // p0 and p1 prepared: committed

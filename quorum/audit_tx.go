@@ -16,8 +16,7 @@ func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	w := atomicQuorum(c.w, len(parts))
-	return pendingTxs(parts, c.pinnedIDs(), lists, w), splitTxs(parts, c.pinnedIDs(), lists, w)
+	return pendingTxs(parts, c.pinnedIDs(), lists, c.w), splitTxs(parts, c.pinnedIDs(), lists, c.w)
 }
 
 // splitTxs finds the transactions committed on one provider and aborted on so

@@ -32,8 +32,6 @@ type Client struct {
 	// repairing names the providers with a background repair running, so a burst
 	// of Gets starts at most one repair per provider.
 	repairing map[string]bool
-	// ext remembers which providers speak only the base protocol.
-	ext extSupport
 	// order makes enqueueing one put's writes on every provider's queue atomic,
 	// so the queues agree on the order of puts with overlapping keys.
 	order sync.Mutex
@@ -91,10 +89,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 						ErrConfig, names[j], names[i])
 				}
 			}
-		} else if cfg.Mode == ModeAtomic {
-			return nil, fmt.Errorf("%w: provider %s: atomic mode needs every server_id pinned (each transaction records its participants by server_id)",
-				ErrConfig, names[i])
 		}
+	}
+	if err := checkAtomicMode(cfg.Mode, cfg.Providers, names, w); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		cfg: cfg, n: n, w: w, r: r,

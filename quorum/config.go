@@ -32,6 +32,14 @@ type ProviderConfig struct {
 	ServerID []byte
 	// TLS configures TLS; nil means plaintext unless Addr is https://.
 	TLS *tls.Config
+	// Stock pins the provider as a stock server that speaks only the base
+	// protocol. Capabilities are configuration (pinned by `lss-quorum init`, like
+	// the server_id), never learned from a status code, which nothing
+	// authenticates: the zero value pins the extension, and a provider pinned so
+	// that answers an extension call with UNIMPLEMENTED is faulty. Stock
+	// providers never take part in a transaction: they get plain puts of decided
+	// values and are named as weaker in every PutResult.
+	Stock bool
 }
 
 // Mode selects how Put writes to the providers.
@@ -39,12 +47,15 @@ type Mode int
 
 const (
 	// ModeAuto uses the atomic commit when every provider's server_id is pinned
-	// and not every provider is base-protocol-only, plain mode otherwise.
+	// and at least W providers are pinned as speaking the extension, plain mode
+	// otherwise.
 	ModeAuto Mode = iota
 	// ModePlain writes with the base protocol's Put on every provider.
 	ModePlain
 	// ModeAtomic always uses the atomic commit (prepare, then commit or abort);
-	// New refuses it unless every provider's server_id is pinned.
+	// New refuses it unless every provider's server_id is pinned and at least W
+	// providers are pinned as extension providers (the transaction
+	// participants).
 	ModeAtomic
 )
 

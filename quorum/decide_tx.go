@@ -92,14 +92,6 @@ func decide(n, w int, views []TxView) Decision {
 	return Undecided
 }
 
-// atomicQuorum is the write quorum used among the m providers that speak the
-// extension when the configured quorum is w: base-protocol-only providers cannot
-// prepare, so the transaction needs min(w, m) of the capable ones. It is 0 when no
-// provider is capable.
-func atomicQuorum(w, m int) int {
-	return min(w, m)
-}
-
 // txStep is what to send to one provider once a decision is known.
 type txStep int
 

@@ -1,7 +1,9 @@
 package quorum
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -93,10 +95,31 @@ func TestDecideNeverBoth(t *testing.T) {
 	}
 }
 
-func TestAtomicQuorum(t *testing.T) {
-	for _, c := range []struct{ w, m, want int }{{2, 3, 2}, {2, 2, 2}, {2, 1, 1}, {3, 5, 3}, {2, 0, 0}} {
-		if got := atomicQuorum(c.w, c.m); got != c.want {
-			t.Errorf("atomicQuorum(%d, %d) = %d, want %d", c.w, c.m, got, c.want)
+// TestCheckAtomicMode: atomic mode is refused unless every server_id is pinned
+// and W providers are pinned as extension providers.
+func TestCheckAtomicMode(t *testing.T) {
+	id := []byte{2}
+	ext := ProviderConfig{ServerID: id}
+	stock := ProviderConfig{ServerID: id, Stock: true}
+	unpinned := ProviderConfig{}
+	names := []string{"p0", "p1", "p2"}
+	cases := []struct {
+		mode Mode
+		ps   []ProviderConfig
+		w    int
+		ok   bool
+		msg  string
+	}{
+		{ModeAtomic, []ProviderConfig{ext, ext, stock}, 2, true, ""},
+		{ModeAtomic, []ProviderConfig{ext, stock, stock}, 2, false, "needs W=2 providers that speak the extension, but only 1"},
+		{ModeAtomic, []ProviderConfig{ext, ext, unpinned}, 2, false, "provider p2: atomic mode needs every server_id pinned"},
+		{ModeAuto, []ProviderConfig{ext, stock, stock}, 2, true, ""},
+		{ModePlain, []ProviderConfig{unpinned, stock, stock}, 2, true, ""},
+	}
+	for _, c := range cases {
+		err := checkAtomicMode(c.mode, c.ps, names, c.w)
+		if c.ok != (err == nil) || (err != nil && (!errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.msg))) {
+			t.Errorf("checkAtomicMode(%v, %+v, w=%d) = %v, want ok=%v (%q)", c.mode, c.ps, c.w, err, c.ok, c.msg)
 		}
 	}
 }

@@ -14,7 +14,10 @@ import (
 // not match, is simply retried on the next call.
 type member struct {
 	name string
-	opts provider.Options
+	// stock is pinned configuration: the provider speaks only the base
+	// protocol and takes no part in transactions.
+	stock bool
+	opts  provider.Options
 	// lock is a one-slot semaphore rather than a mutex so that a caller waiting
 	// for another caller's dial gives up at its own deadline.
 	lock chan struct{}
@@ -32,7 +35,8 @@ type member struct {
 
 func newMember(name string, p ProviderConfig, cfg Config) *member {
 	return &member{
-		name: name,
+		name:  name,
+		stock: p.Stock,
 		opts: provider.Options{
 			Addr:       p.Addr,
 			Name:       name,
@@ -42,6 +46,10 @@ func newMember(name string, p ProviderConfig, cfg Config) *member {
 			HMACSecret: cfg.HMACSecret,
 			// The call's context bounds the dial; this only caps it.
 			DialTimeout: cfg.Timeout,
+			// Pinned, never learned: an UNIMPLEMENTED answer to BoundGet from
+			// an extension provider is a failure, not a reason to fall back to
+			// the base Get, whose HMAC does not cover the prefix.
+			RequireExtension: !p.Stock,
 		},
 		lock: make(chan struct{}, 1),
 	}

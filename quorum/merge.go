@@ -19,9 +19,14 @@ type reply struct {
 
 // isFaulty tells a provider that answered with something that fails
 // verification (it is lying, corrupted, or not the server we pinned) from one
-// that merely did not answer usefully.
+// that merely did not answer usefully. A provider pinned as speaking the
+// extension that answers UNIMPLEMENTED is faulty too: a stock server does not
+// turn up at a pinned extension provider's address by accident, and an
+// attacker who could make the client fall back would get a read whose HMAC
+// does not cover the prefix.
 func isFaulty(err error) bool {
 	return errors.Is(err, provider.ErrServerHMAC) ||
+		errors.Is(err, provider.ErrNotSupported) ||
 		errors.Is(err, provider.ErrValueHMAC) ||
 		errors.Is(err, provider.ErrInvalidReply) ||
 		errors.Is(err, provider.ErrServerIDMismatch)

@@ -50,11 +50,12 @@ func newKey(t *testing.T) *secp256k1.PrivateKey {
 	return k
 }
 
-// pinned is the provider configuration of net with every server_id pinned.
+// pinned is the provider configuration of net with every server_id and
+// capability pinned.
 func pinned(net *testnet.Network) []quorum.ProviderConfig {
 	var ps []quorum.ProviderConfig
 	for _, p := range net.Providers() {
-		ps = append(ps, quorum.ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID()})
+		ps = append(ps, quorum.ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID(), Stock: p.BaseOnly()})
 	}
 	return ps
 }

@@ -126,8 +126,7 @@ func (c *Client) Transactions(ctx context.Context) ([]TxStatus, *RecoveryReport,
 	if len(parts) == 0 {
 		return nil, report, nil
 	}
-	w := atomicQuorum(c.w, len(parts))
-	return pendingTxs(parts, c.pinnedIDs(), lists, w), report, nil
+	return pendingTxs(parts, c.pinnedIDs(), lists, c.w), report, nil
 }
 
 // Recover settles transactions left prepared by a coordinator that stopped or
@@ -143,8 +142,7 @@ func (c *Client) Recover(ctx context.Context) (*RecoveryReport, error) {
 	if len(parts) == 0 {
 		return report, nil
 	}
-	w := atomicQuorum(c.w, len(parts))
-	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, w) {
+	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
 		report.Transactions = append(report.Transactions, c.recoverTx(ctx, parts, st))
 	}
 	return report, nil
@@ -158,13 +156,15 @@ func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]pr
 	errs := make([]error, c.n)
 	var wg sync.WaitGroup
 	for i, m := range c.members {
+		if m.stock {
+			continue // pinned as a stock server: it holds no transactions
+		}
 		wg.Go(func() {
 			cctx, cancel := context.WithTimeout(ctx, c.timeout)
 			defer cancel()
 			cl, err := m.client(cctx)
 			if err == nil {
 				all[i], err = cl.Status(cctx)
-				c.noteSupport(m, err)
 				var tampered *provider.TamperedError
 				if errors.As(err, &tampered) {
 					// Records whose values fail their HMAC are still records; only
@@ -180,7 +180,7 @@ func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]pr
 	}
 	wg.Wait()
 	for i, m := range c.members {
-		if c.ext.isBaseOnly(m.name) {
+		if m.stock {
 			report.BaseOnly = append(report.BaseOnly, m.name)
 			continue
 		}

@@ -136,10 +136,17 @@ func (c *Client) repairOne(ctx context.Context, m *member, entries []provider.En
 	if err != nil {
 		return fail(err)
 	}
-	applied, kept, err := cl.Restore(ctx, entries)
-	m.noteErr(cl, err)
+	// A stock provider (pinned so) gets plain puts; a provider pinned as
+	// speaking the extension that answers Restore with UNIMPLEMENTED is faulty,
+	// and the failure is reported, never worked around.
+	var applied []string
+	var kept []provider.Conflict
+	if !m.stock {
+		applied, kept, err = cl.Restore(ctx, entries)
+		m.noteErr(cl, err)
+	}
 	switch {
-	case errors.Is(err, provider.ErrNotSupported):
+	case m.stock:
 		putable, unrepairable := splitForPut(entries, s)
 		for _, e := range unrepairable {
 			out.Unrepairable = append(out.Unrepairable, update(e))

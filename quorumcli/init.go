@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -23,13 +24,18 @@ func newInitCommand(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "init",
-		Short: "Create the client key and pin every provider's server_id",
+		Short: "Create the client key and pin every provider's server_id and capability",
 		Long: `init creates the client key if it does not exist yet (it never replaces one),
-asks every configured provider for its server_id and pins it in the configuration.
+asks every configured provider for its server_id and whether it speaks the quorum
+extension, and pins both in the configuration ("server_id", "capability":
+"extension" or "stock"). Only extension providers take part in atomic puts;
+stock servers get plain puts of decided values and are named as weaker.
 
-A provider whose server_id differs from the one already pinned is refused, and
-nothing is changed: a new key may mean someone else is answering at that address.
-If the operator really replaced the server key, run init --force to re-pin it.
+A provider whose server_id or capability differs from the one already pinned is
+refused, and nothing is changed: a new key may mean someone else is answering at
+that address, and a provider that suddenly answers like a stock server may be a
+man in the middle downgrading the client. If the operator really replaced the
+server, run init --force to re-pin it.
 
 Providers that cannot be reached are left unpinned and reported (exit status 1);
 run init again when they are up.`,
@@ -59,6 +65,7 @@ func (g *globals) runInit(ctx context.Context, force bool) error {
 
 	results := fetchServerIDs(ctx, cfg, key)
 	reported := make(map[string][]byte)
+	capabilities := make(map[string]string)
 	var unreachable []string
 	for _, r := range results {
 		if r.err != nil {
@@ -66,6 +73,13 @@ func (g *globals) runInit(ctx context.Context, force bool) error {
 			continue
 		}
 		reported[r.name] = r.serverID
+		capabilities[r.name] = r.capability
+	}
+	// Both are checked before either is applied: a refused pin changes nothing.
+	check := *cfg
+	check.Providers = slices.Clone(cfg.Providers)
+	if _, err := check.PinCapabilities(capabilities, force); err != nil {
+		return fmt.Errorf("%w; the configuration was not changed", err)
 	}
 	changes, err := cfg.PinServerIDs(reported, force)
 	var changed *qconfig.ChangedIDError
@@ -73,6 +87,9 @@ func (g *globals) runInit(ctx context.Context, force bool) error {
 		return fmt.Errorf("%w; the configuration was not changed", err)
 	}
 	if err != nil {
+		return err
+	}
+	if _, err := cfg.PinCapabilities(capabilities, force); err != nil {
 		return err
 	}
 	if err := cfg.Save(); err != nil {
@@ -86,12 +103,14 @@ func (g *globals) runInit(ctx context.Context, force bool) error {
 	return nil
 }
 
-// idResult is one provider's answer to init's Info.
+// idResult is one provider's answer to init's Info, and its capability.
 type idResult struct {
 	name     string
 	serverID []byte
 	version  string
-	err      error
+	// capability is qconfig.CapabilityExtension or qconfig.CapabilityStock.
+	capability string
+	err        error
 }
 
 // fetchServerIDs asks every provider for its server_id in parallel, each bounded
@@ -120,10 +139,29 @@ func fetchServerIDs(ctx context.Context, cfg *qconfig.Config, key *secp256k1.Pri
 			}
 			defer c.Close()
 			results[i].version, results[i].serverID, results[i].err = c.Info(ctx)
+			if results[i].err == nil {
+				results[i].capability, results[i].err = probeCapability(ctx, c)
+			}
 		})
 	}
 	wg.Wait()
 	return results
+}
+
+// probeCapability asks the provider for its transaction records: a stock server
+// answers UNIMPLEMENTED, an extension server an authenticated reply. Like the
+// server_id, this is trusted once, at init, and pinned; it is never learned
+// again at run time.
+func probeCapability(ctx context.Context, c *provider.Client) (string, error) {
+	_, err := c.Status(ctx)
+	var tampered *provider.TamperedError
+	switch {
+	case errors.Is(err, provider.ErrNotSupported):
+		return qconfig.CapabilityStock, nil
+	case err == nil, errors.As(err, &tampered):
+		return qconfig.CapabilityExtension, nil
+	}
+	return "", fmt.Errorf("telling whether it speaks the extension: %w", err)
 }
 
 // writePinChanges prints, per provider, its address, server_id and what pinning did.
@@ -141,7 +179,7 @@ func writePinChanges(w io.Writer, cfg *qconfig.Config, changes []qconfig.PinChan
 			fmt.Fprintf(tw, "  %s\t%s\tunreachable, not pinned\t%v\n", p.Name, p.Addr, r.err)
 		case ok:
 			what := map[string]string{"pinned": "pinned", "unchanged": "already pinned", "changed": "RE-PINNED (was " + c.Old + ")"}[c.Kind()]
-			fmt.Fprintf(tw, "  %s\t%s\tserver_id %s\t%s\tserver %s\n", p.Name, p.Addr, hex.EncodeToString(r.serverID), what, r.version)
+			fmt.Fprintf(tw, "  %s\t%s\tserver_id %s\t%s\t%s\tserver %s\n", p.Name, p.Addr, hex.EncodeToString(r.serverID), what, r.capability, r.version)
 		}
 	}
 	tw.Flush()

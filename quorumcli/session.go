@@ -88,7 +88,7 @@ func quorumConfig(cfg *qconfig.Config, key *secp256k1.PrivateKey, logger *slog.L
 			return quorum.Config{}, err
 		}
 		qc.Providers = append(qc.Providers, quorum.ProviderConfig{
-			Name: p.Name, Addr: p.Addr, ServerID: p.ServerIDBytes(), TLS: tc,
+			Name: p.Name, Addr: p.Addr, ServerID: p.ServerIDBytes(), TLS: tc, Stock: p.Stock(),
 		})
 	}
 	return qc, nil

@@ -118,12 +118,13 @@ func existingtestnetConfig(path string) (*qconfig.Config, error) {
 type testnetProvider struct {
 	Name, Addr string
 	ServerID   []byte
+	Stock      bool
 }
 
 func providersOf(n *testnet.Network) []testnetProvider {
 	var out []testnetProvider
 	for _, p := range n.Providers() {
-		out = append(out, testnetProvider{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID()})
+		out = append(out, testnetProvider{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID(), Stock: p.BaseOnly()})
 	}
 	return out
 }
@@ -138,7 +139,11 @@ func testnetConfig(path string, old *qconfig.Config, dir string, ps []testnetPro
 	}
 	cfg.TestnetDir = dir
 	for _, p := range ps {
-		cfg.Providers = append(cfg.Providers, qconfig.Provider{Name: p.Name, Addr: p.Addr, ServerID: hex.EncodeToString(p.ServerID)})
+		capability := qconfig.CapabilityExtension
+		if p.Stock {
+			capability = qconfig.CapabilityStock
+		}
+		cfg.Providers = append(cfg.Providers, qconfig.Provider{Name: p.Name, Addr: p.Addr, ServerID: hex.EncodeToString(p.ServerID), Capability: capability})
 	}
 	return cfg
 }

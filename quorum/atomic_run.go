@@ -3,130 +3,16 @@ package quorum
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
 
-	"github.com/lssquorum/lss/proto/wire"
 	"github.com/lssquorum/lss/provider"
 )
-
-// TxIDSize is the length of the random txid the coordinator picks for each put.
-const TxIDSize = 32
-
-// extSupport remembers the providers that answered an extension call with
-// UNIMPLEMENTED (stock servers). They take no part in the atomic commit: they get
-// the base protocol's Put once a transaction is decided committed. A provider that
-// ever gave an authenticated extension reply is never demoted: the status code is
-// not authenticated, and changing the set of participants would change the
-// thresholds a coordinator counts with.
-type extSupport struct {
-	mu       sync.Mutex
-	baseOnly map[string]bool
-	capable  map[string]bool
-}
-
-func (e *extSupport) markBaseOnly(name string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.capable[name] {
-		return
-	}
-	if e.baseOnly == nil {
-		e.baseOnly = make(map[string]bool)
-	}
-	e.baseOnly[name] = true
-}
-
-func (e *extSupport) markCapable(name string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.capable == nil {
-		e.capable = make(map[string]bool)
-	}
-	e.capable[name] = true
-	delete(e.baseOnly, name)
-}
-
-func (e *extSupport) isBaseOnly(name string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.baseOnly[name]
-}
-
-// noteSupport learns from an extension call's outcome: UNIMPLEMENTED marks the
-// provider base-only, a reply whose server MAC verified marks it capable.
-func (c *Client) noteSupport(m *member, err error) {
-	switch {
-	case errors.Is(err, provider.ErrNotSupported):
-		c.ext.markBaseOnly(m.name)
-	case err == nil, errors.Is(err, provider.ErrConflict):
-		c.ext.markCapable(m.name)
-	}
-}
-
-// useAtomic says whether Put uses the atomic commit: always in ModeAtomic, never
-// in ModePlain, and in ModeAuto when every provider's server_id is pinned and not
-// every provider is known to speak only the base protocol.
-func (c *Client) useAtomic() bool {
-	switch c.cfg.Mode {
-	case ModePlain:
-		return false
-	case ModeAtomic:
-		return true
-	}
-	// Each transaction records its participants by pinned server_id.
-	for _, m := range c.members {
-		if m.opts.ServerID == nil {
-			return false
-		}
-	}
-	for _, m := range c.members {
-		if !c.ext.isBaseOnly(m.name) {
-			return true
-		}
-	}
-	return false
-}
-
-// participants splits the members into those taking part in the atomic commit
-// and the base-protocol-only ones.
-func (c *Client) participants() (parts, base []*member) {
-	for _, m := range c.members {
-		if c.ext.isBaseOnly(m.name) {
-			base = append(base, m)
-		} else {
-			parts = append(parts, m)
-		}
-	}
-	return parts, base
-}
-
-// seal returns the stored form of kvs, sorted by key: the same bytes go to every
-// provider.
-func (c *Client) seal(kvs []provider.KV) []provider.Entry {
-	m := wire.NewValueMAC(c.cfg.HMACSecret)
-	es := make([]provider.Entry, len(kvs))
-	for i, kv := range kvs {
-		es[i] = provider.Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value, Stored: m.Seal(kv.Key, kv.Version, kv.Value)}
-	}
-	slices.SortFunc(es, func(a, b provider.Entry) int { return strings.Compare(a.Key, b.Key) })
-	return es
-}
-
-func newTxID() []byte {
-	txid := make([]byte, TxIDSize)
-	if _, err := rand.Read(txid); err != nil {
-		panic(fmt.Sprintf("quorum: no randomness for a txid: %v", err))
-	}
-	return txid
-}
 
 // txAnswer is one provider's answer to Prepare.
 type txAnswer struct {
@@ -146,25 +32,10 @@ type txAck struct {
 // decided committed, so Commit; with fewer, Fence the silent ones, count again,
 // and commit, abort, or report the outcome as indeterminate for Recover.
 func (c *Client) putAtomic(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
-	c.learnSupport(ctx)
 	parts, base := c.participants()
-	wc := atomicQuorum(c.w, len(parts))
-	if wc == 0 {
-		return c.putPlain(ctx, kvs)
-	}
-	t := &txRun{c: c, txid: c.newTxID(), entries: c.seal(kvs), kvs: kvs, parts: parts, base: base, wc: wc,
+	t := &txRun{c: c, txid: c.newTxID(), entries: c.seal(kvs), kvs: kvs, parts: parts, base: base, wc: c.w,
 		decided: make(chan struct{}), stopped: make(chan struct{})}
 	return t.run(ctx)
-}
-
-// learnSupport marks as base-only the providers whose connection already found
-// out (a Get falls back to the base protocol on UNIMPLEMENTED).
-func (c *Client) learnSupport(ctx context.Context) {
-	for _, m := range c.members {
-		if cl := m.current(ctx); cl != nil && cl.BaseOnly() {
-			c.ext.markBaseOnly(m.name)
-		}
-	}
 }
 
 // txRun is one atomic put in progress. Each provider has a goroutine that lives
@@ -345,7 +216,6 @@ func (t *txRun) prepare(ctx context.Context, i int, m *member, wait func(context
 	}
 	state, err := cl.PrepareQuorum(ctx, t.txid, t.quorum(), t.entries)
 	m.noteErr(cl, err)
-	t.c.noteSupport(m, err)
 	return txAnswer{i: i, view: viewOfPrepare(state, err), err: named(m.name, "prepare", err)}
 }
 
@@ -379,9 +249,11 @@ func (t *txRun) putPlainEntries(ctx context.Context, m *member) error {
 
 // viewOfPrepare reads a Prepare answer: a refusal by the version rule or a
 // reservation means no record was made; any other failure may hide a prepare.
+// UNIMPLEMENTED from a provider pinned as speaking the extension is not a "no"
+// either: nothing authenticates a status code, so it may hide a prepare.
 func viewOfPrepare(state provider.TxState, err error) TxView {
 	switch {
-	case errors.Is(err, provider.ErrConflict), errors.Is(err, provider.ErrNotSupported):
+	case errors.Is(err, provider.ErrConflict):
 		return TxNone
 	case err != nil:
 		return TxNoAnswer
@@ -433,7 +305,7 @@ func (t *txRun) fence(ctx context.Context, steps []txStep) {
 // it may have prepared, Restore where it never will, and a plain Put where it
 // turns out to speak only the base protocol.
 func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error {
-	if t.c.ext.isBaseOnly(m.name) {
+	if m.stock {
 		return t.putPlainEntries(ctx, m)
 	}
 	cl, err := m.client(ctx)
@@ -541,7 +413,7 @@ wait:
 		if !answered[m.name] {
 			res.Pending = append(res.Pending, m.name)
 		}
-		if c.ext.isBaseOnly(m.name) {
+		if m.stock {
 			res.Weakened = append(res.Weakened, m.name)
 		}
 	}

@@ -1,0 +1,129 @@
+package quorum_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lssquorum/lss/proto/lsspb"
+)
+
+// mitm is a man in the middle in front of a real lssd: it forwards every call,
+// and a test makes it answer chosen methods with UNIMPLEMENTED (which nothing
+// authenticates) or watch every request, as a provider that keeps what it was
+// sent would.
+type mitm struct {
+	lsspb.UnimplementedLightningStorageServer
+	up   lsspb.LightningStorageClient
+	addr string
+
+	mu      sync.Mutex
+	refuse  map[string]bool
+	watcher func(method string, req proto.Message)
+}
+
+// startMITM serves a mitm in front of the server at upstream.
+func startMITM(t *testing.T, upstream string) *mitm {
+	t.Helper()
+	conn, err := grpc.NewClient(upstream, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &mitm{up: lsspb.NewLightningStorageClient(conn), refuse: map[string]bool{}}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	lsspb.RegisterLightningStorageServer(srv, p)
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(lis) }()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-done
+		conn.Close()
+	})
+	p.addr = lis.Addr().String()
+	return p
+}
+
+// refuseWithUnimplemented makes the named methods answer UNIMPLEMENTED.
+func (p *mitm) refuseWithUnimplemented(methods ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range methods {
+		p.refuse[m] = true
+	}
+}
+
+// watch installs a hook that sees every request before it is forwarded.
+func (p *mitm) watch(f func(method string, req proto.Message)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.watcher = f
+}
+
+func relay[Req, Rep proto.Message](p *mitm, method string, req Req, call func(Req) (Rep, error)) (Rep, error) {
+	var zero Rep
+	p.mu.Lock()
+	refused, watcher := p.refuse[method], p.watcher
+	p.mu.Unlock()
+	if refused {
+		return zero, status.Errorf(codes.Unimplemented, "method %s not implemented", method)
+	}
+	if watcher != nil {
+		watcher(method, req)
+	}
+	return call(req)
+}
+
+func (p *mitm) Ping(ctx context.Context, r *lsspb.PingRequest) (*lsspb.PingReply, error) {
+	return relay(p, "Ping", r, func(r *lsspb.PingRequest) (*lsspb.PingReply, error) { return p.up.Ping(ctx, r) })
+}
+
+func (p *mitm) Info(ctx context.Context, r *lsspb.InfoRequest) (*lsspb.InfoReply, error) {
+	return relay(p, "Info", r, func(r *lsspb.InfoRequest) (*lsspb.InfoReply, error) { return p.up.Info(ctx, r) })
+}
+
+func (p *mitm) Put(ctx context.Context, r *lsspb.PutRequest) (*lsspb.PutReply, error) {
+	return relay(p, "Put", r, func(r *lsspb.PutRequest) (*lsspb.PutReply, error) { return p.up.Put(ctx, r) })
+}
+
+func (p *mitm) Get(ctx context.Context, r *lsspb.GetRequest) (*lsspb.GetReply, error) {
+	return relay(p, "Get", r, func(r *lsspb.GetRequest) (*lsspb.GetReply, error) { return p.up.Get(ctx, r) })
+}
+
+func (p *mitm) BoundGet(ctx context.Context, r *lsspb.GetRequest) (*lsspb.GetReply, error) {
+	return relay(p, "BoundGet", r, func(r *lsspb.GetRequest) (*lsspb.GetReply, error) { return p.up.BoundGet(ctx, r) })
+}
+
+func (p *mitm) Restore(ctx context.Context, r *lsspb.RestoreRequest) (*lsspb.RestoreReply, error) {
+	return relay(p, "Restore", r, func(r *lsspb.RestoreRequest) (*lsspb.RestoreReply, error) { return p.up.Restore(ctx, r) })
+}
+
+func (p *mitm) Prepare(ctx context.Context, r *lsspb.PrepareRequest) (*lsspb.TxReply, error) {
+	return relay(p, "Prepare", r, func(r *lsspb.PrepareRequest) (*lsspb.TxReply, error) { return p.up.Prepare(ctx, r) })
+}
+
+func (p *mitm) Commit(ctx context.Context, r *lsspb.TxRequest) (*lsspb.TxReply, error) {
+	return relay(p, "Commit", r, func(r *lsspb.TxRequest) (*lsspb.TxReply, error) { return p.up.Commit(ctx, r) })
+}
+
+func (p *mitm) Fence(ctx context.Context, r *lsspb.TxRequest) (*lsspb.TxReply, error) {
+	return relay(p, "Fence", r, func(r *lsspb.TxRequest) (*lsspb.TxReply, error) { return p.up.Fence(ctx, r) })
+}
+
+func (p *mitm) Abort(ctx context.Context, r *lsspb.TxRequest) (*lsspb.TxReply, error) {
+	return relay(p, "Abort", r, func(r *lsspb.TxRequest) (*lsspb.TxReply, error) { return p.up.Abort(ctx, r) })
+}
+
+func (p *mitm) Status(ctx context.Context, r *lsspb.StatusRequest) (*lsspb.StatusReply, error) {
+	return relay(p, "Status", r, func(r *lsspb.StatusRequest) (*lsspb.StatusReply, error) { return p.up.Status(ctx, r) })
+}
