@@ -28,7 +28,7 @@ func TestPingAndInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Version != "lssd "+Version {
+	if info.Version != "lssd "+Version() {
 		t.Errorf("version = %q", info.Version)
 	}
 	if len(info.ServerId) != 33 || !bytes.Equal(info.ServerId, d.ServerID()) {

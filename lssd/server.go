@@ -4,14 +4,18 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/lssquorum/lss/internal/buildinfo"
+
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
 )
 
-// Version is this server's version, reported by Info as "lssd " + Version.
-const Version = "0.1.0"
+// Version is this server's version, reported by Info as "lssd " + Version(): the
+// module version from the binary's build information, the same that
+// `lssd --version` prints.
+func Version() string { return buildinfo.Version() }
 
 // ServerConfig tunes a Server.
 type ServerConfig struct {
@@ -71,7 +75,7 @@ func (s *Server) Ping(_ context.Context, req *lsspb.PingRequest) (*lsspb.PingRep
 
 // Info reports the version and the server_id.
 func (s *Server) Info(context.Context, *lsspb.InfoRequest) (*lsspb.InfoReply, error) {
-	return &lsspb.InfoReply{Version: "lssd " + Version, ServerId: s.ServerID()}, nil
+	return &lsspb.InfoReply{Version: "lssd " + Version(), ServerId: s.ServerID()}, nil
 }
 
 // BaseOnly returns s restricted to the base protocol (Ping, Info, Put, Get): every

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lssquorum/lss/internal/cmdmain"
 	"github.com/lssquorum/lss/quorum"
 )
 
@@ -59,6 +60,8 @@ func ExitCode(err error) int {
 		return ExitDisagree
 	case errors.As(err, &ee):
 		return ee.code
+	case cmdmain.IsUsage(err):
+		return ExitUsage
 	}
 	return ExitFailure
 }

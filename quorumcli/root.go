@@ -2,12 +2,12 @@ package quorumcli
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/lssquorum/lss/internal/cmdmain"
 	"github.com/spf13/cobra"
 )
 
@@ -49,15 +49,7 @@ func DefaultConfigPath() string {
 // SIGTERM).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g := &globals{stdout: stdout, stderr: stderr}
-	root := newRootCommand(g)
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "lss-quorum: %v\n", err)
-	}
-	return ExitCode(err)
+	return cmdmain.Execute(ctx, newRootCommand(g), args, stdout, stderr, ExitCode)
 }
 
 func newRootCommand(g *globals) *cobra.Command {
@@ -81,8 +73,6 @@ Exit status: 0 success (audit: every provider agrees); 1 the operation failed
 3 audit found providers that disagree (with --repair: still disagree after the
 repair); 4 rollback detected (the providers hold older versions than this client
 saw acknowledged; no data is returned).`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
 		// Without a command, show the help; an unknown one is a usage error
 		// (cobra's own handling would print the help and exit 0).
 		Args: cobra.ArbitraryArgs,
@@ -96,6 +86,7 @@ saw acknowledged; no data is returned).`,
 	root.PersistentFlags().StringVar(&g.configPath, "config", DefaultConfigPath(),
 		"configuration file; $"+ConfigEnv+" sets the default")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log what the quorum client does in the background")
+	cmdmain.Setup(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newTestnetCommand(g),
@@ -111,11 +102,12 @@ saw acknowledged; no data is returned).`,
 	return root
 }
 
-// exactArgs, rangeArgs: cobra's validators with usage errors (exit status 2).
+// exactArgs, rangeArgs: cobra's validators with usage errors (exit status 2);
+// Main prints the usage line after the message.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usagef("%s takes %d argument(s), got %d; usage: %s", cmd.Name(), n, len(args), cmd.UseLine())
+			return usagef("%s takes %d argument(s), got %d", cmd.Name(), n, len(args))
 		}
 		return nil
 	}
@@ -124,7 +116,7 @@ func exactArgs(n int) cobra.PositionalArgs {
 func rangeArgs(lo, hi int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < lo || len(args) > hi {
-			return usagef("%s takes %d to %d argument(s), got %d; usage: %s", cmd.Name(), lo, hi, len(args), cmd.UseLine())
+			return usagef("%s takes %d to %d argument(s), got %d", cmd.Name(), lo, hi, len(args))
 		}
 		return nil
 	}

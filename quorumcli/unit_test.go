@@ -2,11 +2,13 @@ package quorumcli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/lssquorum/lss/internal/buildinfo"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/qconfig"
 	"github.com/lssquorum/lss/quorum"
@@ -207,5 +209,17 @@ func TestWriteRecovery(t *testing.T) {
 	}
 	if err := recoveryOutcome(&quorum.RecoveryReport{}, true); err != nil {
 		t.Errorf("nothing pending: %v", err)
+	}
+}
+
+func TestVersionAndUsageLine(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Main(context.Background(), []string{"--version"}, &out, &errOut); code != ExitOK || out.String() != buildinfo.String("lss-quorum") {
+		t.Fatalf("--version: %d %q %q", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	code := Main(context.Background(), []string{"put", "k"}, &out, &errOut)
+	if code != ExitUsage || !strings.Contains(errOut.String(), "usage: lss-quorum put KEY VERSION HEXVALUE") {
+		t.Fatalf("put k: %d %q; want %d and the usage line", code, errOut.String(), ExitUsage)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package lsscli
 
 import (
 	"bytes"
@@ -66,7 +66,7 @@ func (s *session) run(args ...string) cliResult {
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	all := append([]string{"--rpc", s.rpc, "--datadir", s.datadir, "--timeout", "10s"}, args...)
-	code := run(ctx, all, &stdout, &stderr)
+	code := Main(ctx, all, &stdout, &stderr)
 	return cliResult{stdout.String(), stderr.String(), code}
 }
 
@@ -202,8 +202,8 @@ func TestBadInput(t *testing.T) {
 	s.mustFail("VERSION", "put", "x", "one", "11")
 	s.mustFail("VERSION", "put", "--", "x", "-1", "11")
 	s.mustFail("HEXVALUE", "put", "x", "0", "zz")
-	s.mustFail("accepts 3 arg", "put", "x", "0")
-	s.mustFail("accepts 1 arg", "get")
+	s.mustFail("takes 3 argument(s)", "put", "x", "0")
+	s.mustFail("takes 1 argument(s)", "get")
 	s.mustFail("unknown command", "frobnicate")
 	s.mustFail("neither a port number nor", "--rpc", "not a url", "ping")
 	s.mustFail("need an https", "--tls-ca", "ca.pem", "get", "x")

@@ -1,4 +1,4 @@
-package main
+package lssdcli
 
 import (
 	"bufio"
@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "lssd")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", binary, "../cmd/lssd").CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		panic("go build: " + err.Error() + "\n" + string(out))
 	}
@@ -168,6 +168,15 @@ func TestServeStopAndRestart(t *testing.T) {
 	if !bytes.Equal(info.ServerId, p.serverID) {
 		t.Errorf("Info server_id %x, logged %x", info.ServerId, p.serverID)
 	}
+	// Info reports the version --version prints, both from the build information.
+	out, err := exec.Command(binary, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	if want := strings.Replace(first, " version ", " ", 1); info.Version != want || want == "lssd " {
+		t.Errorf("Info version %q, --version %q", info.Version, first)
+	}
 
 	priv, _ := secp256k1.GeneratePrivateKey()
 	c := newTestClient(t, p, priv)
@@ -209,12 +218,13 @@ func TestStartupErrorsExitNonZero(t *testing.T) {
 		name  string
 		args  []string
 		words string
+		code  int
 	}{
-		{"corrupt key", []string{"--datadir", corrupt}, "corrupt"},
-		{"bad log level", []string{"--datadir", t.TempDir(), "--log-level", "loud"}, "--log-level"},
-		{"unknown database", []string{"--datadir", t.TempDir(), "--database", "mongo"}, "mongo"},
-		{"negative limit", []string{"--datadir", t.TempDir(), "--max-keys-per-put", "-1"}, "max keys per put"},
-		{"stray argument", []string{"--datadir", t.TempDir(), "extra"}, "unknown command"},
+		{"corrupt key", []string{"--datadir", corrupt}, "corrupt", ExitFailure},
+		{"bad log level", []string{"--datadir", t.TempDir(), "--log-level", "loud"}, "--log-level", ExitUsage},
+		{"unknown database", []string{"--datadir", t.TempDir(), "--database", "mongo"}, "mongo", ExitFailure},
+		{"negative limit", []string{"--datadir", t.TempDir(), "--max-keys-per-put", "-1"}, "max keys per put", ExitFailure},
+		{"stray argument", []string{"--datadir", t.TempDir(), "extra"}, "unknown command", ExitUsage},
 	}
 	for _, tc := range cases {
 		cmd := exec.Command(binary, append([]string{"--port", "0"}, tc.args...)...)
@@ -229,8 +239,8 @@ func TestStartupErrorsExitNonZero(t *testing.T) {
 		select {
 		case err := <-done:
 			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-				t.Errorf("%s: exit %v, want non-zero", tc.name, err)
+			if !errors.As(err, &exit) || exit.ExitCode() != tc.code {
+				t.Errorf("%s: exit %v, want status %d", tc.name, err, tc.code)
 			}
 		case <-time.After(10 * time.Second):
 			cmd.Process.Kill()

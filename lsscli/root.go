@@ -1,4 +1,4 @@
-package main
+package lsscli
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/internal/cmdmain"
 )
 
 // DefaultRPC is the Rust lss-cli's default server.
@@ -41,9 +42,10 @@ pinned public key in --datadir (files client-key and server-pubkey, the Rust
 lss-cli's layout, so both tools can share ~/.lss). Values are written and read in
 the Rust client's default format (value HMAC, then ChaCha20) with the HMAC secret
 SHA256(client key). Every HMAC is checked; a failed check is an error, never data.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdmain.HelpOrUnknown,
 	}
+	cmdmain.Setup(root)
 	defaultDir, err := clientkey.DefaultDir()
 	if err != nil {
 		defaultDir = clientkey.DefaultDirName

@@ -1,16 +1,12 @@
-package main
+package lssdcli
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/lssquorum/lss/internal/cmdmain"
 
 	"github.com/lssquorum/lss/lssd"
 	"github.com/lssquorum/lss/lssd/store/etcd"
@@ -26,6 +22,7 @@ type config struct {
 	shutdownTimeout time.Duration
 }
 
+// newRootCommand is lssd: it serves, and holds the operator's subcommands.
 func newRootCommand() *cobra.Command {
 	cmd, _ := newRootCommandConfig()
 	return cmd
@@ -37,12 +34,10 @@ func newRootCommandConfig() (*cobra.Command, *config) {
 	cfg := &config{opts: lssd.DefaultOptions()}
 	cfg.opts.DataDir = "~/.lss"
 	cmd := &cobra.Command{
-		Use:           "lssd",
-		Short:         "Lightning Storage Service server",
-		Long:          "lssd stores Lightning signers' versioned key-values and serves them over the LSS gRPC protocol.",
-		Args:          cobra.NoArgs,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:   "lssd",
+		Short: "Lightning Storage Service server",
+		Long:  "lssd stores Lightning signers' versioned key-values and serves them over the LSS gRPC protocol.",
+		Args:  cmdmain.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fromEnv(cmd, &cfg.opts)
 			return run(cmd.Context(), *cfg, cmd.ErrOrStderr())
@@ -53,7 +48,7 @@ func newRootCommandConfig() (*cobra.Command, *config) {
 	f.StringVar(&o.Interface, "interface", o.Interface, "interface to listen on")
 	f.IntVar(&o.Port, "port", o.Port, "port to listen on (0 picks a free one)")
 	f.StringVar(&o.DataDir, "datadir", o.DataDir, "data directory: server key and database")
-	f.StringVar(&o.Database, "database", o.Database, "database: "+strings.Join(lssd.Databases, ", "))
+	f.StringVar(&o.Database, "database", o.Database, "database: "+strings.Join(lssd.Databases, ", ")+" (memory keeps nothing across a restart: for tests only)")
 	f.StringVar(&o.PostgresURL, "postgres-url", "", "PostgreSQL URL for --database postgres (or env "+postgresURLEnv+")")
 	f.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs for --database etcd (or env "+etcdEndpointsEnv+")")
 	f.StringVar(&o.EtcdPrefix, "etcd-prefix", "", "key prefix for --database etcd, so several stores can share a cluster (default \""+etcd.DefaultPrefix+"\")")
@@ -75,10 +70,12 @@ func newRootCommandConfig() (*cobra.Command, *config) {
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful stop waits for in-flight calls")
+	cmdmain.Setup(cmd)
 	return cmd, cfg
 }
 
-// run starts the daemon and stops it gracefully on SIGINT or SIGTERM.
+// run starts the daemon and stops it gracefully when ctx ends (on SIGINT or
+// SIGTERM, in the lssd binary).
 func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	log, err := newLogger(logOut, cfg.logLevel, cfg.logFormat)
 	if err != nil {
@@ -90,45 +87,13 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	if opts.DataDir, err = expandHome(opts.DataDir); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
 	d, err := lssd.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
 	<-ctx.Done()
-	// A second signal now kills the process outright.
-	stop()
 	log.Info("shutting down", "timeout", cfg.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
 	defer cancel()
 	return d.Stop(sctx)
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	hopts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, hopts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, hopts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
-}
-
-// expandHome replaces a leading ~ with the user's home directory.
-func expandHome(path string) (string, error) {
-	if path != "~" && !strings.HasPrefix(path, "~/") {
-		return path, nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("--datadir %s: %w", path, err)
-	}
-	return filepath.Join(home, path[1:]), nil
 }
