@@ -15,11 +15,11 @@ import (
 
 func clientIDOf(key *secp256k1.PrivateKey) []byte { return wire.PublicID(key) }
 
-// checkRead: after the faults, a read names the rolled-back provider as behind
+// checkRead: after the faults, a read names the rolled-back provider as rolled back
 // and the tampered one as faulty.
 func checkRead(res *quorum.GetResult, rolled, tampered string) error {
-	if s, ok := res.Provider(rolled); !ok || s.Status != quorum.Behind || len(s.RolledBack) != len(wantBehind()) {
-		return fmt.Errorf("the read did not report %s as behind and rolled back on %d keys (got %v, rolled back %v)", rolled, len(wantBehind()), s.Status, s.RolledBack)
+	if s, ok := res.Provider(rolled); !ok || s.Status != quorum.RolledBack || len(s.RolledBack) != len(wantBehind()) {
+		return fmt.Errorf("the read did not report %s as rolled back on %d keys (got %v, rolled back %v)", rolled, len(wantBehind()), s.Status, s.RolledBack)
 	}
 	if s, ok := res.Provider(tampered); !ok || s.Status != quorum.Faulty {
 		return fmt.Errorf("the read did not report %s as faulty (got %v)", tampered, s.Status)
@@ -42,8 +42,8 @@ func wantBehind() map[string]int64 {
 	return out
 }
 
-// checkBeforeRepair: the audit names the rolled-back provider as behind, and as
-// rolled back, on exactly the second round's keys, with the versions it holds
+// checkBeforeRepair: the audit names the rolled-back provider as rolled back (and
+// behind), on exactly the second round's keys, with the versions it holds
 // and the newer ones it confirmed before, the tampered provider as faulty on the tampered key, and the third
 // provider as ahead on the second round's keys.
 func checkBeforeRepair(r *quorum.AuditReport, rolled, tampered string) error {
@@ -53,8 +53,8 @@ func checkBeforeRepair(r *quorum.AuditReport, rolled, tampered string) error {
 	for _, p := range r.Providers {
 		switch p.Name {
 		case rolled:
-			if p.Status != quorum.Behind {
-				return fmt.Errorf("the audit reports %s as %v, want behind", p.Name, p.Status)
+			if p.Status != quorum.RolledBack {
+				return fmt.Errorf("the audit reports %s as %v, want rolled back", p.Name, p.Status)
 			}
 			got := map[string]int64{}
 			for _, kv := range slices.Concat(p.Behind, p.Missing) {

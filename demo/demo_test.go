@@ -49,7 +49,7 @@ func goodAudit() *quorum.AuditReport {
 	return &quorum.AuditReport{Verdict: quorum.Disagree, Providers: []quorum.ProviderAudit{
 		{Name: "p0", Status: quorum.Ahead, Ahead: []quorum.KeyVersion{{Key: "demo/balance", Version: 1, Others: 0}, {Key: "demo/channel", Version: 1, Others: 0}, {Key: "demo/htlc", Version: 0, Others: -1}}},
 		{Name: "p1", Status: quorum.Faulty, Tampered: []quorum.KeyVersion{{Key: "demo/peer", Version: 0}}},
-		{Name: "p2", Status: quorum.Behind,
+		{Name: "p2", Status: quorum.RolledBack,
 			Behind:     []quorum.KeyVersion{{Key: "demo/balance", Version: 0, Others: 1}, {Key: "demo/channel", Version: 0, Others: 1}},
 			Missing:    []quorum.KeyVersion{{Key: "demo/htlc", Version: -1, Others: 0}},
 			RolledBack: []quorum.KeyLoss{{Key: "demo/balance", Confirmed: 1, Held: 0}, {Key: "demo/channel", Confirmed: 1, Held: 0}, {Key: "demo/htlc", Confirmed: 0, Held: -1}}},

@@ -420,8 +420,7 @@ wait:
 	if len(res.Acked) < c.w {
 		return res, t.indeterminate(DecidedCommit, len(res.Acked))
 	}
-	c.mark.raiseKVs(t.kvs)
-	return res, nil
+	return res, c.acknowledged(context.Background(), t.kvs)
 }
 
 // awaitAbort waits (bounded) for the providers to release or fence the

@@ -25,15 +25,19 @@ func (c *Client) Audit(ctx context.Context, prefix string, opts AuditOptions) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	merged, states := merge(replies)
-	c.checkProviders(prefix, replies, states, confirmed)
-	report := assess(prefix, c.addrs(), c.serverIDs(ctx, states), merged, states,
-		checkWatermark(prefix, merged, mark), c.n, c.w, c.r)
+	m := merge(replies, mark, c.w)
+	c.checkProviders(prefix, replies, m, confirmed, mark)
+	report := assess(prefix, c.addrs(), c.serverIDs(ctx, m.states), m.merged, m.states,
+		rolledBackKeys(prefix, m, mark), c.n, c.w, c.r)
+	report.addTies(m.ties)
 	report.addTransactions(c.txAudit(ctx))
+	// An audit raises nothing but what the providers confirmed; that is saved
+	// so a later run can tell a rollback from a lag.
+	_ = c.saveWatermarks(ctx)
 	if !opts.Repair {
 		return report, nil
 	}
-	report.Repair = c.repair(ctx, prefix, merged, states)
+	report.Repair = c.repair(ctx, prefix, m.merged, m.states)
 	after, err := c.Audit(ctx, prefix, AuditOptions{})
 	if err != nil {
 		return report, err

@@ -44,8 +44,8 @@ func TestAuditNamesRollbackAndTamperAndRepairs(t *testing.T) {
 		t.Errorf("verdict %s, %d keys, %d valid; want disagree, 2, 2", rep.Verdict, rep.Keys, rep.Valid)
 	}
 	p0, p1, p2 := rep.Providers[0], rep.Providers[1], rep.Providers[2]
-	if p0.Status != quorum.Behind || len(p0.Behind) != 1 || p0.Behind[0] != (quorum.KeyVersion{Key: "chan/1", Version: 0, Others: 1}) {
-		t.Errorf("p0 = %+v, want behind on chan/1 v0 of v1", p0)
+	if p0.Status != quorum.RolledBack || len(p0.Behind) != 1 || p0.Behind[0] != (quorum.KeyVersion{Key: "chan/1", Version: 0, Others: 1}) {
+		t.Errorf("p0 = %+v, want rolled back, behind on chan/1 v0 of v1", p0)
 	}
 	// With p0 behind and p2's data ignored, p1 alone holds chan/1 v1.
 	if p1.Status != quorum.Ahead || !p1.Reachable || !p1.Verified || p1.Keys != 2 || p1.ServerIDCheck != quorum.ServerIDPinned {
@@ -86,13 +86,13 @@ func TestAuditNamesRollbackAndTamperAndRepairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"verdict":"disagree"`, `"status":"behind"`, `"status":"faulty"`, `"tampered":[{"key":"chan/2"`, `"after":{`} {
+	for _, want := range []string{`"verdict":"disagree"`, `"status":"rolled back"`, `"status":"faulty"`, `"tampered":[{"key":"chan/2"`, `"after":{`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("JSON does not contain %s: %s", want, b)
 		}
 	}
 	var back quorum.AuditReport
-	if err := json.Unmarshal(b, &back); err != nil || back.Providers[0].Status != quorum.Behind {
+	if err := json.Unmarshal(b, &back); err != nil || back.Providers[0].Status != quorum.RolledBack {
 		t.Errorf("JSON does not read back: %v, %+v", err, back.Providers)
 	}
 }

@@ -69,6 +69,9 @@ type ProviderAudit struct {
 	Tampered []KeyVersion `json:"tampered,omitempty"`
 	// RolledBack are keys it holds below versions it confirmed before.
 	RolledBack []KeyLoss `json:"rolled_back,omitempty"`
+	// BelowWatermark are other keys it holds below the acknowledged version
+	// while every answering provider does.
+	BelowWatermark []KeyLoss `json:"below_watermark,omitempty"`
 	// Error is why the provider is faulty or unreachable.
 	Error string `json:"error,omitempty"`
 }
@@ -89,6 +92,9 @@ type AuditReport struct {
 	// RolledBack are keys whose merged version is below the client's watermark:
 	// every answering provider lost acknowledged writes.
 	RolledBack []KeyRollback `json:"rolled_back,omitempty"`
+	// Ties are keys whose newest version the providers hold with different
+	// values, none known to be the acknowledged one.
+	Ties []Tie `json:"ties,omitempty"`
 	// Problems say in plain words what is wrong, one sentence each; empty when
 	// the verdict is Agree.
 	Problems []string `json:"problems,omitempty"`
@@ -121,7 +127,7 @@ func assess(prefix string, addrs []string, ids []idCheck, merged []provider.Entr
 			Reachable: s.Status != Unreachable,
 			Verified:  s.Err == nil,
 			Behind:    s.Behind, Missing: s.Missing, Ahead: s.Ahead, Diverged: s.Diverged, Tampered: s.Tampered,
-			RolledBack: s.RolledBack,
+			RolledBack: s.RolledBack, BelowWatermark: s.BelowWatermark,
 		}
 		if s.Err == nil {
 			pa.Keys = s.Keys
@@ -153,7 +159,7 @@ func assess(prefix string, addrs []string, ids []idCheck, merged []provider.Entr
 	if len(rolled) > 0 {
 		parts := make([]string, len(rolled))
 		for i, k := range rolled {
-			parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Merged))
+			parts[i] = k.String()
 		}
 		rep.Problems = append(rep.Problems, fmt.Sprintf(
 			"ROLLBACK of the whole quorum: every answering provider is below the versions this client saw acknowledged: %s",
@@ -195,6 +201,14 @@ func problemsOf(pa ProviderAudit, err error, id idCheck) []string {
 			parts = append(parts, fmt.Sprintf("%q confirmed at v%d, now %s", k.Key, k.Confirmed, versionWord(k.Held)))
 		}
 		out = append(out, fmt.Sprintf("%s ROLLED BACK: it lost versions it had confirmed to this client (restored from old data or lost writes): %s",
+			pa.Name, strings.Join(parts, "; ")))
+	}
+	if len(pa.BelowWatermark) > 0 {
+		parts := make([]string, 0, len(pa.BelowWatermark))
+		for _, k := range pa.BelowWatermark {
+			parts = append(parts, fmt.Sprintf("%q acknowledged at v%d, holds %s", k.Key, k.Confirmed, versionWord(k.Held)))
+		}
+		out = append(out, fmt.Sprintf("%s is BELOW THE WATERMARK (lost the writes, or never had them; no record of what it confirmed): %s",
 			pa.Name, strings.Join(parts, "; ")))
 	}
 	if n := len(pa.Behind) + len(pa.Missing); n > 0 {

@@ -21,7 +21,7 @@ type Client struct {
 	timeout time.Duration
 	grace   time.Duration
 	log     *slog.Logger
-	mark    watermark
+	mark    clientMarks
 
 	mu     sync.Mutex
 	closed bool
@@ -44,7 +44,6 @@ type Client struct {
 // it answers, every attempt bounded by the call's deadline. A provider whose
 // server_id is not the pinned one is reported as faulty by every call.
 func New(ctx context.Context, cfg Config) (*Client, error) {
-	_ = ctx // dialing is lazy; the context is kept for API symmetry with Dial
 	if cfg.ClientKey == nil {
 		return nil, fmt.Errorf("%w: no client key", ErrConfig)
 	}
@@ -104,6 +103,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	for i, p := range cfg.Providers {
 		c.members = append(c.members, newMember(names[i], p, cfg))
 	}
+	if err := c.loadWatermarks(ctx); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -125,30 +127,6 @@ func (c *Client) Providers() []string {
 	return names
 }
 
-// Watermark returns a copy of the highest version per key this client has seen
-// acknowledged or returned. Persist it with the client's state and hand it back
-// with SetWatermark after a restart: it is what detects a rollback of every
-// provider at once.
-func (c *Client) Watermark() map[string]int64 {
-	m := c.mark.snapshot()
-	if m == nil {
-		m = make(map[string]int64)
-	}
-	return m
-}
-
-// SetWatermark raises the watermark to at least the versions in m (it never
-// lowers one), typically to restore a persisted watermark.
-func (c *Client) SetWatermark(m map[string]int64) {
-	c.mark.raise(func(yield func(string, int64) bool) {
-		for k, v := range m {
-			if !yield(k, v) {
-				return
-			}
-		}
-	})
-}
-
 // Close waits for the work the client left running (puts still in flight, each
 // bounded by Config.Timeout, and background repairs), then closes every
 // connection. Calls after Close fail with ErrClosed.
@@ -161,7 +139,8 @@ func (c *Client) Close() error {
 	c.closed = true
 	c.mu.Unlock()
 	c.bg.Wait()
-	var first error
+	// What the late writes and repairs confirmed is saved too.
+	first := c.saveWatermarks(context.Background())
 	for _, m := range c.members {
 		if err := m.close(); err != nil && first == nil {
 			first = err

@@ -105,6 +105,10 @@ type Config struct {
 	// AutoRepair makes every Get repair the providers it found behind, in the
 	// background. Close waits for those repairs.
 	AutoRepair bool
+	// Watermarks keeps the watermark across restarts: New loads it, Put and
+	// Get save what they raised before returning, Close saves the rest. Nil
+	// keeps it in memory only (see Client.Watermark).
+	Watermarks WatermarkStore
 	// Logger receives what the client does in the background (late replies,
 	// repairs); slog.Default() if nil.
 	Logger *slog.Logger

@@ -221,14 +221,18 @@ func TestPutRefusedByMajorityFailsWithoutWaiting(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	net := startNet(t, 3)
-	c := newClient(t, net, newKey(t))
+	key := newKey(t)
+	c := newClient(t, net, key)
 	put(t, c, kv("k", 0, "v0"))
 	settle(t, c)
 
 	net.Providers()[2].Blackhole()
 	defer net.Providers()[2].Heal()
+	// A client without c's watermark (c refuses the stale version itself,
+	// before sending anything).
+	stale := newClient(t, net, key)
 	start := time.Now()
-	res, err := c.Put(ctx, []provider.KV{kv("k", 0, "again")})
+	res, err := stale.Put(ctx, []provider.KV{kv("k", 0, "again")})
 	if took := time.Since(start); took > callTimeout/2 {
 		t.Errorf("refused put took %v", took)
 	}

@@ -2,10 +2,9 @@ package quorum
 
 import (
 	"context"
+	"slices"
 
 	"github.com/hashicorp/go-multierror"
-
-	"github.com/lssquorum/lss/provider"
 )
 
 // Get returns the client's entries under prefix, merged from a read quorum.
@@ -14,14 +13,21 @@ import (
 // after waiting up to Config.Grace for the others so that a lagging minority is
 // still compared; the calls still running are then cancelled. A reply counts only
 // if it verifies completely; a provider whose reply does not is Faulty and all of
-// its data is ignored. Per key the highest verified version wins.
+// its data is ignored. Per key the highest verified version wins; at equal
+// versions with different values, the acknowledged one (see merge).
 //
 // The result describes every provider (up to date, ahead, behind with which keys,
-// diverged, faulty or unreachable with the reason). With fewer than R valid
-// replies the error is a *QuorumError naming every provider that failed and why.
-// If the merge is below the watermark for any key (every answering provider lost
-// acknowledged writes), the error is a *RollbackError and no entries are
-// returned. On error the result still describes the providers but holds no
+// diverged, rolled back, faulty or unreachable with the reason). With fewer than
+// R valid replies the error is a *QuorumError naming every provider that failed
+// and why. If the merge is below the watermark for any key (every answering
+// provider lost acknowledged writes), or holds another value at the acknowledged
+// version, the error is a *RollbackError; if a key's newest version is held
+// with different values none known to be acknowledged, a *TieError. In those
+// cases the result still describes the providers but holds no entries.
+//
+// The watermark rises only to versions that at least W of the replies hold with
+// the same value (as good as acknowledged), and is saved to Config.Watermarks
+// before Get returns; a failed save is a *WatermarkSaveError returned with the
 // entries.
 //
 // With Config.AutoRepair the providers found behind are repaired in the
@@ -32,19 +38,22 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	}
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
 	replies := c.gather(ctx, prefix, c.r, c.grace)
-	merged, states := merge(replies)
-	c.checkProviders(prefix, replies, states, confirmed)
-	res := &GetResult{Providers: states}
-	if err := c.readOutcome(prefix, merged, replies, mark); err != nil {
+	m := merge(replies, mark, c.w)
+	c.checkProviders(prefix, replies, m, confirmed, mark)
+	res := &GetResult{Providers: m.states}
+	if err := c.readOutcome(prefix, m, replies, mark); err != nil {
+		// What the providers confirmed is kept even so; the read's error is
+		// what the caller needs.
+		_ = c.saveWatermarks(ctx)
 		return res, err
 	}
-	c.logProblems("get", states)
-	res.Entries = merged
-	c.mark.raiseEntries(merged)
+	c.logProblems("get", m.states)
+	res.Entries = m.merged
+	c.raiseConfirmed(m.merged, m.holders)
 	if c.cfg.AutoRepair {
-		c.repairInBackground(prefix, planRepair(merged, states), states)
+		c.repairInBackground(prefix, planRepair(m.merged, m.states), m.states)
 	}
-	return res, nil
+	return res, c.saveWatermarks(ctx)
 }
 
 // confirmedMarks snapshots what each provider confirmed holding, before a read,
@@ -57,19 +66,34 @@ func (c *Client) confirmedMarks() []map[string]int64 {
 	return marks
 }
 
-// checkProviders records in states the keys each provider holds below what it
-// confirmed before (marks, from confirmedMarks), and then raises each
-// provider's confirmed versions to what it just returned.
-func (c *Client) checkProviders(prefix string, replies []reply, states []ProviderState, marks []map[string]int64) {
+// checkProviders records in the merge's states the keys each provider holds
+// below what it confirmed before (confirmed, from confirmedMarks) and, for the
+// keys where the whole read is below the watermark mark, below the
+// acknowledged version; then it raises each provider's confirmed versions to
+// what it just returned.
+func (c *Client) checkProviders(prefix string, replies []reply, m mergeResult, confirmed []map[string]int64, mark map[string]Mark) {
+	below := rolledBackKeys(prefix, m, mark)
 	for i, r := range replies {
 		if r.err != nil {
 			continue
 		}
-		if lost := checkWatermark(prefix, r.entries, marks[i]); len(lost) > 0 {
-			for _, k := range lost {
-				states[i].RolledBack = append(states[i].RolledBack, KeyLoss{Key: k.Key, Confirmed: k.Watermark, Held: k.Merged})
+		st := &m.states[i]
+		lost := checkWatermark(prefix, r.entries, versionsOnly(confirmed[i]))
+		for _, k := range lost {
+			st.RolledBack = append(st.RolledBack, KeyLoss{Key: k.Key, Confirmed: k.Watermark, Held: k.Merged})
+		}
+		for _, k := range below {
+			if slices.ContainsFunc(lost, func(l KeyRollback) bool { return l.Key == k.Key }) {
+				continue
 			}
-			states[i].Status = statusOf(states[i])
+			held := int64(-1)
+			if j, ok := findEntry(r.entries, k.Key); ok {
+				held = r.entries[j].Version
+			}
+			st.BelowWatermark = append(st.BelowWatermark, KeyLoss{Key: k.Key, Confirmed: k.Watermark, Held: held})
+		}
+		st.Status = statusOf(*st)
+		if len(lost) > 0 {
 			c.log.Warn("quorum provider rolled back: it holds versions below what it confirmed before",
 				"provider", r.name, "keys", len(lost))
 		}
@@ -77,9 +101,26 @@ func (c *Client) checkProviders(prefix string, replies []reply, states []Provide
 	}
 }
 
-// readOutcome decides whether merged may be returned: R valid replies, and
-// nothing below the watermark mark.
-func (c *Client) readOutcome(prefix string, merged []provider.Entry, replies []reply, mark map[string]int64) error {
+// versionsOnly is mark-like versions as Marks without digests, for
+// checkWatermark.
+func versionsOnly(vs map[string]int64) map[string]Mark {
+	out := make(map[string]Mark, len(vs))
+	for k, v := range vs {
+		out[k] = Mark{Version: v}
+	}
+	return out
+}
+
+// rolledBackKeys are the keys under prefix where the merge is below the
+// watermark mark, tied keys left out (a tie is reported as such).
+func rolledBackKeys(prefix string, m mergeResult, mark map[string]Mark) []KeyRollback {
+	keys := checkWatermark(prefix, m.merged, mark)
+	return slices.DeleteFunc(keys, func(k KeyRollback) bool { return isTied(m.ties, k.Key) })
+}
+
+// readOutcome decides whether the merge m may be returned: R valid replies,
+// nothing below the watermark mark, and no unresolved tie.
+func (c *Client) readOutcome(prefix string, m mergeResult, replies []reply, mark map[string]Mark) error {
 	var errs *multierror.Error
 	var answered, unheard []string
 	for _, r := range replies {
@@ -93,8 +134,11 @@ func (c *Client) readOutcome(prefix string, merged []provider.Entry, replies []r
 	if len(answered) < c.r {
 		return &QuorumError{Op: "get", Need: c.r, Got: len(answered), N: c.n, Errs: errs}
 	}
-	if keys := checkWatermark(prefix, merged, mark); len(keys) > 0 {
+	if keys := rolledBackKeys(prefix, m, mark); len(keys) > 0 {
 		return &RollbackError{Prefix: prefix, Keys: keys, Answered: answered, Unheard: unheard}
+	}
+	if len(m.ties) > 0 {
+		return &TieError{Prefix: prefix, Ties: m.ties}
 	}
 	return nil
 }

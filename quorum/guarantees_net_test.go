@@ -144,7 +144,7 @@ func TestG3RolledBackProviderIsNamedNeverWinsAndIsRepaired(t *testing.T) {
 	res := get(t, c, "")
 	wantEntries(t, res, "later@0=y", "other@0=x", "state@2=new")
 	s := state(t, res, "p1")
-	if s.Status != quorum.Behind || len(s.Behind) != 1 || s.Behind[0].Key != "state" || s.Behind[0].Version != 0 ||
+	if s.Status != quorum.RolledBack || len(s.Behind) != 1 || s.Behind[0].Key != "state" || s.Behind[0].Version != 0 ||
 		len(s.Missing) != 1 || s.Missing[0].Key != "later" {
 		t.Errorf("p1 = %+v, want behind on state (v0) and missing later", s)
 	}

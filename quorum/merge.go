@@ -32,7 +32,24 @@ func isFaulty(err error) bool {
 		errors.Is(err, provider.ErrServerIDMismatch)
 }
 
-// merge combines the replies of a Get and classifies every provider.
+// mergeResult is what merge finds.
+type mergeResult struct {
+	// merged are the winning entries in key order; a key with an unresolved
+	// tie is left out.
+	merged []provider.Entry
+	// holders is, per merged entry, how many valid replies hold exactly it
+	// (same version, same value).
+	holders []int
+	// states follow the order of the replies.
+	states []ProviderState
+	// ties are the keys whose top version is held with different values that
+	// neither the watermark nor a write quorum tells apart.
+	ties []Tie
+}
+
+// merge combines the replies of a read and classifies every provider. marks is
+// the client's watermark (it settles ties at the acknowledged version), w the
+// write quorum (a value W valid replies hold was acknowledged).
 //
 // Only replies without an error count; a reply that failed verification is
 // ignored entirely, even the entries in it that verified, because a provider that
@@ -40,12 +57,13 @@ func isFaulty(err error) bool {
 // highest version wins: every entry's value HMAC was verified, so a higher
 // version was written by the client and is newer, whichever provider holds it.
 // When valid replies hold the winning version with different values (two writes
-// of the same version), the value held by more providers wins, then the smaller
-// stored bytes, so the choice is deterministic.
-//
-// merged is in key order; states follow the order of replies.
-func merge(replies []reply) (merged []provider.Entry, states []ProviderState) {
-	states = make([]ProviderState, len(replies))
+// of the same version, e.g. a failed plain put and its retry), the value whose
+// digest the watermark holds for that version wins, else a value held by at
+// least W replies (it was acknowledged); otherwise the key is a Tie and is not
+// merged: picking one would return a value the client may never have had
+// acknowledged.
+func merge(replies []reply, marks map[string]Mark, w int) mergeResult {
+	states := make([]ProviderState, len(replies))
 	valid, total := 0, 0
 	for i, r := range replies {
 		states[i] = ProviderState{Name: r.name, Err: r.err}
@@ -57,12 +75,11 @@ func merge(replies []reply) (merged []provider.Entry, states []ProviderState) {
 			states[i].Error = r.err.Error()
 		}
 	}
+	res := mergeResult{states: states, merged: make([]provider.Entry, 0, total), holders: make([]int, 0, total)}
 	// Every valid reply is in ascending key order (the provider checks it), so
 	// the merge walks them side by side, one key at a time, with no maps.
-	merged = make([]provider.Entry, 0, total)
 	next := make([]int, len(replies)) // cursor into each reply's entries
 	at := make([]*provider.Entry, len(replies))
-	versions := make([]provider.Entry, 0, len(replies))
 	for {
 		key, found := "", false
 		for i, r := range replies {
@@ -76,39 +93,22 @@ func merge(replies []reply) (merged []provider.Entry, states []ProviderState) {
 		if !found {
 			break
 		}
-		versions = versions[:0]
 		for i, r := range replies {
 			at[i] = nil
 			if r.err == nil && next[i] < len(r.entries) && r.entries[next[i]].Key == key {
 				at[i] = &r.entries[next[i]]
-				versions = append(versions, *at[i])
 				next[i]++
 			}
 		}
-		win := pickWinner(versions)
-		merged = append(merged, win)
-		for i := range replies {
-			if replies[i].err != nil {
-				continue
-			}
-			others := int64(-1)
-			for j, e := range at {
-				if j != i && e != nil && e.Version > others {
-					others = e.Version
-				}
-			}
-			e := at[i]
-			switch {
-			case e == nil:
-				states[i].Missing = append(states[i].Missing, KeyVersion{Key: key, Version: -1, Others: others})
-			case e.Version < win.Version:
-				states[i].Behind = append(states[i].Behind, KeyVersion{Key: key, Version: e.Version, Others: others})
-			case !bytes.Equal(e.Stored, win.Stored):
-				states[i].Diverged = append(states[i].Diverged, KeyVersion{Key: key, Version: e.Version, Others: others})
-			case e.Version > others && valid > 1:
-				states[i].Ahead = append(states[i].Ahead, KeyVersion{Key: key, Version: e.Version, Others: others})
-			}
+		mark, marked := marks[key]
+		win, holders, tie := pickWinner(replies, at, mark, marked, w)
+		if tie != nil {
+			res.ties = append(res.ties, *tie)
+		} else {
+			res.merged = append(res.merged, *win)
+			res.holders = append(res.holders, holders)
 		}
+		classify(states, replies, at, win, tie, valid, key)
 	}
 
 	for i := range states {
@@ -117,51 +117,106 @@ func merge(replies []reply) (merged []provider.Entry, states []ProviderState) {
 		if errors.As(states[i].Err, &tampered) {
 			for _, kv := range tampered.Keys {
 				states[i].Tampered = append(states[i].Tampered, KeyVersion{
-					Key: kv.Key, Version: kv.Version, Others: mergedVersion(merged, kv.Key),
+					Key: kv.Key, Version: kv.Version, Others: mergedVersion(res.merged, kv.Key),
 				})
 			}
 		}
 	}
-	return merged, states
+	return res
 }
 
-// pickWinner returns the entry with the highest version; among entries of that
-// version with different stored bytes, the one held most often, then the one with
-// the smallest stored bytes.
-// entries must not be empty.
-func pickWinner(entries []provider.Entry) provider.Entry {
-	top := entries[0].Version
-	for _, e := range entries {
-		top = max(top, e.Version)
+// classify records, for one key, how each valid reply compares with the
+// winner win (nil when the key is a tie at tie.Version).
+func classify(states []ProviderState, replies []reply, at []*provider.Entry, win *provider.Entry, tie *Tie, valid int, key string) {
+	top := int64(-1)
+	if win != nil {
+		top = win.Version
+	} else {
+		top = tie.Version
+	}
+	for i := range replies {
+		if replies[i].err != nil {
+			continue
+		}
+		others := int64(-1)
+		for j, e := range at {
+			if j != i && e != nil && e.Version > others {
+				others = e.Version
+			}
+		}
+		e := at[i]
+		switch {
+		case e == nil:
+			states[i].Missing = append(states[i].Missing, KeyVersion{Key: key, Version: -1, Others: others})
+		case e.Version < top:
+			states[i].Behind = append(states[i].Behind, KeyVersion{Key: key, Version: e.Version, Others: others})
+		case win == nil || !bytes.Equal(e.Value, win.Value):
+			states[i].Diverged = append(states[i].Diverged, KeyVersion{Key: key, Version: e.Version, Others: others})
+		case e.Version > others && valid > 1:
+			states[i].Ahead = append(states[i].Ahead, KeyVersion{Key: key, Version: e.Version, Others: others})
+		}
+	}
+}
+
+// pickWinner chooses among the entries of one key (at[i] is reply i's entry,
+// nil if it has none; at least one is set). The highest version wins. Among
+// different values at that version: the one matching the watermark mark (if
+// marked at that version with a digest), else the only one held by at least w
+// replies; otherwise it is a tie. It returns the winner and how many replies
+// hold it, or the tie.
+func pickWinner(replies []reply, at []*provider.Entry, mark Mark, marked bool, w int) (*provider.Entry, int, *Tie) {
+	top := int64(-1)
+	for _, e := range at {
+		if e != nil {
+			top = max(top, e.Version)
+		}
 	}
 	type candidate struct {
-		entry provider.Entry
-		count int
+		entry     *provider.Entry
+		providers []string
 	}
 	var cands []candidate
-	for _, e := range entries {
-		if e.Version != top {
+	for i, e := range at {
+		if e == nil || e.Version != top {
 			continue
 		}
 		found := false
 		for j := range cands {
-			if bytes.Equal(cands[j].entry.Stored, e.Stored) {
-				cands[j].count++
+			if bytes.Equal(cands[j].entry.Value, e.Value) {
+				cands[j].providers = append(cands[j].providers, replies[i].name)
 				found = true
 				break
 			}
 		}
 		if !found {
-			cands = append(cands, candidate{entry: e, count: 1})
+			cands = append(cands, candidate{entry: e, providers: []string{replies[i].name}})
 		}
 	}
-	best := cands[0]
-	for _, c := range cands[1:] {
-		if c.count > best.count || c.count == best.count && bytes.Compare(c.entry.Stored, best.entry.Stored) < 0 {
-			best = c
+	if len(cands) == 1 {
+		return cands[0].entry, len(cands[0].providers), nil
+	}
+	if marked && mark.Version == top && mark.Digest != nil {
+		for _, c := range cands {
+			if mark.matches(c.entry.Value) {
+				return c.entry, len(c.providers), nil
+			}
+		}
+	} else {
+		var confirmed []candidate
+		for _, c := range cands {
+			if len(c.providers) >= w {
+				confirmed = append(confirmed, c)
+			}
+		}
+		if len(confirmed) == 1 {
+			return confirmed[0].entry, len(confirmed[0].providers), nil
 		}
 	}
-	return best.entry
+	tie := &Tie{Key: cands[0].entry.Key, Version: top}
+	for _, c := range cands {
+		tie.Values = append(tie.Values, TieValue{Digest: ValueDigest(c.entry.Value), Providers: c.providers})
+	}
+	return nil, 0, tie
 }
 
 // statusOf is the worst status that applies to s.
@@ -171,9 +226,11 @@ func statusOf(s ProviderState) Status {
 		return Faulty
 	case s.Err != nil:
 		return Unreachable
+	case len(s.RolledBack) > 0:
+		return RolledBack
 	case len(s.Diverged) > 0:
 		return Diverged
-	case len(s.Behind)+len(s.Missing)+len(s.RolledBack) > 0:
+	case len(s.Behind)+len(s.Missing)+len(s.BelowWatermark) > 0:
 		return Behind
 	case len(s.Ahead) > 0:
 		return Ahead

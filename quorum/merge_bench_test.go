@@ -36,9 +36,9 @@ func BenchmarkMerge(b *testing.B) {
 				replies := benchReplies(n, keys)
 				b.ReportAllocs()
 				for b.Loop() {
-					merged, states := merge(replies)
-					if len(merged) != keys || len(states) != n {
-						b.Fatalf("merged %d keys and %d states, want %d and %d", len(merged), len(states), keys, n)
+					m := merge(replies, nil, n/2+1)
+					if len(m.merged) != keys || len(m.states) != n {
+						b.Fatalf("merged %d keys and %d states, want %d and %d", len(m.merged), len(m.states), keys, n)
 					}
 				}
 			})

@@ -42,6 +42,8 @@ func TestMerge(t *testing.T) {
 		replies []reply
 		merged  []string
 		states  []ProviderState // Err is checked only for being nil or not
+		marks   map[string]Mark
+		ties    []string // "key@version" of each tie
 	}{
 		{
 			name:    "all agree",
@@ -148,7 +150,7 @@ func TestMerge(t *testing.T) {
 			},
 		},
 		{
-			name: "two values at one version: the majority wins, the minority diverged",
+			name: "two values at one version: the one W replies hold wins, the other diverged",
 			replies: []reply{
 				ok("a", ent("k", 1, "retry")),
 				ok("b", ent("k", 1, "first")),
@@ -162,15 +164,77 @@ func TestMerge(t *testing.T) {
 			},
 		},
 		{
-			name: "two values at one version, tied: the smaller stored bytes win",
+			// Observation 8: a failed put left "a" on one provider, its retry "b"
+			// was acknowledged by two; with one of those away, the watermark
+			// says which is the acknowledged value, whatever the byte order.
+			name: "two values at one version, one each: the watermark's digest wins",
 			replies: []reply{
-				ok("a", ent("k", 1, "bbb")),
-				ok("b", ent("k", 1, "aaa")),
+				ok("a", ent("k", 1, "a")),
+				ok("b", ent("k", 1, "b")),
 			},
-			merged: []string{"k@1=aaa"},
+			marks:  map[string]Mark{"k": {Version: 1, Digest: ValueDigest([]byte("b"))}},
+			merged: []string{"k@1=b"},
 			states: []ProviderState{
 				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyVersion{kv("k", 1, 1)}},
 				{Name: "b", Status: UpToDate, Keys: 1},
+			},
+		},
+		{
+			name: "the watermark's digest beats a write quorum's count",
+			replies: []reply{
+				ok("a", ent("k", 1, "a")),
+				ok("b", ent("k", 1, "a")),
+				ok("c", ent("k", 1, "b")),
+			},
+			marks:  map[string]Mark{"k": {Version: 1, Digest: ValueDigest([]byte("b"))}},
+			merged: []string{"k@1=b"},
+			states: []ProviderState{
+				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyVersion{kv("k", 1, 1)}},
+				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyVersion{kv("k", 1, 1)}},
+				{Name: "c", Status: UpToDate, Keys: 1},
+			},
+		},
+		{
+			name: "two values at one version, one each, no watermark: a tie, not a byte-order pick",
+			replies: []reply{
+				ok("a", ent("k", 1, "bbb"), ent("z", 0, "z")),
+				ok("b", ent("k", 1, "aaa"), ent("z", 0, "z")),
+			},
+			merged: []string{"z@0=z"},
+			ties:   []string{"k@1"},
+			states: []ProviderState{
+				{Name: "a", Status: Diverged, Keys: 2, Diverged: []KeyVersion{kv("k", 1, 1)}},
+				{Name: "b", Status: Diverged, Keys: 2, Diverged: []KeyVersion{kv("k", 1, 1)}},
+			},
+		},
+		{
+			name: "a watermark at a lower version does not settle a tie above it",
+			replies: []reply{
+				ok("a", ent("k", 2, "x")),
+				ok("b", ent("k", 2, "y")),
+			},
+			marks:  map[string]Mark{"k": {Version: 1, Digest: ValueDigest([]byte("x"))}},
+			merged: []string{},
+			ties:   []string{"k@2"},
+			states: []ProviderState{
+				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyVersion{kv("k", 2, 2)}},
+				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyVersion{kv("k", 2, 2)}},
+			},
+		},
+		{
+			name: "a watermark digest at the top version that neither value matches: a tie",
+			replies: []reply{
+				ok("a", ent("k", 1, "x")),
+				ok("b", ent("k", 1, "x")),
+				ok("c", ent("k", 1, "y")),
+			},
+			marks:  map[string]Mark{"k": {Version: 1, Digest: ValueDigest([]byte("acknowledged"))}},
+			merged: []string{},
+			ties:   []string{"k@1"},
+			states: []ProviderState{
+				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyVersion{kv("k", 1, 1)}},
+				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyVersion{kv("k", 1, 1)}},
+				{Name: "c", Status: Diverged, Keys: 1, Diverged: []KeyVersion{kv("k", 1, 1)}},
 			},
 		},
 		{
@@ -197,9 +261,21 @@ func TestMerge(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			merged, states := merge(tt.replies)
+			w := len(tt.replies)/2 + 1
+			m := merge(tt.replies, tt.marks, w)
+			merged, states := m.merged, m.states
 			if got := short(merged); !reflect.DeepEqual(got, tt.merged) {
 				t.Errorf("merged = %v, want %v", got, tt.merged)
+			}
+			if len(m.holders) != len(merged) {
+				t.Errorf("%d holder counts for %d merged entries", len(m.holders), len(merged))
+			}
+			ties := []string{}
+			for _, tie := range m.ties {
+				ties = append(ties, fmt.Sprintf("%s@%d", tie.Key, tie.Version))
+			}
+			if want := append([]string{}, tt.ties...); !reflect.DeepEqual(ties, want) {
+				t.Errorf("ties = %v, want %v", ties, want)
 			}
 			if len(states) != len(tt.states) {
 				t.Fatalf("%d states, want %d", len(states), len(tt.states))
@@ -220,19 +296,19 @@ func TestMerge(t *testing.T) {
 
 func TestMergeErrorsNameTheProvider(t *testing.T) {
 	t.Parallel()
-	_, states := merge([]reply{failed("alpha", provider.ErrServerHMAC)})
-	if got := states[0].Err.Error(); got != "provider alpha: get: server HMAC mismatch" {
+	m := merge([]reply{failed("alpha", provider.ErrServerHMAC)}, nil, 1)
+	if got := m.states[0].Err.Error(); got != "provider alpha: get: server HMAC mismatch" {
 		t.Errorf("err = %q", got)
 	}
 }
 
-// A provider that lost versions it confirmed is behind even when the merge
+// A provider that lost versions it confirmed is rolled back even when the merge
 // (every provider rolled back) does not show it lagging.
 func TestStatusOfRolledBackProvider(t *testing.T) {
 	t.Parallel()
 	s := ProviderState{Name: "a", RolledBack: []KeyLoss{{Key: "k", Confirmed: 3, Held: 1}}}
-	if got := statusOf(s); got != Behind {
-		t.Errorf("status = %v, want behind", got)
+	if got := statusOf(s); got != RolledBack {
+		t.Errorf("status = %v, want rolled back", got)
 	}
 	s.Err = &provider.Error{Provider: "a", Op: "get", Err: provider.ErrServerHMAC}
 	if got := statusOf(s); got != Faulty {

@@ -27,6 +27,9 @@ func (c *Client) Put(ctx context.Context, kvs []provider.KV) (*PutResult, error)
 	if err := checkKVs(kvs); err != nil {
 		return nil, err
 	}
+	if err := c.checkPutWatermark(kvs); err != nil {
+		return nil, err
+	}
 	if c.useAtomic() {
 		return c.putAtomic(ctx, kvs)
 	}
@@ -132,6 +135,5 @@ gather:
 		c.log.Warn("quorum put failed", "keys", len(kvs), "err", err)
 		return res, err
 	}
-	c.mark.raiseKVs(kvs)
-	return res, nil
+	return res, c.acknowledged(ctx, kvs)
 }

@@ -40,7 +40,7 @@ func TestPutRefusesBadInput(t *testing.T) {
 			t.Errorf("Put(%v) = %v, %v; want an error saying %q", tt.kvs, res, err, tt.want)
 		}
 	}
-	if wm := c.Watermark(); len(wm) != 0 {
+	if wm := c.Watermark(); len(wm.Keys) != 0 {
 		t.Errorf("refused puts moved the watermark: %v", wm)
 	}
 }

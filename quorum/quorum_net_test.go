@@ -23,7 +23,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 	got := get(t, c, "chan/")
 	wantEntries(t, got, "chan/1@1=a1", "chan/2@0=b")
 	wantStatus(t, got, map[string]quorum.Status{"p0": quorum.UpToDate, "p1": quorum.UpToDate, "p2": quorum.UpToDate})
-	if wm := c.Watermark(); wm["chan/1"] != 1 || wm["chan/2"] != 0 || wm["other"] != 0 {
+	if wm := c.Watermark().Keys; wm["chan/1"].Version != 1 || wm["chan/2"].Version != 0 || wm["other"].Version != 0 {
 		t.Errorf("watermark = %v", wm)
 	}
 }

@@ -78,16 +78,19 @@ func (c *Client) Repair(ctx context.Context, prefix string) (*RepairReport, erro
 	}
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
 	replies := c.gather(ctx, prefix, c.n, 0)
-	merged, states := merge(replies)
-	c.checkProviders(prefix, replies, states, confirmed)
-	report := c.repair(ctx, prefix, merged, states)
-	err := c.readOutcome(prefix, merged, replies, mark)
+	m := merge(replies, mark, c.w)
+	c.checkProviders(prefix, replies, m, confirmed, mark)
+	report := c.repair(ctx, prefix, m.merged, m.states)
+	err := c.readOutcome(prefix, m, replies, mark)
 	var qe *QuorumError
 	if errors.As(err, &qe) && qe.Got > 0 {
 		// Below R valid replies the merge may miss acknowledged writes, but a
 		// forward-only copy of what was seen is still safe, so it is not an
 		// error for repair.
 		err = nil
+	}
+	if serr := c.saveWatermarks(ctx); err == nil {
+		err = serr
 	}
 	return report, err
 }

@@ -25,8 +25,14 @@ const (
 	Behind
 	// Diverged: the provider holds the merged version of some key with a
 	// different value (two writes of the same version, e.g. a retried plain put).
-	// The majority value wins; forward-only repair cannot change it.
+	// The acknowledged value (by the watermark, or held by W providers) wins;
+	// forward-only repair cannot change it.
 	Diverged
+	// RolledBack: the provider holds some key below a version it confirmed to
+	// this client before (acknowledged, was repaired to, or returned): it lost
+	// durable writes or was restored from old data. Versions only rise, so this
+	// is never a mere lag.
+	RolledBack
 	// Faulty: the provider's reply failed verification (server HMAC, value HMAC,
 	// keys outside the prefix, wrong server_id). All of its data is ignored.
 	Faulty
@@ -40,6 +46,7 @@ var statusNames = map[Status]string{
 	Ahead:       "ahead",
 	Behind:      "behind",
 	Diverged:    "diverged",
+	RolledBack:  "rolled back",
 	Faulty:      "faulty",
 	Unreachable: "unreachable",
 }
@@ -108,8 +115,14 @@ type ProviderState struct {
 	// RolledBack are keys this provider now holds below a version it confirmed
 	// to this client before (acknowledged a put of, was repaired to, or
 	// returned): it lost durable writes or was restored from old data. Versions
-	// only rise, so this is never a mere lag. The provider is Behind.
+	// only rise, so this is never a mere lag. The provider is RolledBack.
 	RolledBack []KeyLoss `json:"rolled_back,omitempty"`
+	// BelowWatermark are keys, not already in RolledBack, that the provider holds
+	// below the version acknowledged to this client while the whole read is
+	// below it too (Confirmed is the acknowledged version). Without a record of
+	// what this provider confirmed, it cannot be told whether it lost the write
+	// or never had it; either way it is not up to date.
+	BelowWatermark []KeyLoss `json:"below_watermark,omitempty"`
 	// Err says why the provider is Faulty or Unreachable; it names the provider.
 	Err error `json:"-"`
 	// Error is Err as text, for JSON.
@@ -127,6 +140,9 @@ type GetResult struct {
 	Entries []provider.Entry
 	// Providers describe every provider, in configuration order.
 	Providers []ProviderState
+	// Pending are values newer than the entries, held without a commit proof
+	// (atomic mode): not returned, to be settled by Recover.
+	Pending []PendingEntry
 }
 
 // Provider returns the state of the named provider, and whether it exists.

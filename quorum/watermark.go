@@ -1,9 +1,10 @@
 package quorum
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
-	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -12,23 +13,63 @@ import (
 	"github.com/lssquorum/lss/provider"
 )
 
-// ErrRollback is matched (errors.Is) by every *RollbackError.
+// ErrRollback is matched (errors.Is) by every *RollbackError and every
+// *BelowWatermarkError.
 var ErrRollback = errors.New("rollback detected")
 
-// KeyRollback is one key whose merged version is below the watermark.
+// Mark is what the client remembers of one key: the highest version it saw
+// acknowledged by a put or confirmed by W providers in a read, and the SHA-256
+// of that version's value.
+type Mark struct {
+	Version int64 `json:"version"`
+	// Digest is SHA-256 of the value at Version; nil when unknown (a watermark
+	// saved before digests were kept, or restored from versions alone).
+	Digest []byte `json:"sha256,omitempty"`
+}
+
+// ValueDigest is the digest a Mark keeps of a value: SHA-256 of the plain
+// value, so the same value has the same digest whatever format or transaction
+// it was stored with.
+func ValueDigest(value []byte) []byte {
+	d := sha256.Sum256(value)
+	return d[:]
+}
+
+// matches reports whether an entry at the mark's version holds the marked
+// value; without a digest any value matches.
+func (m Mark) matches(value []byte) bool {
+	return m.Digest == nil || bytes.Equal(m.Digest, ValueDigest(value))
+}
+
+// KeyRollback is one key whose merged version is below the watermark, or at it
+// with another value.
 type KeyRollback struct {
 	Key string `json:"key"`
-	// Watermark is the highest version this client saw acknowledged or returned.
+	// Watermark is the highest version this client saw acknowledged.
 	Watermark int64 `json:"watermark"`
 	// Merged is the highest version the answering providers hold; -1 if none
 	// holds the key.
 	Merged int64 `json:"merged"`
+	// OtherValue: the providers hold the acknowledged version, but with a value
+	// whose digest is not the acknowledged one (a provider replays another write
+	// of that version).
+	OtherValue bool `json:"other_value,omitempty"`
 }
 
-// KeyLoss is one key a provider holds below a version it confirmed before.
+// String reads like `"k" acknowledged at v5, providers hold v3`.
+func (k KeyRollback) String() string {
+	if k.OtherValue {
+		return fmt.Sprintf("%q acknowledged at v%d, providers hold v%d with another value", k.Key, k.Watermark, k.Merged)
+	}
+	return fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Merged))
+}
+
+// KeyLoss is one key a provider holds below a version it confirmed before (or
+// below the version acknowledged to this client).
 type KeyLoss struct {
 	Key string `json:"key"`
-	// Confirmed is the highest version the provider confirmed holding before.
+	// Confirmed is the highest version the provider confirmed holding before
+	// (for BelowWatermark: the version acknowledged to the client).
 	Confirmed int64 `json:"confirmed"`
 	// Held is the version it holds now; -1 if the key is gone.
 	Held int64 `json:"held"`
@@ -52,7 +93,7 @@ type RollbackError struct {
 func (e *RollbackError) Error() string {
 	parts := make([]string, len(e.Keys))
 	for i, k := range e.Keys {
-		parts[i] = fmt.Sprintf("%q acknowledged at v%d, providers hold %s", k.Key, k.Watermark, versionWord(k.Merged))
+		parts[i] = k.String()
 	}
 	msg := fmt.Sprintf("%v under prefix %q: %s; answering providers %s are all behind",
 		ErrRollback, e.Prefix, strings.Join(parts, "; "), strings.Join(e.Answered, ", "))
@@ -65,55 +106,160 @@ func (e *RollbackError) Error() string {
 // Is makes errors.Is(err, ErrRollback) hold.
 func (e *RollbackError) Is(target error) bool { return target == ErrRollback }
 
-// checkWatermark returns the keys under prefix whose version in entries (sorted
-// by key: a merge, or one provider's reply) is below the watermark mark, in key
-// order. A key missing from entries counts as version -1: a provider cannot
-// hide a key any more than it can lower its version.
-func checkWatermark(prefix string, merged []provider.Entry, mark map[string]int64) []KeyRollback {
+// checkWatermark returns the keys under prefix whose entry in merged (sorted by
+// key: a merge, or one provider's reply) is below the watermark mark, or at the
+// marked version with a value of another digest, in key order. A key missing
+// from merged counts as version -1: a provider cannot hide a key any more than
+// it can lower its version.
+func checkWatermark(prefix string, merged []provider.Entry, mark map[string]Mark) []KeyRollback {
 	var out []KeyRollback
 	for key, want := range mark {
 		if !strings.HasPrefix(key, prefix) {
 			continue
 		}
-		if got := mergedVersion(merged, key); got < want {
-			out = append(out, KeyRollback{Key: key, Watermark: want, Merged: got})
+		i, found := findEntry(merged, key)
+		switch {
+		case !found:
+			out = append(out, KeyRollback{Key: key, Watermark: want.Version, Merged: -1})
+		case merged[i].Version < want.Version:
+			out = append(out, KeyRollback{Key: key, Watermark: want.Version, Merged: merged[i].Version})
+		case merged[i].Version == want.Version && !want.matches(merged[i].Value):
+			out = append(out, KeyRollback{Key: key, Watermark: want.Version, Merged: merged[i].Version, OtherValue: true})
 		}
 	}
 	slices.SortFunc(out, func(a, b KeyRollback) int { return strings.Compare(a.Key, b.Key) })
 	return out
 }
 
-// watermark is the client's memory of the highest version per key it has seen
-// acknowledged by a put or returned by a get. It only rises.
-type watermark struct {
-	mu sync.Mutex
-	v  map[string]int64
+// markSet is the client's watermark: per key the highest version acknowledged
+// or W-confirmed, with its digest. It only rises. dirty are the keys changed
+// since the last save.
+type markSet struct {
+	mu    sync.Mutex
+	v     map[string]Mark
+	dirty map[string]struct{}
 }
 
 // snapshot copies the watermark. A Get checks against the copy taken when it
 // starts, so a put acknowledged while the Get is in flight cannot make the Get
 // look like a rollback.
+func (w *markSet) snapshot() map[string]Mark {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.v)
+}
+
+// get returns the mark of key, and whether there is one.
+func (w *markSet) get(key string) (Mark, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m, ok := w.v[key]
+	return m, ok
+}
+
+// raise lifts the mark of key to m if m is higher, or fills in a digest the
+// mark at the same version lacked. It reports whether anything changed.
+func (w *markSet) raise(key string, m Mark) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.v == nil {
+		w.v = make(map[string]Mark)
+		w.dirty = make(map[string]struct{})
+	}
+	cur, ok := w.v[key]
+	switch {
+	case !ok, m.Version > cur.Version:
+	case m.Version == cur.Version && cur.Digest == nil && m.Digest != nil:
+	default:
+		return false
+	}
+	w.v[key] = Mark{Version: m.Version, Digest: slices.Clone(m.Digest)}
+	w.dirty[key] = struct{}{}
+	return true
+}
+
+// raiseKVs lifts the watermark to kvs, acknowledged by a put.
+func (w *markSet) raiseKVs(kvs []provider.KV) {
+	for _, kv := range kvs {
+		w.raise(kv.Key, Mark{Version: kv.Version, Digest: ValueDigest(kv.Value)})
+	}
+}
+
+// reset forgets keys (every key when keys is empty): the deliberate way out
+// after a rollback nobody can repair.
+func (w *markSet) reset(keys []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(keys) == 0 {
+		w.v, w.dirty = nil, nil
+		return
+	}
+	for _, k := range keys {
+		delete(w.v, k)
+		delete(w.dirty, k)
+	}
+}
+
+// takeDirty returns the marks changed since the last call and forgets that
+// they changed; putBack undoes it when saving them failed.
+func (w *markSet) takeDirty() map[string]Mark {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.dirty) == 0 {
+		return nil
+	}
+	out := make(map[string]Mark, len(w.dirty))
+	for k := range w.dirty {
+		out[k] = w.v[k]
+	}
+	clear(w.dirty)
+	return out
+}
+
+// putBack marks keys dirty again after a failed save.
+func (w *markSet) putBack(m map[string]Mark) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k := range m {
+		if _, ok := w.v[k]; ok {
+			w.dirty[k] = struct{}{}
+		}
+	}
+}
+
+// watermark is one provider's confirmed versions: the highest version per key
+// it confirmed holding (acknowledged, restored, or returned). It only rises.
+// dirty are the keys changed since the last save.
+type watermark struct {
+	mu    sync.Mutex
+	v     map[string]int64
+	dirty map[string]struct{}
+}
+
+// snapshot copies the versions.
 func (w *watermark) snapshot() map[string]int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return maps.Clone(w.v)
 }
 
-// raise lifts the watermark of each key to at least version.
-func (w *watermark) raise(kvs iter.Seq2[string, int64]) {
+// raise lifts each key to at least version.
+func (w *watermark) raise(kvs func(yield func(string, int64) bool)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.v == nil {
 		w.v = make(map[string]int64)
+		w.dirty = make(map[string]struct{})
 	}
 	for k, v := range kvs {
 		if cur, ok := w.v[k]; !ok || v > cur {
 			w.v[k] = v
+			w.dirty[k] = struct{}{}
 		}
 	}
 }
 
-// raiseEntries lifts the watermark to the versions of es.
+// raiseEntries lifts the versions to those of es.
 func (w *watermark) raiseEntries(es []provider.Entry) {
 	w.raise(func(yield func(string, int64) bool) {
 		for _, e := range es {
@@ -124,7 +270,7 @@ func (w *watermark) raiseEntries(es []provider.Entry) {
 	})
 }
 
-// raiseKVs lifts the watermark to the versions of kvs.
+// raiseKVs lifts the versions to those of kvs.
 func (w *watermark) raiseKVs(kvs []provider.KV) {
 	w.raise(func(yield func(string, int64) bool) {
 		for _, kv := range kvs {
@@ -133,4 +279,44 @@ func (w *watermark) raiseKVs(kvs []provider.KV) {
 			}
 		}
 	})
+}
+
+// reset forgets keys (every key when keys is empty).
+func (w *watermark) reset(keys []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(keys) == 0 {
+		w.v, w.dirty = nil, nil
+		return
+	}
+	for _, k := range keys {
+		delete(w.v, k)
+		delete(w.dirty, k)
+	}
+}
+
+// takeDirty returns the versions changed since the last call.
+func (w *watermark) takeDirty() map[string]int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.dirty) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, len(w.dirty))
+	for k := range w.dirty {
+		out[k] = w.v[k]
+	}
+	clear(w.dirty)
+	return out
+}
+
+// putBack marks keys dirty again after a failed save.
+func (w *watermark) putBack(m map[string]int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k := range m {
+		if _, ok := w.v[k]; ok {
+			w.dirty[k] = struct{}{}
+		}
+	}
 }

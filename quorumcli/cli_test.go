@@ -208,7 +208,7 @@ func TestDemo(t *testing.T) {
 	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "demo/balance", Version: 0, Others: 1}.String()))
 	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "demo/htlc", Version: -1, Others: 0}.String()))
 	lineMatch(t, r.stdout, `^\s+- p1 is FAULTY: .*"demo/peer" v0`)
-	lineMatch(t, r.stdout, `^\s+p2: behind \(rolled back: `)
+	lineMatch(t, r.stdout, `^\s+p2: rolled back \(rolled back: `)
 	if r.stderr != "" {
 		t.Errorf("demo wrote to stderr:\n%s", r.stderr)
 	}
@@ -257,8 +257,9 @@ func TestWorkflowAgainstATestnet(t *testing.T) {
 	expect(t, run(t, home, append(c, "init")...), 0, "using client key")
 
 	expect(t, run(t, home, append(c, "put", "b", "0", "0b", "a", "0", "0a")...), 0, "put 2 key(s)", "acknowledged: ")
+	// At an acknowledged version with another value: refused before sending.
 	r = run(t, home, append(c, "put", "a", "0", "ff")...)
-	expect(t, r, 1, "version conflict", `"a" stored version 0`)
+	expect(t, r, 4, "put refused, nothing was sent", `"a" v0 is the acknowledged version, with another value`)
 
 	r = run(t, home, append(c, "get")...)
 	expect(t, r, 0, "providers (read quorum 2 of 3):")
@@ -285,8 +286,15 @@ func TestWorkflowAgainstATestnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wm qconfig.Watermark
-	if err := json.Unmarshal(b, &wm); err != nil || wm.Versions["a"] != 1 || wm.Versions["b"] != 0 {
+	var wm struct {
+		Keys map[string]struct {
+			Version int64  `json:"version"`
+			SHA256  string `json:"sha256"`
+		} `json:"keys"`
+		Providers map[string]map[string]int64 `json:"providers"`
+	}
+	if err := json.Unmarshal(b, &wm); err != nil || wm.Keys["a"].Version != 1 || wm.Keys["b"].Version != 0 ||
+		wm.Keys["a"].SHA256 != hex.EncodeToString(quorum.ValueDigest([]byte{0x0a, 0x01})) || len(wm.Providers) != 3 {
 		t.Errorf("watermark file = %s (%v)", b, err)
 	}
 

@@ -51,19 +51,19 @@ func (g *globals) openSession(ctx context.Context, autoRepair bool) (*session, e
 		return nil, usageError(err)
 	}
 	clientID := wire.PublicID(key)
-	mark, err := qconfig.LoadWatermark(cfg.WatermarkPath(), clientID)
-	if err != nil {
-		return nil, err
-	}
 	qcfg, err := quorumConfig(cfg, key, g.logger(), autoRepair)
 	if err != nil {
 		return nil, usageError(err)
 	}
+	// Saved by every put and get before it returns, and at Close.
+	qcfg.Watermarks = quorum.OpenWatermarkFile(cfg.WatermarkPath(), clientID)
 	qc, err := quorum.New(ctx, qcfg)
-	if err != nil {
+	if errors.Is(err, quorum.ErrConfig) {
 		return nil, usageError(err)
 	}
-	qc.SetWatermark(mark)
+	if err != nil {
+		return nil, err
+	}
 	return &session{cfg: cfg, key: key, clientID: clientID, client: qc}, nil
 }
 
@@ -94,14 +94,13 @@ func quorumConfig(cfg *qconfig.Config, key *secp256k1.PrivateKey, logger *slog.L
 	return qc, nil
 }
 
-// close saves the watermark (merged with the file, so it only rises) and closes
-// the client, which waits for the writes and repairs it left running.
+// close closes the client, which waits for the writes and repairs it left
+// running and saves what they confirmed to the watermark file.
 func (s *session) close() error {
-	closeErr := s.client.Close()
-	if err := qconfig.SaveWatermark(s.cfg.WatermarkPath(), s.clientID, s.client.Watermark()); err != nil {
-		return fmt.Errorf("saving the watermark: %w", err)
+	if err := s.client.Close(); err != nil {
+		return fmt.Errorf("closing the quorum client: %w", err)
 	}
-	return closeErr
+	return nil
 }
 
 // finish closes s and combines its error with the command's: the command's error
