@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -72,6 +73,10 @@ type Options struct {
 	// PruneInterval between deletions of expired records; DefaultPruneInterval if
 	// zero.
 	PruneInterval time.Duration
+	// AllowInsecureKeyFile starts the server even if its key file is readable or
+	// writable by group or others (it then logs a warning); otherwise that is a
+	// startup error.
+	AllowInsecureKeyFile bool
 }
 
 // DefaultOptions returns the defaults of cmd/lssd, except DataDir, which the
@@ -135,7 +140,7 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := serverKey(opts)
+	key, err := serverKey(opts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +158,11 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 		}
 		return nil, err
 	}
+	if creds == nil && !isLoopback(lis.Addr()) {
+		log.Warn("serving plaintext on a non-loopback interface: tokens and data cross the network in the clear; "+
+			"anyone who sees a client's token can read its data and, through the base Get, forge its base Puts "+
+			"(use --grpc-tls-certificate and --grpc-tls-key)", "addr", lis.Addr().String())
+	}
 
 	pr := newPruner(st, opts.PruneInterval, log)
 	srv := NewServer(st, key, ServerConfig{Limits: limits, Logger: log, OnTxClient: pr.note})
@@ -160,17 +170,23 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	if opts.BaseOnly {
 		service = BaseOnly(srv)
 	}
-	gopts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(limits.MaxMessageSize),
-		grpc.ChainUnaryInterceptor(recoverPanics(log), logCalls(log)),
+	codec := newStrictCodec()
+	gopts := append(serverLimitOptions(limits),
+		grpc.ForceServerCodecV2(codec),
+		grpc.ChainUnaryInterceptor(
+			// First: a request that did not decode must reach nothing else.
+			codec.interceptor(),
+			recoverPanics(log), logCalls(log),
+			newNewClientLimiter(srv.auth, limits.NewClientsPerSecond, limits.NewClientsBurst).interceptor()),
 		// Stop must not return while a handler still uses the store it then closes.
 		grpc.WaitForHandlers(true),
-	}
+	)
 	if creds != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(creds)))
 	}
 	gs := grpc.NewServer(gopts...)
 	lsspb.RegisterLightningStorageServer(gs, service)
+	lis = newLimitListener(lis, limits.MaxConnections, log)
 
 	d := &Daemon{id: srv.ServerID(), log: log, lis: lis, grpc: gs, store: st, pruner: pr, served: make(chan struct{})}
 	go func() {
@@ -188,12 +204,30 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 }
 
 // serverKey loads the key from the data directory; with a non-durable store and no
-// data directory it makes a throwaway key.
-func serverKey(opts Options) (*secp256k1.PrivateKey, error) {
+// data directory it makes a throwaway key. A key file others may access is refused
+// unless opts.AllowInsecureKeyFile.
+func serverKey(opts Options, log *slog.Logger) (*secp256k1.PrivateKey, error) {
 	if opts.DataDir == "" && (opts.Database == "memory" || opts.Backend != nil) {
 		return secp256k1.GeneratePrivateKey()
 	}
-	return LoadOrCreateKey(opts.DataDir)
+	key, err := LoadOrCreateKey(opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKeyFileMode(filepath.Join(opts.DataDir, KeyFileName), opts.AllowInsecureKeyFile, log); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// isLoopback reports whether addr is a loopback address (an unspecified address,
+// which listens on every interface, is not).
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return true // not a network socket (a pipe in tests)
+	}
+	return tcp.IP.IsLoopback()
 }
 
 // maxBoltKeyLength is the longest key the embedded database stores: bolt's key

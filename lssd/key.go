@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -94,4 +95,25 @@ func writeKeyOnce(path string, key *secp256k1.PrivateKey) error {
 		return fmt.Errorf("lssd: write server key %s: %w", path, err)
 	}
 	return nil
+}
+
+// checkKeyFileMode refuses a server key file that group or others may read or
+// write, as ssh does for private keys: anyone who reads it can impersonate the
+// server to every client, and compute every client's shared secret. With allow, it
+// logs a warning instead.
+func checkKeyFileMode(path string, allow bool, log *slog.Logger) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("lssd: server key %s: %w", path, err)
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o077 == 0 {
+		return nil
+	}
+	if allow {
+		log.Warn("server key file is accessible to group or others; it should be mode 0600", "path", path, "mode", perm.String())
+		return nil
+	}
+	return fmt.Errorf("lssd: server key %s has mode %v: group or others may access it; "+
+		"run chmod 600 %s (or start with --allow-insecure-key-file)", path, perm, path)
 }

@@ -2,13 +2,19 @@ package lssd
 
 import (
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/lssquorum/lss/proto/lsspb"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
 
-// Limits bound what one request may carry. A zero field takes its default.
+// Limits bound what one request may carry, and what the server gives to
+// connections, concurrent calls and new clients. A zero field takes its default;
+// docs/design.md ("Resource limits") says how they combine into a memory bound.
 type Limits struct {
 	// MaxKeysPerPut bounds the key-values of one Put, Restore or Prepare.
 	MaxKeysPerPut int
@@ -19,6 +25,30 @@ type Limits struct {
 	// MaxMessageSize bounds a whole request message, in bytes. gRPC enforces it
 	// before the request is decoded, answering RESOURCE_EXHAUSTED.
 	MaxMessageSize int
+
+	// MaxConnections bounds the open client connections; one more is closed as
+	// soon as it is accepted.
+	MaxConnections int
+	// MaxConcurrentStreams bounds the calls in progress on one connection (HTTP/2
+	// MAX_CONCURRENT_STREAMS); a client queues calls beyond it.
+	MaxConcurrentStreams int
+	// MaxInflightBytes bounds the request bytes the server holds at once, across
+	// every connection. Each call reserves MaxMessageSize (its size is not known
+	// before it is read) from this budget before its request is read, and waits
+	// while the budget is spent; so MaxInflightBytes / MaxMessageSize calls are
+	// read and handled at a time.
+	MaxInflightBytes int64
+	// HandshakeTimeout bounds how long a new connection may take to complete its
+	// TLS and HTTP/2 handshakes; a connection that sends nothing is closed then.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a connection that has had no call in progress for this
+	// long (a client reconnects transparently when it next calls).
+	IdleTimeout time.Duration
+	// NewClientsPerSecond and NewClientsBurst bound, per peer address (IPv6: per
+	// /64), the requests per second whose client_id the server has not
+	// authenticated recently: each costs an ECDH.
+	NewClientsPerSecond float64
+	NewClientsBurst     int
 }
 
 // Default limits: generous for a signer's state, small enough that one request
@@ -28,7 +58,24 @@ const (
 	DefaultMaxKeyLength   = 1024
 	DefaultMaxValueSize   = 1 << 20
 	DefaultMaxMessageSize = 16 << 20
+
+	DefaultMaxConnections       = 512
+	DefaultMaxConcurrentStreams = 16
+	DefaultMaxInflightBytes     = 256 << 20
+	DefaultHandshakeTimeout     = 10 * time.Second
+	DefaultIdleTimeout          = 5 * time.Minute
+	DefaultNewClientsPerSecond  = 20
+	DefaultNewClientsBurst      = 100
 )
+
+// streamWindow is the HTTP/2 flow-control window of each call. Fixing it (rather
+// than letting gRPC grow it with the bandwidth-delay product, up to 16 MiB) bounds
+// what a call waiting for the in-flight budget can make the server buffer.
+const streamWindow = 64 << 10
+
+// keepaliveMinTime is the shortest interval between a client's keepalive pings
+// the server tolerates; a client pinging more often is disconnected.
+const keepaliveMinTime = 10 * time.Second
 
 // DefaultLimits returns the default limits.
 func DefaultLimits() Limits {
@@ -37,6 +84,14 @@ func DefaultLimits() Limits {
 		MaxKeyLength:   DefaultMaxKeyLength,
 		MaxValueSize:   DefaultMaxValueSize,
 		MaxMessageSize: DefaultMaxMessageSize,
+
+		MaxConnections:       DefaultMaxConnections,
+		MaxConcurrentStreams: DefaultMaxConcurrentStreams,
+		MaxInflightBytes:     DefaultMaxInflightBytes,
+		HandshakeTimeout:     DefaultHandshakeTimeout,
+		IdleTimeout:          DefaultIdleTimeout,
+		NewClientsPerSecond:  DefaultNewClientsPerSecond,
+		NewClientsBurst:      DefaultNewClientsBurst,
 	}
 }
 
@@ -55,23 +110,56 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxMessageSize == 0 {
 		l.MaxMessageSize = d.MaxMessageSize
 	}
+	if l.MaxConnections == 0 {
+		l.MaxConnections = d.MaxConnections
+	}
+	if l.MaxConcurrentStreams == 0 {
+		l.MaxConcurrentStreams = d.MaxConcurrentStreams
+	}
+	if l.MaxInflightBytes == 0 {
+		l.MaxInflightBytes = d.MaxInflightBytes
+	}
+	if l.HandshakeTimeout == 0 {
+		l.HandshakeTimeout = d.HandshakeTimeout
+	}
+	if l.IdleTimeout == 0 {
+		l.IdleTimeout = d.IdleTimeout
+	}
+	if l.NewClientsPerSecond == 0 {
+		l.NewClientsPerSecond = d.NewClientsPerSecond
+	}
+	if l.NewClientsBurst == 0 {
+		l.NewClientsBurst = d.NewClientsBurst
+	}
 	return l
 }
 
-// validate refuses negative limits, which would refuse every request.
+// validate refuses negative limits, which would refuse every request, and an
+// in-flight budget smaller than one request, which could never be met.
 func (l Limits) validate() error {
 	for _, f := range []struct {
 		name string
-		v    int
+		v    float64
 	}{
-		{"max keys per put", l.MaxKeysPerPut},
-		{"max key length", l.MaxKeyLength},
-		{"max value size", l.MaxValueSize},
-		{"max message size", l.MaxMessageSize},
+		{"max keys per put", float64(l.MaxKeysPerPut)},
+		{"max key length", float64(l.MaxKeyLength)},
+		{"max value size", float64(l.MaxValueSize)},
+		{"max message size", float64(l.MaxMessageSize)},
+		{"max connections", float64(l.MaxConnections)},
+		{"max concurrent streams", float64(l.MaxConcurrentStreams)},
+		{"max in-flight bytes", float64(l.MaxInflightBytes)},
+		{"handshake timeout", float64(l.HandshakeTimeout)},
+		{"idle timeout", float64(l.IdleTimeout)},
+		{"new clients per second", l.NewClientsPerSecond},
+		{"new clients burst", float64(l.NewClientsBurst)},
 	} {
 		if f.v < 0 {
-			return fmt.Errorf("lssd: %s is %d, must not be negative", f.name, f.v)
+			return fmt.Errorf("lssd: %s is %v, must not be negative", f.name, f.v)
 		}
+	}
+	if d := l.withDefaults(); d.MaxInflightBytes < int64(d.MaxMessageSize) {
+		return fmt.Errorf("lssd: max in-flight bytes %d is below the max message size %d: no request could be read",
+			d.MaxInflightBytes, d.MaxMessageSize)
 	}
 	return nil
 }
@@ -83,6 +171,15 @@ func (l Limits) checkKVs(kvs []*lsspb.KeyValue) error {
 			"request has %d keys, over the limit of %d keys per request (max keys per put)", len(kvs), l.MaxKeysPerPut)
 	}
 	for _, kv := range kvs {
+		// A negative version is never valid, and MaxInt64 has no successor: a Put
+		// after it would wrap to a negative version.
+		switch v := kv.GetVersion(); {
+		case v < 0:
+			return status.Errorf(codes.InvalidArgument, "key %q has negative version %d", kv.GetKey(), v)
+		case v == math.MaxInt64:
+			return status.Errorf(codes.InvalidArgument,
+				"key %q has version %d, which has no successor; the highest version is %d", kv.GetKey(), v, int64(math.MaxInt64-1))
+		}
 		if n := len(kv.GetKey()); n > l.MaxKeyLength {
 			return status.Errorf(codes.InvalidArgument,
 				"key %.32q... is %d bytes, over the max key length of %d bytes", kv.GetKey(), n, l.MaxKeyLength)
@@ -93,4 +190,25 @@ func (l Limits) checkKVs(kvs []*lsspb.KeyValue) error {
 		}
 	}
 	return nil
+}
+
+// serverLimitOptions are the gRPC server options that enforce l's connection and
+// call limits (the connection count is enforced by the listener, see
+// limitListener).
+func serverLimitOptions(l Limits) []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(l.MaxMessageSize),
+		grpc.MaxConcurrentStreams(uint32(l.MaxConcurrentStreams)),
+		grpc.StatsHandler(newInflight(l.MaxInflightBytes, l.MaxMessageSize)),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.ConnectionTimeout(l.HandshakeTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: l.IdleTimeout,
+			// Ping a connection silent this long, and drop it if the ping is not
+			// answered: a vanished client's connection does not hold a slot.
+			Time:    time.Minute,
+			Timeout: 20 * time.Second,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
+	}
 }

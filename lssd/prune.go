@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/lssquorum/lss/lssd/store"
@@ -14,7 +13,10 @@ import (
 // retention are deleted.
 const DefaultPruneInterval = 10 * time.Minute
 
-// maxPruneClients bounds the set of clients the pruner remembers.
+// maxPruneClients bounds the set of clients the pruner remembers. When full, the
+// client that least recently used a transaction RPC is forgotten first: only
+// authenticated clients are noted, and one in steady use stays; a forgotten client
+// is noted again (and pruned) on its next transaction RPC.
 const maxPruneClients = 100_000
 
 // pruner periodically deletes decided transaction records past the store's
@@ -26,24 +28,23 @@ type pruner struct {
 	interval time.Duration
 	log      *slog.Logger
 
-	mu      sync.Mutex
-	clients map[string]struct{}
+	clients *lru[string, struct{}]
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 func newPruner(st *store.Store, interval time.Duration, log *slog.Logger) *pruner {
-	return &pruner{store: st, interval: interval, log: log, clients: map[string]struct{}{}}
+	return newPrunerSize(st, interval, log, maxPruneClients)
+}
+
+func newPrunerSize(st *store.Store, interval time.Duration, log *slog.Logger, max int) *pruner {
+	return &pruner{store: st, interval: interval, log: log, clients: newLRU[string, struct{}](max)}
 }
 
 // note remembers a client that used a transaction RPC.
 func (p *pruner) note(client []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.clients[string(client)]; !ok && len(p.clients) < maxPruneClients {
-		p.clients[string(client)] = struct{}{}
-	}
+	p.clients.put(string(client), struct{}{})
 }
 
 // start runs the pruning loop until stop.
@@ -74,13 +75,7 @@ func (p *pruner) stop() {
 }
 
 func (p *pruner) pruneAll(ctx context.Context) {
-	p.mu.Lock()
-	clients := make([]string, 0, len(p.clients))
-	for c := range p.clients {
-		clients = append(clients, c)
-	}
-	p.mu.Unlock()
-	for _, c := range clients {
+	for _, c := range p.clients.keys() {
 		if ctx.Err() != nil {
 			return
 		}
@@ -93,9 +88,7 @@ func (p *pruner) pruneAll(ctx context.Context) {
 			p.log.Info("pruned decided transaction records", "client_id", hexID(c), "count", n)
 		}
 		if recs, err := p.store.Transactions(ctx, []byte(c)); err == nil && len(recs) == 0 {
-			p.mu.Lock()
-			delete(p.clients, c)
-			p.mu.Unlock()
+			p.clients.remove(c)
 		}
 	}
 }

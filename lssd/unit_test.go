@@ -34,20 +34,27 @@ func TestStatusCode(t *testing.T) {
 	}
 }
 
-func TestSecretCacheIsBounded(t *testing.T) {
-	c := newSecretCache(3)
+func TestLRUIsBoundedAndEvictsLeastRecentlyUsed(t *testing.T) {
+	c := newLRU[string, int](3)
 	for i := range 10 {
-		c.put(fmt.Sprint(i), [32]byte{byte(i)})
+		c.put(fmt.Sprint(i), i)
 		if c.len() > 3 {
 			t.Fatalf("cache holds %d entries, limit 3", c.len())
 		}
+		if _, ok := c.get("0"); !ok && i < 10 {
+			t.Fatalf("after %d puts the entry in steady use was evicted", i+1)
+		}
 	}
-	c.put("9", [32]byte{9}) // refreshing an entry evicts nothing
-	if s, ok := c.get("9"); !ok || s[0] != 9 {
+	c.put("9", 9) // refreshing an entry evicts nothing
+	if v, ok := c.get("9"); !ok || v != 9 {
 		t.Error("latest entry missing")
 	}
-	if c.len() != 3 {
-		t.Errorf("cache holds %d entries, want 3", c.len())
+	if got := c.keys(); len(got) != 3 || got[0] != "9" || got[1] != "0" || got[2] != "8" {
+		t.Errorf("keys, most recent first = %v, want [9 0 8]", got)
+	}
+	c.remove("0")
+	if _, ok := c.get("0"); ok || c.len() != 2 {
+		t.Errorf("removed entry still there (len %d)", c.len())
 	}
 }
 

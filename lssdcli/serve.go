@@ -63,6 +63,7 @@ func newRootCommandConfig() (*cobra.Command, *config) {
 	f.IntVar(&o.Limits.MaxKeyLength, "max-key-length", o.Limits.MaxKeyLength, "longest key, in bytes")
 	f.IntVar(&o.Limits.MaxValueSize, "max-value-size", o.Limits.MaxValueSize, "largest value, in bytes")
 	f.IntVar(&o.Limits.MaxMessageSize, "max-message-size", o.Limits.MaxMessageSize, "largest request message, in bytes")
+	addLimitFlags(f, o)
 	f.DurationVar(&o.Retention, "tx-retention", o.Retention, "how long decided transaction records are kept for recovery")
 	f.DurationVar(&o.PruneInterval, "prune-interval", o.PruneInterval, "how often expired transaction records are deleted")
 	f.BoolVar(&o.BaseOnly, "base-only", false, "serve the base protocol only (extension RPCs answer UNIMPLEMENTED)")

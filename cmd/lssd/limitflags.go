@@ -1,0 +1,23 @@
+package main
+
+import (
+	"github.com/lssquorum/lss/lssd"
+	"github.com/spf13/pflag"
+)
+
+// addLimitFlags adds the flags of the connection, call and new-client limits and of
+// the key file check to f, filling o.
+func addLimitFlags(f *pflag.FlagSet, o *lssd.Options) {
+	l := &o.Limits
+	f.IntVar(&l.MaxConnections, "max-connections", l.MaxConnections, "most open client connections; more are closed at once")
+	f.IntVar(&l.MaxConcurrentStreams, "max-concurrent-streams", l.MaxConcurrentStreams, "most calls in progress on one connection")
+	f.Int64Var(&l.MaxInflightBytes, "max-inflight-bytes", l.MaxInflightBytes,
+		"request bytes held at once across all calls; each call reserves --max-message-size")
+	f.DurationVar(&l.HandshakeTimeout, "handshake-timeout", l.HandshakeTimeout, "time a new connection has to finish its TLS and HTTP/2 handshakes")
+	f.DurationVar(&l.IdleTimeout, "idle-timeout", l.IdleTimeout, "close a connection without calls for this long")
+	f.Float64Var(&l.NewClientsPerSecond, "new-clients-per-second", l.NewClientsPerSecond,
+		"requests per second, per peer address, with a client_id not recently authenticated (each costs an ECDH)")
+	f.IntVar(&l.NewClientsBurst, "new-clients-burst", l.NewClientsBurst, "burst allowed over --new-clients-per-second")
+	f.BoolVar(&o.AllowInsecureKeyFile, "allow-insecure-key-file", false,
+		"start even if the server key file is accessible to group or others (logs a warning)")
+}
