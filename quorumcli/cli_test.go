@@ -469,6 +469,22 @@ func copyTree(t *testing.T, src, dst string) {
 	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
+	// CopyFS makes every file 0644; keep the originals' modes, as lssd refuses a
+	// server key others can read.
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		return os.Chmod(filepath.Join(dst, rel), info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestBadConfiguration(t *testing.T) {
