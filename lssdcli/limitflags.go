@@ -1,4 +1,4 @@
-package main
+package lssdcli
 
 import (
 	"github.com/lssquorum/lss/lssd"
