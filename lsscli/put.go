@@ -28,7 +28,14 @@ conflict, prints for each conflicting key
 
 with the server's stored version (-1 and an empty value for an absent key),
 followed by "(reserved by pending transaction TXID)" if a quorum transaction holds
-the key, and exits with status 1. A stored value whose HMAC fails is an error, not printed.`,
+the key, and exits with status 1. A stored value whose HMAC fails is an error, not printed.
+
+Refuses (status 1, before sending anything) to send a value for KEY at VERSION when a
+different value was sent for them before, even by a put that failed: the value
+format's nonce depends only on the key and version, so the two values would be
+encrypted with the same keystream. Sending the same value again is allowed. What
+was sent is remembered (as HMACs, for the 4096 most recent key-versions) in
+--datadir/sent-values.`,
 		Args: cmdmain.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			version, err := strconv.ParseInt(args[1], 10, 64)
@@ -46,6 +53,9 @@ the key, and exits with status 1. A stored value whose HMAC fails is an error, n
 				return err
 			}
 			defer c.Close()
+			if err := g.recordSent(args[0], version, value); err != nil {
+				return err
+			}
 			err = c.Put(ctx, []provider.KV{{Key: args[0], Version: version, Value: value}})
 			var ce *provider.ConflictError
 			if !errors.As(err, &ce) {

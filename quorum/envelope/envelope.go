@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/lssquorum/lss/proto/wire"
 )
 
 // Format is the leading byte of an envelope sealed with XChaCha20-Poly1305. A new
@@ -18,7 +20,7 @@ const KeyID byte = 1
 
 // Label is the HKDF label (info) that derives the key with id KeyID from the
 // client's HMAC secret; it is distinct from the labels of every MAC key.
-const Label = "lss-quorum value-encryption v1"
+const Label = wire.LabelValueEncryption
 
 // HeaderSize is the length of the format byte and the key id.
 const HeaderSize = 2
@@ -51,7 +53,7 @@ func New(hmacSecret []byte, opts Options) (*Cipher, error) {
 	if len(hmacSecret) != 32 {
 		return nil, fmt.Errorf("envelope: HMAC secret is %d bytes, want 32", len(hmacSecret))
 	}
-	aead, err := chacha20poly1305.NewX(deriveKey(hmacSecret, Label))
+	aead, err := chacha20poly1305.NewX(wire.DeriveKey(hmacSecret, Label))
 	if err != nil {
 		return nil, fmt.Errorf("envelope: %w", err)
 	}

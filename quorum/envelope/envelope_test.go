@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lssquorum/lss/proto/wire"
 )
 
 func secret(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
@@ -24,7 +26,7 @@ func newCipher(t testing.TB, s []byte, opts Options) *Cipher {
 // HChaCha20 by hand, checked against the XChaCha20-Poly1305 draft's test vector,
 // then ChaCha20-Poly1305 from the cryptography package).
 func TestVectors(t *testing.T) {
-	if got := hex.EncodeToString(deriveKey(secret(0x11), Label)); got != "e3259693edb794cc057fa4cddb25bdd461c3d45ae16b17c494695b6e78acd2f6" {
+	if got := hex.EncodeToString(wire.DeriveKey(secret(0x11), Label)); got != "e3259693edb794cc057fa4cddb25bdd461c3d45ae16b17c494695b6e78acd2f6" {
 		t.Fatalf("derived key %s", got)
 	}
 	env, _ := hex.DecodeString("e101000102030405060708090a0b0c0d0e0f10111213141516170a6107e4d1db97ca1d394371517d37ca4f")
@@ -183,11 +185,14 @@ func TestNewRefusesBadSecret(t *testing.T) {
 	}
 }
 
-// The key used is derived, never the HMAC secret itself: an envelope sealed with
-// the raw secret as key does not open.
+// The key used is derived under its own label, never the HMAC secret itself nor
+// the key of a MAC.
 func TestKeyIsDerived(t *testing.T) {
 	s := secret(3)
-	if bytes.Equal(deriveKey(s, Label), s) || bytes.Equal(deriveKey(s, Label), deriveKey(s, "lss-quorum value-mac v2")) {
+	if Label != "lss-quorum value-encryption v1" {
+		t.Fatalf("label %q", Label)
+	}
+	if k := wire.DeriveKey(s, Label); bytes.Equal(k, s) || bytes.Equal(k, wire.DeriveKey(s, wire.LabelValueMACv2)) {
 		t.Fatal("the encryption key is not separated from the secret or the MAC key")
 	}
 }
