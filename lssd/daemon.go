@@ -29,10 +29,10 @@ type Options struct {
 	// Interface and Port to listen on (Port 0 picks a free port).
 	Interface string
 	Port      int
-	// DataDir holds the server key and, for bolt, the database. It may be empty only
+	// DataDir holds the server key and, for bolt and pebble, the database. It may be empty only
 	// with the memory database, which then runs under a fresh, unsaved key.
 	DataDir string
-	// Database names the store: "bolt" (default), "postgres", "etcd" or "memory";
+	// Database names the store: "bolt" (default), "pebble", "postgres", "etcd" or "memory";
 	// see OpenStore.
 	Database string
 	// PostgresURL is the database of "postgres" (a postgres:// URL).
@@ -65,7 +65,7 @@ type Options struct {
 	Listener net.Listener
 	// Logger receives structured logs; nothing is logged if nil.
 	Logger *slog.Logger
-	// GroupCommit lets the embedded database commit concurrent writes with one
+	// GroupCommit lets bolt commit concurrent writes with one
 	// fsync. DefaultOptions turns it on.
 	GroupCommit bool
 	// Retention of decided transaction records; store.DefaultRetention if zero.

@@ -12,21 +12,26 @@ import (
 	"github.com/lssquorum/lss/lssd/store/bolt"
 	"github.com/lssquorum/lss/lssd/store/etcd"
 	"github.com/lssquorum/lss/lssd/store/memory"
+	"github.com/lssquorum/lss/lssd/store/pebble"
 	"github.com/lssquorum/lss/lssd/store/postgres"
 )
 
 // BoltFileName is the embedded database's file in the data directory.
 const BoltFileName = "lss.db"
 
+// PebbleDirName is the Pebble database's directory in the data directory.
+const PebbleDirName = "pebble"
+
 // Databases lists the values Options.Database accepts.
-var Databases = []string{"bolt", "postgres", "etcd", "memory"}
+var Databases = []string{"bolt", "pebble", "postgres", "etcd", "memory"}
 
 // DatabaseOpenTimeout bounds connecting to a database server (postgres, etcd) and
 // creating or checking its schema at startup.
 const DatabaseOpenTimeout = 30 * time.Second
 
 // OpenStore opens the database named by opts.Database: "bolt" (the default, an
-// embedded file <datadir>/lss.db), "postgres" (opts.PostgresURL), "etcd"
+// embedded file <datadir>/lss.db), "pebble" (an embedded Pebble database in
+// <datadir>/pebble, which writes commits without an fsync), "postgres" (opts.PostgresURL), "etcd"
 // (opts.EtcdEndpoints) or "memory" (not durable; for tests). If opts.Backend is
 // set, it is used instead. Several lssd processes may share one postgres or etcd
 // database: each update is a serializable transaction there.
@@ -46,6 +51,18 @@ func OpenStore(opts Options) (*store.Store, error) {
 			return nil, fmt.Errorf("lssd: create data directory: %w", err)
 		}
 		b, err := bolt.Open(filepath.Join(opts.DataDir, BoltFileName), bolt.Options{NoGroupCommit: !opts.GroupCommit})
+		if err != nil {
+			return nil, fmt.Errorf("lssd: open database: %w", err)
+		}
+		return store.New(b, sopts), nil
+	case "pebble":
+		if opts.DataDir == "" {
+			return nil, fmt.Errorf("lssd: database pebble needs a data directory")
+		}
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("lssd: create data directory: %w", err)
+		}
+		b, err := pebble.Open(filepath.Join(opts.DataDir, PebbleDirName), pebble.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}
