@@ -2,6 +2,7 @@ package quorumcli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -33,7 +34,8 @@ Exit status:
   3  providers disagree: some provider is behind, ahead, diverged, faulty or
      unreachable (with --repair: some still disagree after the repair)
   4  the whole quorum rolled back: every provider holds older versions than this
-     client saw acknowledged (with --repair: still so after the repair)
+     client saw acknowledged (with --repair: still so after the repair); the
+     rolled-back keys are listed per provider, with the ways out
   1  the audit itself could not run; 2 bad arguments or configuration`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,6 +56,10 @@ Exit status:
 			if err == nil {
 				err = AuditOutcome(report)
 			}
+			var rb *rollbackError
+			if !asJSON && errors.As(err, &rb) {
+				WriteWaysOut(g.stdout, rb.keys, unanswered(report))
+			}
 			return s.finish(err)
 		},
 	}
@@ -71,6 +77,21 @@ func WriteAudit(w io.Writer, r *quorum.AuditReport, asJSON bool) error {
 	}
 	_, err := io.WriteString(w, r.Table())
 	return err
+}
+
+// unanswered names the providers of the final audit without a verified reply:
+// one of them may still hold the rolled-back data.
+func unanswered(r *quorum.AuditReport) []string {
+	if r.After != nil {
+		r = r.After
+	}
+	var out []string
+	for _, p := range r.Providers {
+		if !p.Verified {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 // rollbackError reports a rollback of the whole quorum found by an audit.

@@ -451,9 +451,15 @@ func TestRollbackOfEveryProviderIsCaughtAcrossRuns(t *testing.T) {
 	startTestnet(t, home, cfgPath, "-n", "3", "--dir", data)
 
 	r = run(t, home, append(c, "get", "k")...)
-	expect(t, r, 4, quorum.ErrRollback.Error(), `"k"`)
+	expect(t, r, 4, quorum.ErrRollback.Error(), `"k"`,
+		"Ways out", "lss-quorum audit --repair", "lss-quorum watermark reput k 1 HEXVALUE", "lss-quorum watermark reset --key k")
 	if regexp.MustCompile(`(?m)^k\s`).MatchString(r.stdout) {
 		t.Errorf("get printed rolled-back data:\n%s", r.stdout)
+	}
+	// Each provider is named rolled back on k (this fresh process knows what
+	// each confirmed from the watermark file), none "up to date".
+	for _, p := range []string{"p0", "p1", "p2"} {
+		lineMatch(t, r.stdout, `^\s+`+p+`\s+rolled back\s+1 key\(s\); ROLLED BACK: "k" confirmed v1, now v0$`)
 	}
 	r = run(t, home, append(c, "audit", "--json")...)
 	expect(t, r, 4)
@@ -461,7 +467,32 @@ func TestRollbackOfEveryProviderIsCaughtAcrossRuns(t *testing.T) {
 	if len(rep.RolledBack) != 1 || rep.RolledBack[0] != (quorum.KeyRollback{Key: "k", Watermark: 1, Merged: 0}) {
 		t.Errorf("audit --json rolled_back = %+v, want k at v0 below the watermark v1", rep.RolledBack)
 	}
-	expect(t, run(t, home, append(c, "audit")...), 4)
+	for _, p := range rep.Providers {
+		if p.Status != quorum.RolledBack || len(p.RolledBack) != 1 {
+			t.Errorf("audit --json: %s is %v with %v, want rolled back on k", p.Name, p.Status, p.RolledBack)
+		}
+	}
+	r = run(t, home, append(c, "audit")...)
+	expect(t, r, 4, `p0 ROLLED BACK: it lost versions it had confirmed to this client`, "Ways out", "lss-quorum watermark reset --key k")
+
+	// Observation 7: no put at or below the acknowledged version gets through,
+	// whatever the value.
+	for _, try := range [][]string{{"k", "0", "ff"}, {"k", "1", "ee"}} {
+		expect(t, run(t, home, append(c, append([]string{"put"}, try...)...)...), 4, "put refused, nothing was sent")
+	}
+	// The acknowledged value goes back at its version, and only it.
+	expect(t, run(t, home, append(c, "watermark", "reput", "k", "1", "ee")...), 2, "not the acknowledged version and value")
+	expect(t, run(t, home, append(c, "watermark", "reput", "k", "1", "02")...), 0, "1 key(s) back at their acknowledged versions")
+	r = run(t, home, append(c, "get", "k")...)
+	expect(t, r, 0)
+	lineMatch(t, r.stdout, `^k\s+1\s+02$`)
+
+	expect(t, run(t, home, append(c, "watermark", "reset")...), 2, "--key KEY (repeatable) or --all")
+	r = run(t, home, append(c, "watermark", "show")...)
+	expect(t, r, 0)
+	lineMatch(t, r.stdout, `^k\s+1\s+`+hex.EncodeToString(quorum.ValueDigest([]byte{2}))+`$`)
+	expect(t, run(t, home, append(c, "watermark", "reset", "--key", "k")...), 0, `forgot "k" (acknowledged at v1)`)
+	expect(t, run(t, home, append(c, "watermark", "show")...), 0, "no keys")
 }
 
 func copyTree(t *testing.T, src, dst string) {

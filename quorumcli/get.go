@@ -25,9 +25,12 @@ verifies) and prints the entries, then one line per provider saying how it
 compares: up to date, behind (which keys, which versions), ahead, diverged,
 faulty (its reply failed verification; its data was ignored) or unreachable.
 
-Exit status 1 when fewer than R providers gave a valid reply, 4 when the merged
-data is older than what this client saw acknowledged before (a rollback); in both
-cases no entries are printed.`,
+Exit status 1 when fewer than R providers gave a valid reply, or when a key's
+newest version is held with different values none known to be the acknowledged
+one (a tie); 4 when the merged data is older than what this client saw
+acknowledged before, or holds another value at the acknowledged version (a
+rollback: the rolled-back keys are listed per provider, with the ways out). In
+those cases no entries are printed.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prefix := ""
@@ -46,6 +49,10 @@ cases no entries are printed.`,
 				fmt.Fprintf(g.stdout, "providers (read quorum %d of %d):\n", s.client.R(), s.client.N())
 				WriteProviderStates(g.stdout, res.Providers)
 				err = shortenQuorumError(err)
+			}
+			var rb *quorum.RollbackError
+			if errors.As(err, &rb) {
+				WriteWaysOut(g.stdout, rb.Keys, rb.Unheard)
 			}
 			return s.finish(err)
 		},
@@ -123,6 +130,13 @@ func DescribeState(s quorum.ProviderState) string {
 			items[i] = fmt.Sprintf("%q confirmed v%d, now %s", kl.Key, kl.Confirmed, versionWord(kl.Held))
 		}
 		parts = append(parts, "ROLLED BACK: "+strings.Join(items, ", "))
+	}
+	if len(s.BelowWatermark) > 0 {
+		items := make([]string, len(s.BelowWatermark))
+		for i, kl := range s.BelowWatermark {
+			items[i] = fmt.Sprintf("%q acknowledged v%d, holds %s", kl.Key, kl.Confirmed, versionWord(kl.Held))
+		}
+		parts = append(parts, "BELOW THE WATERMARK: "+strings.Join(items, ", "))
 	}
 	if s.Err != nil {
 		parts = append(parts, s.Err.Error())
