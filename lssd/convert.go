@@ -5,17 +5,31 @@ import (
 	"github.com/lssquorum/lss/proto/lsspb"
 )
 
-// Conversions between wire messages and store types.
+// Conversions between wire messages and store types. The base protocol's
+// messages (Get, Put) never carry a key-value's txid and proof, so that they stay
+// byte for byte the Rust protocol's; the extension's carry them as stored.
 
+// toStoreKVs converts a request's key-values, txid and proof included (the store
+// refuses them where they do not belong).
 func toStoreKVs(kvs []*lsspb.KeyValue) []store.KV {
 	out := make([]store.KV, len(kvs))
 	for i, kv := range kvs {
-		out[i] = store.KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue()}
+		out[i] = store.KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue(), TxID: kv.GetTxid(), Proof: kv.GetProof()}
 	}
 	return out
 }
 
+// toWireKVs converts stored key-values for an extension reply: with txid and proof.
 func toWireKVs(kvs []store.KV) []*lsspb.KeyValue {
+	out := make([]*lsspb.KeyValue, len(kvs))
+	for i, kv := range kvs {
+		out[i] = &lsspb.KeyValue{Key: kv.Key, Version: kv.Version, Value: kv.Value, Txid: kv.TxID, Proof: kv.Proof}
+	}
+	return out
+}
+
+// toBaseKVs converts stored key-values for a base Get reply: key, version, value.
+func toBaseKVs(kvs []store.KV) []*lsspb.KeyValue {
 	out := make([]*lsspb.KeyValue, len(kvs))
 	for i, kv := range kvs {
 		out[i] = &lsspb.KeyValue{Key: kv.Key, Version: kv.Version, Value: kv.Value}
@@ -29,10 +43,18 @@ func conflictKV(c store.Conflict) *lsspb.KeyValue {
 	return &lsspb.KeyValue{Key: c.Key, Version: c.Version, Value: c.Value}
 }
 
+// extConflictKV is what the extension reports for a conflict or a key a Restore
+// kept: conflictKV plus the stored txid and proof, which the reply's MAC covers.
+func extConflictKV(c store.Conflict) *lsspb.KeyValue {
+	kv := conflictKV(c)
+	kv.Txid, kv.Proof = c.TxID, c.Proof
+	return kv
+}
+
 func toWireConflicts(cs []store.Conflict) []*lsspb.Conflict {
 	out := make([]*lsspb.Conflict, len(cs))
 	for i, c := range cs {
-		out[i] = &lsspb.Conflict{Stored: conflictKV(c), ReservedBy: c.ReservedBy}
+		out[i] = &lsspb.Conflict{Stored: extConflictKV(c), ReservedBy: c.ReservedBy}
 	}
 	return out
 }
@@ -59,6 +81,7 @@ func toWireTransactions(recs []store.Record) []*lsspb.Transaction {
 			UpdatedUnixMs: r.Updated.UnixMilli(),
 			Participants:  r.Quorum.Participants,
 			WriteQuorum:   int32(r.Quorum.W),
+			Seal:          r.Seal,
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package lssd
 import (
 	"context"
 
+	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
 )
@@ -11,24 +12,27 @@ import (
 // byte for byte), in ascending key order, from one snapshot, with the base reply
 // HMAC SH(nonce, kvs). The nonce may have any length.
 func (s *Server) Get(ctx context.Context, req *lsspb.GetRequest) (*lsspb.GetReply, error) {
-	secret, kvs, err := s.get(ctx, "Get", req)
+	secret, stored, err := s.get(ctx, "Get", req)
 	if err != nil {
 		return nil, err
 	}
+	kvs := toBaseKVs(stored)
 	return &lsspb.GetReply{Kvs: kvs, Hmac: wire.GetReplyHMAC(secret, req.Nonce, kvs)}, nil
 }
 
 // BoundGet is Get with a reply MAC that also covers the prefix, so that a
-// man-in-the-middle cannot lengthen the prefix to hide keys.
+// man-in-the-middle cannot lengthen the prefix to hide keys, and with each value's
+// txid and commit proof as stored (covered by the MAC too).
 func (s *Server) BoundGet(ctx context.Context, req *lsspb.GetRequest) (*lsspb.GetReply, error) {
-	secret, kvs, err := s.get(ctx, "BoundGet", req)
+	secret, stored, err := s.get(ctx, "BoundGet", req)
 	if err != nil {
 		return nil, err
 	}
+	kvs := toWireKVs(stored)
 	return &lsspb.GetReply{Kvs: kvs, Hmac: wire.BoundGetReplyMAC(secret, req.KeyPrefix, req.Nonce, kvs)}, nil
 }
 
-func (s *Server) get(ctx context.Context, method string, req *lsspb.GetRequest) ([]byte, []*lsspb.KeyValue, error) {
+func (s *Server) get(ctx context.Context, method string, req *lsspb.GetRequest) ([]byte, []store.KV, error) {
 	if req.Auth == nil {
 		return nil, nil, missingAuth
 	}
@@ -40,5 +44,5 @@ func (s *Server) get(ctx context.Context, method string, req *lsspb.GetRequest) 
 	if err != nil {
 		return nil, nil, storeError(s.log, method, err)
 	}
-	return secret, toWireKVs(kvs), nil
+	return secret, kvs, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -136,6 +137,13 @@ func (c *client) get(prefix string) []*lsspb.KeyValue {
 	return reply.Kvs
 }
 
+// testProof stands in for a client's commit proof of id's write of key: the
+// server stores it opaque.
+func testProof(id []byte, key string) []byte {
+	h := sha256.Sum256(append(append([]byte("proof/"), id...), key...))
+	return h[:]
+}
+
 // txid returns a fresh random 32-byte txid.
 func txid(t *testing.T) []byte {
 	id := make([]byte, 32)
@@ -169,11 +177,29 @@ var (
 	abortCall  = txCall{"Abort", wire.AbortDomains, lsspb.LightningStorageClient.Abort}
 )
 
-// tx sends a well-formed Commit, Fence or Abort and checks the reply MAC.
+// tx sends a well-formed Commit, Fence or Abort and checks the reply MAC. A
+// Commit carries a proof (testProof) for each write the server holds prepared
+// under id, as its Status reports them.
 func (c *client) tx(call txCall, id []byte) (*lsspb.TxReply, error) {
 	c.t.Helper()
+	var proofs [][]byte
+	if call.name == "Commit" {
+		for _, tx := range c.status() {
+			if bytes.Equal(tx.Txid, id) {
+				for _, kv := range tx.Kvs {
+					proofs = append(proofs, testProof(id, kv.Key))
+				}
+			}
+		}
+	}
+	return c.txWith(call, id, proofs)
+}
+
+// txWith sends call for id with proofs and checks the reply MAC.
+func (c *client) txWith(call txCall, id []byte, proofs [][]byte) (*lsspb.TxReply, error) {
+	c.t.Helper()
 	reply, err := call.call(c.rpc, ctxT(c.t), &lsspb.TxRequest{
-		Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id, nil)})
+		Auth: c.auth(), Txid: id, Proofs: proofs, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id, proofs)})
 	if err == nil {
 		c.checkTxReply(call.domains[1], id, reply)
 	}

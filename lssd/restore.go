@@ -9,8 +9,10 @@ import (
 
 // Restore writes each key-value whose version is greater than the stored one (or
 // whose key is absent) and keeps the rest: it never lowers a version, and it leaves
-// keys reserved by a prepared transaction alone. The reply lists the keys applied
-// and, for each key kept, what is stored, under a MAC bound to the request's.
+// keys reserved by a prepared transaction alone. Key-values sharing a txid are one
+// transaction's writes, applied all or nothing, and settle that transaction if it
+// is prepared here (store.Store.Restore). The reply lists the keys applied and,
+// for each key kept, what is stored, under a MAC bound to the request's.
 func (s *Server) Restore(ctx context.Context, req *lsspb.RestoreRequest) (*lsspb.RestoreReply, error) {
 	kvs, err := s.checkShape(req.Auth, req.Kvs)
 	if err != nil {
@@ -28,7 +30,7 @@ func (s *Server) Restore(ctx context.Context, req *lsspb.RestoreRequest) (*lsspb
 	}
 	keptKVs := make([]*lsspb.KeyValue, len(kept))
 	for i, c := range kept {
-		keptKVs[i] = conflictKV(c)
+		keptKVs[i] = extConflictKV(c)
 	}
 	return &lsspb.RestoreReply{
 		Applied: applied,

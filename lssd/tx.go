@@ -30,6 +30,9 @@ func (s *Server) Prepare(ctx context.Context, req *lsspb.PrepareRequest) (*lsspb
 	if err := store.CheckQuorum(q); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
+	if err := store.CheckSeal(req.Seal); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
 	secret, err := s.authorize(req.Auth, req.Hmac, func(secret []byte) []byte {
 		return wire.PrepareRequestMAC(secret, req.Txid, req.Kvs, req.Participants, req.WriteQuorum, req.Seal)
 	})
@@ -37,17 +40,19 @@ func (s *Server) Prepare(ctx context.Context, req *lsspb.PrepareRequest) (*lsspb
 		return nil, err
 	}
 	s.onTxClient(req.Auth.ClientId)
-	state, cs, err := s.store.PrepareQuorum(ctx, req.Auth.ClientId, req.Txid, q, kvs)
+	state, cs, err := s.store.PrepareQuorum(ctx, req.Auth.ClientId, req.Txid, q, req.Seal, kvs)
 	if err != nil {
 		return nil, storeError(s.log, "Prepare", err)
 	}
 	return txReply(secret, wire.DomainPrepareReply, req.Txid, state, toWireConflicts(cs)), nil
 }
 
-// Commit applies a prepared transaction; committing a committed txid succeeds again.
+// Commit applies a prepared transaction, storing each write with the txid and its
+// commit proof (one per prepared write, in key order; another count is
+// INVALID_ARGUMENT); committing a committed txid succeeds again.
 func (s *Server) Commit(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxReply, error) {
 	return s.decide(ctx, "Commit", wire.CommitDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
-		return store.TxCommitted, s.store.Commit(ctx, client, req.Txid)
+		return store.TxCommitted, s.store.Commit(ctx, client, req.Txid, req.Proofs)
 	})
 }
 
@@ -75,6 +80,9 @@ func (s *Server) decide(ctx context.Context, method string, domains [2]wire.Doma
 	}
 	if err := checkTxID(req.Txid); err != nil {
 		return nil, err
+	}
+	if len(req.Proofs) > 0 && domains != wire.CommitDomains {
+		return nil, status.Errorf(codes.InvalidArgument, "%s carries %d commit proofs; only Commit takes proofs", method, len(req.Proofs))
 	}
 	secret, err := s.authorize(req.Auth, req.Hmac, func(secret []byte) []byte {
 		return wire.TxRequestMAC(secret, domains[0], req.Txid, req.Proofs)

@@ -29,7 +29,10 @@ type Client struct {
 	secret     []byte
 	auth       *lsspb.Auth
 	hmacSecret []byte
-	encrypt    bool
+	// cert holds the keys derived from hmacSecret: v2 value MAC, commit
+	// proofs, prepare seals.
+	cert    *wire.Certifier
+	encrypt bool
 	// requireExt forbids the fallback from BoundGet to the base Get.
 	requireExt bool
 	// baseOnly is set once the server answered BoundGet with Unimplemented, so
@@ -133,6 +136,7 @@ func (c *Client) handshake(ctx context.Context, o Options) error {
 		s := wire.CLIHMACSecret(o.ClientKey)
 		c.hmacSecret = s[:]
 	}
+	c.cert = wire.NewCertifier(c.hmacSecret)
 	return nil
 }
 

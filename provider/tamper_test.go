@@ -287,7 +287,9 @@ func TestTxRepliesAreVerified(t *testing.T) {
 		_, err := c.Prepare(ctxT(t), tx, c.Seal([]KV{{"k", 0, nil}}))
 		return err
 	}
-	commit := func(c *Client, tx []byte) error { return c.Commit(ctxT(t), tx) }
+	commit := func(c *Client, tx []byte) error {
+		return c.Commit(ctxT(t), tx, c.CommitProofs(tx, c.Seal([]KV{{"k", 0, nil}})))
+	}
 	fence := func(c *Client, tx []byte) error { _, err := c.Fence(ctxT(t), tx); return err }
 	abort := func(c *Client, tx []byte) error { return c.Abort(ctxT(t), tx) }
 	calls := map[string]struct {

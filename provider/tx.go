@@ -103,11 +103,13 @@ func (c *Client) PrepareQuorum(ctx context.Context, txid []byte, q Quorum, es []
 	return state, nil
 }
 
-// Commit applies the writes prepared under txid. Committing a committed txid
-// succeeds again. ErrTxUnknown: the server never prepared it (repair it with
-// Restore); ErrTxAborted: it was aborted or fenced.
-func (c *Client) Commit(ctx context.Context, txid []byte) error {
-	state, err := c.txCall(ctx, "commit", c.rpc.Commit, wire.CommitDomains, txid, map[codes.Code]error{
+// Commit applies the writes prepared under txid, which the server stores with the
+// txid and proofs: one commit proof per prepared entry, in ascending key order
+// (CommitProofs). Send it only once the transaction is decided committed.
+// Committing a committed txid succeeds again. ErrTxUnknown: the server never
+// prepared it (settle it with Restore); ErrTxAborted: it was aborted or fenced.
+func (c *Client) Commit(ctx context.Context, txid []byte, proofs [][]byte) error {
+	state, err := c.txCall(ctx, "commit", c.rpc.Commit, wire.CommitDomains, txid, proofs, map[codes.Code]error{
 		codes.Unimplemented:      ErrNotSupported,
 		codes.NotFound:           ErrTxUnknown,
 		codes.FailedPrecondition: ErrTxAborted,
@@ -122,7 +124,7 @@ func (c *Client) Commit(ctx context.Context, txid []byte) error {
 // aborted so that a late Prepare is refused; a prepared or committed one is left
 // as it is. It returns the state after the call.
 func (c *Client) Fence(ctx context.Context, txid []byte) (TxState, error) {
-	state, err := c.txCall(ctx, "fence", c.rpc.Fence, wire.FenceDomains, txid, extensionCodes)
+	state, err := c.txCall(ctx, "fence", c.rpc.Fence, wire.FenceDomains, txid, nil, extensionCodes)
 	if err != nil {
 		return TxUnknown, err
 	}
@@ -135,7 +137,7 @@ func (c *Client) Fence(ctx context.Context, txid []byte) (TxState, error) {
 // Abort drops txid if pending and fences it if unknown. ErrTxCommitted: the server
 // already committed it. Send it only once abort is decided.
 func (c *Client) Abort(ctx context.Context, txid []byte) error {
-	state, err := c.txCall(ctx, "abort", c.rpc.Abort, wire.AbortDomains, txid, map[codes.Code]error{
+	state, err := c.txCall(ctx, "abort", c.rpc.Abort, wire.AbortDomains, txid, nil, map[codes.Code]error{
 		codes.Unimplemented:      ErrNotSupported,
 		codes.FailedPrecondition: ErrTxCommitted,
 	})
@@ -148,8 +150,8 @@ func (c *Client) Abort(ctx context.Context, txid []byte) error {
 type txRPC func(context.Context, *lsspb.TxRequest, ...grpc.CallOption) (*lsspb.TxReply, error)
 
 // txCall sends a Commit, Fence or Abort and verifies the reply's MAC.
-func (c *Client) txCall(ctx context.Context, op string, call txRPC, domains [2]wire.Domain, txid []byte, codeErrs map[codes.Code]error) (TxState, error) {
-	req := &lsspb.TxRequest{Auth: c.auth, Txid: txid, Hmac: wire.TxRequestMAC(c.secret, domains[0], txid, nil)}
+func (c *Client) txCall(ctx context.Context, op string, call txRPC, domains [2]wire.Domain, txid []byte, proofs [][]byte, codeErrs map[codes.Code]error) (TxState, error) {
+	req := &lsspb.TxRequest{Auth: c.auth, Txid: txid, Proofs: proofs, Hmac: wire.TxRequestMAC(c.secret, domains[0], txid, proofs)}
 	reply, err := call(ctx, req)
 	if err != nil {
 		return TxUnknown, c.fail(op, rpcError(ctx, err, codeErrs))

@@ -46,10 +46,10 @@ func TestTransactionLifecycle(t *testing.T) {
 		t.Errorf("Status transaction = %+v", txs[0])
 	}
 
-	if err := c.Commit(ctxT(t), tx); err != nil {
+	if err := c.Commit(ctxT(t), tx, c.CommitProofs(tx, es)); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
-	if err := c.Commit(ctxT(t), tx); err != nil {
+	if err := c.Commit(ctxT(t), tx, c.CommitProofs(tx, es)); err != nil {
 		t.Errorf("second Commit: %v", err)
 	}
 	got, err := c.Get(ctxT(t), "")
@@ -80,10 +80,10 @@ func TestFenceAbortAndRefusals(t *testing.T) {
 	if state, err := c.Prepare(ctxT(t), fenced, es); err != nil || state != TxAborted {
 		t.Errorf("Prepare of a fenced txid = %v, %v, want aborted", state, err)
 	}
-	wantProviderError(t, c.Commit(ctxT(t), fenced), "commit", ErrTxAborted)
+	wantProviderError(t, c.Commit(ctxT(t), fenced, c.CommitProofs(fenced, es)), "commit", ErrTxAborted)
 
 	// Commit of a txid never prepared.
-	wantProviderError(t, c.Commit(ctxT(t), txid(t)), "commit", ErrTxUnknown)
+	wantProviderError(t, c.Commit(ctxT(t), txid(t), nil), "commit", ErrTxUnknown)
 
 	// Fence leaves a prepared txid prepared; Abort drops it and frees its keys.
 	tx := txid(t)
@@ -167,7 +167,7 @@ func TestBaseOnlyServer(t *testing.T) {
 	wantProviderError(t, err, "restore", ErrNotSupported)
 	_, err = c.Prepare(ctxT(t), tx, es)
 	wantProviderError(t, err, "prepare", ErrNotSupported)
-	wantProviderError(t, c.Commit(ctxT(t), tx), "commit", ErrNotSupported)
+	wantProviderError(t, c.Commit(ctxT(t), tx, c.CommitProofs(tx, es)), "commit", ErrNotSupported)
 	_, err = c.Fence(ctxT(t), tx)
 	wantProviderError(t, err, "fence", ErrNotSupported)
 	wantProviderError(t, c.Abort(ctxT(t), tx), "abort", ErrNotSupported)

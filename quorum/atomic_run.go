@@ -313,7 +313,7 @@ func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error 
 		return err
 	}
 	commit := func() error {
-		err := cl.Commit(ctx, t.txid)
+		err := cl.Commit(ctx, t.txid, cl.CommitProofs(t.txid, t.entries))
 		m.noteErr(cl, err)
 		if err == nil {
 			m.confirmed.raiseKVs(t.kvs)

@@ -311,7 +311,7 @@ func TestRecoverCompletesLostCommits(t *testing.T) {
 		a.waitState(i, txid, provider.TxPrepared)
 	}
 	// Only p0's commit arrived.
-	if err := a.direct[0].Commit(ctx, txid); err != nil {
+	if err := a.direct[0].Commit(ctx, txid, a.direct[0].CommitProofs(txid, a.direct[0].Seal(one("k", 0, "v")))); err != nil {
 		t.Fatal(err)
 	}
 	// A provider restarted while holding the transaction prepared keeps it.
@@ -468,7 +468,7 @@ func TestAuditShowsPendingAndSplitTransactions(t *testing.T) {
 	if _, err := a.direct[0].Prepare(ctx, split, es); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.direct[0].Commit(ctx, split); err != nil {
+	if err := a.direct[0].Commit(ctx, split, a.direct[0].CommitProofs(split, es)); err != nil {
 		t.Fatal(err)
 	}
 	// Fenced on the two others: enough to have decided it aborted.

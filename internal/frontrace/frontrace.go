@@ -69,8 +69,9 @@ type writer struct {
 	prepare bool
 
 	// One round's outcome.
-	txid []byte
-	err  error
+	txid    []byte
+	entries []provider.Entry
+	err     error
 }
 
 func (w *writer) value(version int64) []byte { return fmt.Appendf(nil, "%s@%d", w.name, version) }
@@ -88,7 +89,8 @@ func (w *writer) write(ctx context.Context, version int64) {
 	w.txid = make([]byte, 32)
 	_, _ = rand.Read(w.txid)
 	var state provider.TxState
-	state, w.err = w.c.Prepare(ctx, w.txid, w.c.Seal(kvs))
+	w.entries = w.c.Seal(kvs)
+	state, w.err = w.c.Prepare(ctx, w.txid, w.entries)
 	if w.err == nil && state != provider.TxPrepared {
 		w.err = fmt.Errorf("prepare of a fresh txid answered %v", state)
 	}
@@ -131,7 +133,7 @@ func race(t *testing.T, writers []*writer, version int64) {
 		}
 	}
 	if winner.prepare {
-		if err := winner.c.Commit(ctx, winner.txid); err != nil {
+		if err := winner.c.Commit(ctx, winner.txid, winner.c.CommitProofs(winner.txid, winner.entries)); err != nil {
 			t.Fatalf("version %d: commit of the winning prepare: %v", version, err)
 		}
 	}

@@ -12,20 +12,69 @@ import (
 // Encodings shared by the backends that store bytes, so that every backend lays out
 // a value and a record the same way.
 
-// EncodeValue lays out a stored value as version (int64 BE) || value.
-func EncodeValue(version int64, value []byte) []byte {
-	out := make([]byte, 8+len(value))
-	binary.BigEndian.PutUint64(out, uint64(version))
-	copy(out[8:], value)
-	return out
+// extendedLayout is the first byte of a value in the extended layout. The
+// original layout starts with the version's big-endian sign byte, which is below
+// 0x80 for every version the store writes (the version rule and Restore never
+// store a negative one), so values written before the txid existed decode
+// unchanged.
+const extendedLayout = 0x80
+
+// EncodeValue lays out a stored key-value (its key is stored apart). A kv without
+// txid and proof and with a non-negative version uses the original layout,
+// version (int64 BE) || value; any other is the extended layout 0x80 || version
+// (int64 BE) || uvarint len(txid) || txid || uvarint len(proof) || proof || value.
+func EncodeValue(kv KV) []byte {
+	if len(kv.TxID) == 0 && len(kv.Proof) == 0 && kv.Version >= 0 {
+		out := make([]byte, 8+len(kv.Value))
+		binary.BigEndian.PutUint64(out, uint64(kv.Version))
+		copy(out[8:], kv.Value)
+		return out
+	}
+	out := make([]byte, 0, 9+2*binary.MaxVarintLen32+len(kv.TxID)+len(kv.Proof)+len(kv.Value))
+	out = append(out, extendedLayout)
+	out = binary.BigEndian.AppendUint64(out, uint64(kv.Version))
+	out = binary.AppendUvarint(out, uint64(len(kv.TxID)))
+	out = append(out, kv.TxID...)
+	out = binary.AppendUvarint(out, uint64(len(kv.Proof)))
+	out = append(out, kv.Proof...)
+	return append(out, kv.Value...)
 }
 
-// DecodeValue reverses EncodeValue. The returned value is a copy.
+// DecodeValue reverses EncodeValue. The returned slices are copies.
 func DecodeValue(key string, b []byte) (KV, error) {
-	if len(b) < 8 {
+	switch {
+	case len(b) < 8:
 		return KV{}, fmt.Errorf("store: corrupt value for key %q: %d bytes", key, len(b))
+	case b[0] < extendedLayout:
+		return KV{Key: key, Version: int64(binary.BigEndian.Uint64(b)), Value: append([]byte{}, b[8:]...)}, nil
+	case b[0] != extendedLayout || len(b) < 9:
+		return KV{}, fmt.Errorf("store: corrupt value for key %q: unknown layout %#x", key, b[0])
 	}
-	return KV{Key: key, Version: int64(binary.BigEndian.Uint64(b)), Value: append([]byte{}, b[8:]...)}, nil
+	kv := KV{Key: key, Version: int64(binary.BigEndian.Uint64(b[1:]))}
+	rest := b[9:]
+	var err error
+	if kv.TxID, rest, err = decodeField(key, "txid", rest); err != nil {
+		return KV{}, err
+	}
+	if kv.Proof, rest, err = decodeField(key, "proof", rest); err != nil {
+		return KV{}, err
+	}
+	kv.Value = append([]byte{}, rest...)
+	return kv, nil
+}
+
+// decodeField reads one uvarint-length-prefixed field and returns a copy of it
+// (nil when empty, as a kv without the field has).
+func decodeField(key, what string, b []byte) (field, rest []byte, err error) {
+	n, size := binary.Uvarint(b)
+	if size <= 0 || n > uint64(len(b)-size) {
+		return nil, nil, fmt.Errorf("store: corrupt value for key %q: bad %s length", key, what)
+	}
+	b = b[size:]
+	if n > 0 {
+		field = append([]byte(nil), b[:n]...)
+	}
+	return field, b[n:], nil
 }
 
 // EncodeRecord lays out a transaction record as a protobuf lss.Transaction.
@@ -36,9 +85,10 @@ func EncodeRecord(rec Record) ([]byte, error) {
 		UpdatedUnixMs: rec.Updated.UnixMilli(),
 		Participants:  rec.Quorum.Participants,
 		WriteQuorum:   int32(rec.Quorum.W),
+		Seal:          rec.Seal,
 	}
 	for _, kv := range rec.KVs {
-		tx.Kvs = append(tx.Kvs, &lsspb.KeyValue{Key: kv.Key, Version: kv.Version, Value: kv.Value})
+		tx.Kvs = append(tx.Kvs, &lsspb.KeyValue{Key: kv.Key, Version: kv.Version, Value: kv.Value, Txid: kv.TxID, Proof: kv.Proof})
 	}
 	return proto.Marshal(tx)
 }
@@ -54,9 +104,10 @@ func DecodeRecord(b []byte) (Record, error) {
 		State:   TxState(tx.GetState()),
 		Updated: time.UnixMilli(tx.GetUpdatedUnixMs()),
 		Quorum:  Quorum{Participants: tx.GetParticipants(), W: int(tx.GetWriteQuorum())},
+		Seal:    tx.GetSeal(),
 	}
 	for _, kv := range tx.GetKvs() {
-		rec.KVs = append(rec.KVs, KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue()})
+		rec.KVs = append(rec.KVs, KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue(), TxID: kv.GetTxid(), Proof: kv.GetProof()})
 	}
 	return rec, nil
 }

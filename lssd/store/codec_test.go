@@ -10,35 +10,57 @@ import (
 )
 
 func TestValueRoundTrip(t *testing.T) {
-	for _, tc := range []struct {
-		version int64
-		value   []byte
-	}{{0, nil}, {1, []byte{}}, {math.MaxInt64, []byte("v")}, {-1, bytes.Repeat([]byte{0xff}, 1000)}} {
-		b := EncodeValue(tc.version, tc.value)
-		if len(b) != 8+len(tc.value) {
-			t.Fatalf("EncodeValue(%d, %d bytes) is %d bytes", tc.version, len(tc.value), len(b))
+	for _, kv := range []KV{
+		{Version: 0},
+		{Version: 1, Value: []byte{}},
+		{Version: math.MaxInt64, Value: []byte("v")},
+		{Version: -1, Value: bytes.Repeat([]byte{0xff}, 1000)},
+		{Version: 7, Value: []byte("v"), TxID: bytes.Repeat([]byte{1}, 32), Proof: bytes.Repeat([]byte{2}, 32)},
+		{Version: 0, Value: nil, TxID: bytes.Repeat([]byte{1}, 16)},
+		{Version: math.MaxInt64, Value: []byte{0x80, 0}, Proof: []byte{3}},
+		{Version: -5, Value: []byte("negative"), TxID: bytes.Repeat([]byte{4}, 64)},
+	} {
+		kv.Key = "k"
+		b := EncodeValue(kv)
+		plain := len(kv.TxID) == 0 && len(kv.Proof) == 0 && kv.Version >= 0
+		if plain && len(b) != 8+len(kv.Value) {
+			t.Fatalf("EncodeValue(%d, %d bytes) is %d bytes, want the original layout", kv.Version, len(kv.Value), len(b))
 		}
-		kv, err := DecodeValue("k", b)
+		got, err := DecodeValue("k", b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if kv.Key != "k" || kv.Version != tc.version || !bytes.Equal(kv.Value, tc.value) {
-			t.Fatalf("round trip of %d/%q = %+v", tc.version, tc.value, kv)
+		if got.Key != "k" || got.Version != kv.Version || !bytes.Equal(got.Value, kv.Value) ||
+			!bytes.Equal(got.TxID, kv.TxID) || !bytes.Equal(got.Proof, kv.Proof) {
+			t.Fatalf("round trip of %+v = %+v", kv, got)
 		}
 		// The decoded value is a copy: the stored bytes may be reused.
-		if len(b) > 8 {
-			b[8] ^= 1
-			if kv.Value[0] == b[8] {
-				t.Fatal("DecodeValue returned a slice of its input")
-			}
+		for i := range b {
+			b[i] ^= 0xff
+		}
+		if (len(got.Value) > 0 && got.Value[0] == kv.Value[0]^0xff) || (len(got.TxID) > 0 && got.TxID[0] == kv.TxID[0]^0xff) {
+			t.Fatal("DecodeValue returned a slice of its input")
 		}
 	}
 }
 
 func TestValueLayoutIsBigEndian(t *testing.T) {
-	got := EncodeValue(0x0102030405060708, []byte("x"))
+	got := EncodeValue(KV{Version: 0x0102030405060708, Value: []byte("x")})
 	if want := []byte{1, 2, 3, 4, 5, 6, 7, 8, 'x'}; !bytes.Equal(got, want) {
 		t.Fatalf("EncodeValue = %x, want %x", got, want)
+	}
+	got = EncodeValue(KV{Version: 0x0102030405060708, Value: []byte("x"), TxID: []byte("tt"), Proof: []byte("p")})
+	if want := []byte{0x80, 1, 2, 3, 4, 5, 6, 7, 8, 2, 't', 't', 1, 'p', 'x'}; !bytes.Equal(got, want) {
+		t.Fatalf("EncodeValue with txid and proof = %x, want %x", got, want)
+	}
+}
+
+// TestValueWrittenBeforeTxFields decodes bytes laid out by the code before the
+// txid and proof existed (version BE8 || value).
+func TestValueWrittenBeforeTxFields(t *testing.T) {
+	kv, err := DecodeValue("old", []byte{0, 0, 0, 0, 0, 0, 0, 9, 0x80, 'v'})
+	if err != nil || kv.Version != 9 || !bytes.Equal(kv.Value, []byte{0x80, 'v'}) || kv.TxID != nil || kv.Proof != nil {
+		t.Fatalf("DecodeValue of an original-layout value = %+v, %v", kv, err)
 	}
 }
 
@@ -46,6 +68,19 @@ func TestDecodeValueCorrupt(t *testing.T) {
 	_, err := DecodeValue("broken", []byte{1, 2, 3})
 	if err == nil || !strings.Contains(err.Error(), `"broken"`) || !strings.Contains(err.Error(), "3 bytes") {
 		t.Fatalf("DecodeValue of 3 bytes: %v; want an error naming the key and length", err)
+	}
+	good := EncodeValue(KV{Version: 1, Value: []byte("v"), TxID: []byte("txid"), Proof: []byte("proof")})
+	for name, b := range map[string][]byte{
+		"unknown layout":     append([]byte{0x81}, good[1:]...),
+		"short header":       good[:8],
+		"txid past the end":  append(append([]byte{}, good[:9]...), 50, 't'),
+		"proof past the end": append(append([]byte{}, good[:9+1+4]...), 50),
+		"no proof length":    good[:9+1+4],
+		"bad varint":         append(append([]byte{}, good[:9]...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+	} {
+		if _, err := DecodeValue("broken", b); err == nil || !strings.Contains(err.Error(), `"broken"`) {
+			t.Errorf("%s: DecodeValue = %v, want an error naming the key", name, err)
+		}
 	}
 }
 
@@ -57,6 +92,8 @@ func TestRecordRoundTrip(t *testing.T) {
 		{TxID: bytes.Repeat([]byte{2}, 16), State: TxAborted, Updated: updated},
 		{TxID: bytes.Repeat([]byte{3}, 64), State: TxCommitted, Updated: updated,
 			KVs: []KV{{Key: "big", Version: 1 << 40, Value: bytes.Repeat([]byte("x"), 1<<16)}}},
+		{TxID: bytes.Repeat([]byte{4}, 32), State: TxCommitted, Updated: updated,
+			Quorum: Quorum{Participants: [][]byte{{1}, {2}}, W: 2}, Seal: bytes.Repeat([]byte{5}, 32)},
 	} {
 		b, err := EncodeRecord(rec)
 		if err != nil {
@@ -67,7 +104,7 @@ func TestRecordRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.TxID, rec.TxID) || got.State != rec.State || !got.Updated.Equal(rec.Updated) ||
-			!sameKVs(got.KVs, rec.KVs) {
+			!sameKVs(got.KVs, rec.KVs) || !got.Quorum.Equal(rec.Quorum) || !bytes.Equal(got.Seal, rec.Seal) {
 			t.Fatalf("round trip of %v record = %+v", rec.State, got)
 		}
 	}

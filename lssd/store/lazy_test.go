@@ -64,8 +64,8 @@ func TestLazyOnlyForCommit(t *testing.T) {
 			_, _, err := s.Prepare(ctx, client, txid, []store.KV{{Key: "a", Version: 1, Value: []byte("A'")}})
 			return err
 		}, false},
-		{"Commit", func() error { return s.Commit(ctx, client, txid) }, true},
-		{"Commit again", func() error { return s.Commit(ctx, client, txid) }, true},
+		{"Commit", func() error { return s.Commit(ctx, client, txid, [][]byte{[]byte("proof")}) }, true},
+		{"Commit again", func() error { return s.Commit(ctx, client, txid, [][]byte{[]byte("proof")}) }, true},
 		{"Restore", func() error {
 			_, _, err := s.Restore(ctx, client, []store.KV{{Key: "b", Version: 3, Value: []byte("B")}})
 			return err
@@ -107,7 +107,7 @@ func TestCommitWithoutLazyUpdater(t *testing.T) {
 	if _, _, err := s.Prepare(ctx, client, txid, []store.KV{{Key: "a", Value: []byte("A")}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, client, txid); err != nil {
+	if err := s.Commit(ctx, client, txid, [][]byte{[]byte("proof")}); err != nil {
 		t.Fatal(err)
 	}
 	kvs, err := s.Get(ctx, client, "")

@@ -58,6 +58,9 @@ func (s *Store) Put(ctx context.Context, client []byte, kvs []KV) (conflicts []C
 	if err := CheckKeys(kvs); err != nil {
 		return nil, err
 	}
+	if err := checkNoTxFields("put", kvs); err != nil {
+		return nil, err
+	}
 	err = s.b.Update(ctx, client, func(tx Txn) error {
 		conflicts, err = checkVersions(tx, kvs)
 		if err != nil || len(conflicts) > 0 {
@@ -88,9 +91,22 @@ func (s *Store) Get(ctx context.Context, client []byte, prefix string) ([]KV, er
 }
 
 // Restore writes each kv whose version is greater than the stored one (or whose key
-// is absent), and keeps the rest: it never lowers a version. Reserved keys are kept
-// too: their next version belongs to the prepared transaction. It returns the keys
+// is absent), and keeps the rest: it never lowers a version. It returns the keys
 // applied and, for each key kept, what is stored (version -1 if absent).
+//
+// kvs with an empty TxID are applied key by key; a reserved key is kept, since its
+// next version belongs to the prepared transaction. kvs sharing a non-empty TxID
+// are one transaction's writes and are applied all or nothing, so that the store
+// stays transaction-closed (holding one key at the version a transaction wrote
+// means holding all its keys at that version or newer):
+//   - if any key of the group that needs writing (absent or older) is reserved by
+//     another txid, no key of the group is written and every one is kept;
+//   - otherwise every key that needs writing is written, and keys already at that
+//     version or newer are kept;
+//   - if the group's txid is prepared here, the Restore settles it: the group must
+//     be exactly its prepared writes (key, version, value; else ErrInvalid), which
+//     are written with the group's txids and proofs, its keys released and its
+//     record marked committed.
 func (s *Store) Restore(ctx context.Context, client []byte, kvs []KV) (applied []string, kept []Conflict, err error) {
 	if err := CheckKeys(kvs); err != nil {
 		return nil, nil, err
@@ -98,25 +114,39 @@ func (s *Store) Restore(ctx context.Context, client []byte, kvs []KV) (applied [
 	if err := checkRestoreVersions(kvs); err != nil {
 		return nil, nil, err
 	}
+	if err := checkRestoreTxFields(kvs); err != nil {
+		return nil, nil, err
+	}
+	groups := groupByTxID(kvs)
 	err = s.b.Update(ctx, client, func(tx Txn) error {
 		applied, kept = nil, nil
-		for _, kv := range kvs {
-			stored, ok, err := tx.Get(kv.Key)
-			if err != nil {
-				return err
-			}
-			txid, reserved, err := tx.Reservation(kv.Key)
-			if err != nil {
-				return err
-			}
-			if reserved || (ok && stored.Version >= kv.Version) {
-				kept = append(kept, conflictOf(kv.Key, stored, ok, txid))
+		held, err := readHeld(tx, kvs)
+		if err != nil {
+			return err
+		}
+		plan, settle, err := planRestore(tx, kvs, held, groups)
+		if err != nil {
+			return err
+		}
+		for i, kv := range kvs {
+			if !plan[i] {
+				kept = append(kept, conflictOf(kv.Key, held[i].kv, held[i].ok, held[i].reservedBy))
 				continue
 			}
 			if err := tx.Set(kv); err != nil {
 				return err
 			}
 			applied = append(applied, kv.Key)
+		}
+		for _, rec := range settle {
+			for _, kv := range rec.KVs {
+				if err := tx.Release(kv.Key); err != nil {
+					return err
+				}
+			}
+			if err := tx.SetRecord(Record{TxID: rec.TxID, State: TxCommitted, Updated: s.now(), Quorum: rec.Quorum, Seal: rec.Seal}); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -126,26 +156,142 @@ func (s *Store) Restore(ctx context.Context, client []byte, kvs []KV) (applied [
 	return applied, kept, nil
 }
 
+// heldKey is what the store holds for one key of a request.
+type heldKey struct {
+	kv         KV
+	ok         bool
+	reservedBy []byte
+}
+
+// readHeld reads the stored value and reservation of every key of kvs.
+func readHeld(tx Reader, kvs []KV) ([]heldKey, error) {
+	held := make([]heldKey, len(kvs))
+	for i, kv := range kvs {
+		stored, ok, err := tx.Get(kv.Key)
+		if err != nil {
+			return nil, err
+		}
+		txid, reserved, err := tx.Reservation(kv.Key)
+		if err != nil {
+			return nil, err
+		}
+		held[i] = heldKey{kv: stored, ok: ok}
+		if reserved {
+			held[i].reservedBy = txid
+		}
+	}
+	return held, nil
+}
+
+// planRestore decides which kvs a Restore writes (see Restore), and returns the
+// prepared records it settles. It reads records but writes nothing.
+func planRestore(tx Reader, kvs []KV, held []heldKey, groups []txGroup) (write []bool, settle []Record, err error) {
+	write = make([]bool, len(kvs))
+	needs := func(i int) bool { return !held[i].ok || held[i].kv.Version < kvs[i].Version }
+	for i, kv := range kvs {
+		if len(kv.TxID) == 0 {
+			write[i] = needs(i) && held[i].reservedBy == nil
+		}
+	}
+	for _, g := range groups {
+		rec, ok, err := tx.Record(g.txid)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok && rec.State == TxPrepared {
+			if !sameWrites(rec.KVs, kvs, g.idx) {
+				return nil, nil, fmt.Errorf("%w: restore of txid %x: its %d entries are not the %d writes prepared under it",
+					ErrInvalid, g.txid, len(g.idx), len(rec.KVs))
+			}
+			for _, i := range g.idx {
+				write[i] = true
+			}
+			settle = append(settle, rec)
+			continue
+		}
+		blocked := false
+		for _, i := range g.idx {
+			if needs(i) && held[i].reservedBy != nil && !bytes.Equal(held[i].reservedBy, g.txid) {
+				blocked = true
+				break
+			}
+		}
+		for _, i := range g.idx {
+			write[i] = !blocked && needs(i)
+		}
+	}
+	return write, settle, nil
+}
+
+// txGroup is the positions in a request of the kvs of one txid.
+type txGroup struct {
+	txid []byte
+	idx  []int
+}
+
+// groupByTxID groups the positions of kvs with a non-empty TxID by TxID, in order
+// of first appearance.
+func groupByTxID(kvs []KV) []txGroup {
+	var groups []txGroup
+	pos := make(map[string]int)
+	for i, kv := range kvs {
+		if len(kv.TxID) == 0 {
+			continue
+		}
+		g, ok := pos[string(kv.TxID)]
+		if !ok {
+			g = len(groups)
+			pos[string(kv.TxID)] = g
+			groups = append(groups, txGroup{txid: kv.TxID})
+		}
+		groups[g].idx = append(groups[g].idx, i)
+	}
+	return groups
+}
+
+// sameWrites reports whether the kvs at idx are exactly the prepared writes
+// (key, version and value, in order).
+func sameWrites(prepared, kvs []KV, idx []int) bool {
+	if len(prepared) != len(idx) {
+		return false
+	}
+	for j, i := range idx {
+		p, kv := prepared[j], kvs[i]
+		if p.Key != kv.Key || p.Version != kv.Version || !bytes.Equal(p.Value, kv.Value) {
+			return false
+		}
+	}
+	return true
+}
+
 // Prepare validates kvs exactly as Put does and, if they pass, durably records them
 // as pending under txid and reserves their keys. Preparing a prepared txid again
 // with the same writes, or a committed one, succeeds and reports its state; an
 // aborted txid is refused with state TxAborted; a conflict leaves no record and
-// returns TxUnknown with the conflicts. It records no quorum; see PrepareQuorum.
+// returns TxUnknown with the conflicts. It records no quorum and no seal; see
+// PrepareQuorum.
 func (s *Store) Prepare(ctx context.Context, client, txid []byte, kvs []KV) (state TxState, conflicts []Conflict, err error) {
-	return s.PrepareQuorum(ctx, client, txid, Quorum{}, kvs)
+	return s.PrepareQuorum(ctx, client, txid, Quorum{}, nil, kvs)
 }
 
 // PrepareQuorum is Prepare recording q, the thresholds the coordinator decides
-// the transaction with, for recovery to use. Preparing a prepared txid again
-// requires the same writes and the same q.
-func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum, kvs []KV) (state TxState, conflicts []Conflict, err error) {
+// the transaction with, for recovery to use, and seal, the client's opaque
+// prepare seal. Preparing a prepared txid again requires the same writes, q and
+// seal. kvs carry no TxID or Proof: Commit sets them.
+func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum, seal []byte, kvs []KV) (state TxState, conflicts []Conflict, err error) {
 	if err := CheckTxID(txid); err != nil {
 		return TxUnknown, nil, err
 	}
 	if err := CheckKeys(kvs); err != nil {
 		return TxUnknown, nil, err
 	}
+	if err := checkNoTxFields("prepare", kvs); err != nil {
+		return TxUnknown, nil, err
+	}
 	if err := CheckQuorum(q); err != nil {
+		return TxUnknown, nil, err
+	}
+	if err := CheckSeal(seal); err != nil {
 		return TxUnknown, nil, err
 	}
 	err = s.b.Update(ctx, client, func(tx Txn) error {
@@ -155,7 +301,7 @@ func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum
 			return err
 		}
 		if ok {
-			if rec.State == TxPrepared && (!sameKVs(rec.KVs, kvs) || !rec.Quorum.Equal(q)) {
+			if rec.State == TxPrepared && (!sameKVs(rec.KVs, kvs) || !rec.Quorum.Equal(q) || !bytes.Equal(rec.Seal, seal)) {
 				return fmt.Errorf("%w: txid %x", ErrTxMismatch, txid)
 			}
 			state = rec.State
@@ -171,7 +317,7 @@ func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum
 			}
 		}
 		state = TxPrepared
-		return tx.SetRecord(Record{TxID: txid, State: TxPrepared, KVs: kvs, Updated: s.now(), Quorum: q})
+		return tx.SetRecord(Record{TxID: txid, State: TxPrepared, KVs: kvs, Updated: s.now(), Quorum: q, Seal: seal})
 	})
 	if err != nil {
 		return TxUnknown, nil, err
@@ -180,10 +326,17 @@ func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum
 }
 
 // Commit applies a prepared transaction's writes atomically and releases its keys.
-// Committing a committed txid succeeds again. An unknown txid is ErrTxUnknown (the
-// caller repairs this server with Restore); an aborted one is ErrTxAborted.
-func (s *Store) Commit(ctx context.Context, client, txid []byte) error {
+// Each write is stored with txid and its commit proof: proofs holds one per
+// prepared write, in the prepared (ascending key) order; another count is
+// ErrInvalid naming both. Committing a committed txid succeeds again (its proofs
+// are not checked: the record no longer holds the writes). An unknown txid is
+// ErrTxUnknown (the caller settles this server with Restore); an aborted one is
+// ErrTxAborted.
+func (s *Store) Commit(ctx context.Context, client, txid []byte, proofs [][]byte) error {
 	if err := CheckTxID(txid); err != nil {
+		return err
+	}
+	if err := checkProofs(proofs); err != nil {
 		return err
 	}
 	return s.updateLazy(ctx, client, func(tx Txn) error { // not synced: see LazyUpdater
@@ -199,7 +352,12 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte) error {
 		case rec.State == TxAborted:
 			return fmt.Errorf("%w: txid %x cannot be committed", ErrTxAborted, txid)
 		}
-		for _, kv := range rec.KVs {
+		if len(proofs) != len(rec.KVs) {
+			return fmt.Errorf("%w: commit of txid %x carries %d proofs for %d prepared writes",
+				ErrInvalid, txid, len(proofs), len(rec.KVs))
+		}
+		for i, kv := range rec.KVs {
+			kv.TxID, kv.Proof = txid, proofs[i]
 			if err := tx.Set(kv); err != nil {
 				return err
 			}
@@ -210,8 +368,9 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte) error {
 		// The writes now live in the data; the record only has to say "committed"
 		// (recovery restores from the records still prepared elsewhere), so it
 		// drops them rather than store every value a second time. The quorum stays,
-		// for audit to judge the transaction's records by.
-		return tx.SetRecord(Record{TxID: txid, State: TxCommitted, Updated: s.now(), Quorum: rec.Quorum})
+		// for audit to judge the transaction's records by, and the seal, which
+		// authenticates it.
+		return tx.SetRecord(Record{TxID: txid, State: TxCommitted, Updated: s.now(), Quorum: rec.Quorum, Seal: rec.Seal})
 	})
 }
 
@@ -263,7 +422,7 @@ func (s *Store) Abort(ctx context.Context, client, txid []byte) error {
 				return err
 			}
 		}
-		return tx.SetRecord(Record{TxID: txid, State: TxAborted, Updated: s.now(), Quorum: rec.Quorum})
+		return tx.SetRecord(Record{TxID: txid, State: TxAborted, Updated: s.now(), Quorum: rec.Quorum, Seal: rec.Seal})
 	})
 }
 
@@ -348,7 +507,7 @@ func checkVersions(tx Reader, kvs []KV) ([]Conflict, error) {
 func conflictOf(key string, stored KV, ok bool, reservedBy []byte) Conflict {
 	c := Conflict{Key: key, Version: -1, ReservedBy: reservedBy}
 	if ok {
-		c.Version, c.Value = stored.Version, stored.Value
+		c.Version, c.Value, c.TxID, c.Proof = stored.Version, stored.Value, stored.TxID, stored.Proof
 	}
 	return c
 }

@@ -8,20 +8,27 @@ import (
 )
 
 // KV is one stored key-value. Value is opaque to the server (for the quorum
-// client it is plain value || value HMAC).
+// client it is plain value || value HMAC). TxID is the transaction that wrote this
+// version (empty for a plain put) and Proof the client's commit proof for it (empty
+// if none): both are opaque too, set by Commit and Restore, never by Put.
 type KV struct {
 	Key     string
 	Version int64
 	Value   []byte
+	TxID    []byte
+	Proof   []byte
 }
 
-// Conflict is one key that stopped a Put or Prepare: what the server holds for it.
-// Version is -1 and Value empty when the key is absent. ReservedBy is the txid of a
-// prepared transaction holding the key, when that is the cause.
+// Conflict is one key that stopped a Put, Prepare or Restore: what the server holds
+// for it. Version is -1 and Value, TxID and Proof empty when the key is absent.
+// ReservedBy is the txid of a prepared transaction holding the key, when that is
+// the cause.
 type Conflict struct {
 	Key        string
 	Version    int64
 	Value      []byte
+	TxID       []byte
+	Proof      []byte
 	ReservedBy []byte
 }
 
@@ -62,6 +69,9 @@ type Record struct {
 	// Quorum is what the coordinator recorded with the Prepare; kept once the
 	// transaction is decided.
 	Quorum Quorum
+	// Seal is the client's prepare seal, opaque, sent with the Prepare; kept once
+	// the transaction is decided.
+	Seal []byte
 }
 
 // MaxParticipants bounds the participants of one transaction.

@@ -65,3 +65,58 @@ func CheckQuorum(q Quorum) error {
 	}
 	return nil
 }
+
+// Bounds of the opaque v2 fields. A commit proof and a prepare seal are 32-byte
+// HMACs; the bound leaves room for another construction without letting a client
+// store arbitrary data beside every value.
+const (
+	MaxProofLen = 64
+	MaxSealLen  = 64
+)
+
+// checkNoTxFields refuses kvs carrying a txid or proof in a request (Put, Prepare)
+// whose MAC does not cover them or whose writes get them only at Commit.
+func checkNoTxFields(op string, kvs []KV) error {
+	for _, kv := range kvs {
+		if len(kv.TxID) > 0 || len(kv.Proof) > 0 {
+			return fmt.Errorf("%w: %s of key %q carries a txid or proof; only Commit and Restore store them", ErrInvalid, op, kv.Key)
+		}
+	}
+	return nil
+}
+
+// checkRestoreTxFields requires each kv's txid to be empty or a valid txid, and a
+// proof to come with a txid and be at most MaxProofLen bytes.
+func checkRestoreTxFields(kvs []KV) error {
+	for _, kv := range kvs {
+		if len(kv.TxID) > 0 {
+			if err := CheckTxID(kv.TxID); err != nil {
+				return fmt.Errorf("key %q: %w", kv.Key, err)
+			}
+		} else if len(kv.Proof) > 0 {
+			return fmt.Errorf("%w: key %q has a proof but no txid", ErrInvalid, kv.Key)
+		}
+		if len(kv.Proof) > MaxProofLen {
+			return fmt.Errorf("%w: key %q has a proof of %d bytes, at most %d", ErrInvalid, kv.Key, len(kv.Proof), MaxProofLen)
+		}
+	}
+	return nil
+}
+
+// checkProofs requires each commit proof to have 1 to MaxProofLen bytes.
+func checkProofs(proofs [][]byte) error {
+	for i, p := range proofs {
+		if len(p) == 0 || len(p) > MaxProofLen {
+			return fmt.Errorf("%w: commit proof %d is %d bytes, want 1 to %d", ErrInvalid, i, len(p), MaxProofLen)
+		}
+	}
+	return nil
+}
+
+// CheckSeal requires a prepare seal of at most MaxSealLen bytes (empty: none).
+func CheckSeal(seal []byte) error {
+	if len(seal) > MaxSealLen {
+		return fmt.Errorf("%w: prepare seal of %d bytes, at most %d", ErrInvalid, len(seal), MaxSealLen)
+	}
+	return nil
+}

@@ -129,7 +129,7 @@ func (t *txn) Set(kv store.KV) error {
 	if err := t.create(); err != nil {
 		return err
 	}
-	return t.data.Put(tagged(kv.Key), store.EncodeValue(kv.Version, kv.Value))
+	return t.data.Put(tagged(kv.Key), store.EncodeValue(kv))
 }
 
 func (t *txn) Reserve(key string, txid []byte) error {

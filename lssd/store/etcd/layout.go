@@ -52,7 +52,7 @@ func encodeEntry(e entry) []byte {
 	}
 	if e.hasValue {
 		flags |= flagValue
-		out = append(out, store.EncodeValue(e.kv.Version, e.kv.Value)...)
+		out = append(out, store.EncodeValue(e.kv)...)
 	}
 	out[0] = flags
 	return out

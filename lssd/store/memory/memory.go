@@ -200,6 +200,8 @@ func (t *txn) apply() {
 
 func clone(kv store.KV) store.KV {
 	kv.Value = slices.Clone(kv.Value)
+	kv.TxID = slices.Clone(kv.TxID)
+	kv.Proof = slices.Clone(kv.Proof)
 	return kv
 }
 
@@ -207,6 +209,7 @@ func clone(kv store.KV) store.KV {
 // change the other's copy.
 func cloneRecord(rec store.Record) store.Record {
 	rec.TxID = slices.Clone(rec.TxID)
+	rec.Seal = slices.Clone(rec.Seal)
 	kvs := make([]store.KV, len(rec.KVs))
 	for i, kv := range rec.KVs {
 		kvs[i] = clone(kv)

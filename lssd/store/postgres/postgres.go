@@ -134,3 +134,11 @@ func nonNil(b []byte) []byte {
 	}
 	return b
 }
+
+// nilIfEmpty stores an empty optional column as NULL, which reads back as nil.
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

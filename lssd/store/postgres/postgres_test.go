@@ -109,6 +109,44 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 }
 
+// A database laid out by the lssd before the txid and proof columns is upgraded in
+// place: its values read back without a txid, and new ones can carry one.
+func TestUpgradeFromSchemaV1(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	conn, err := pgx.Connect(testCtx(t), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	client := []byte("v1 client")
+	for _, sql := range append(append([]string{}, migrations[0]...),
+		`CREATE TABLE lss_schema_version (one boolean PRIMARY KEY DEFAULT true CHECK (one), version integer NOT NULL)`,
+		`INSERT INTO lss_schema_version (version) VALUES (1)`) {
+		if _, err := conn.Exec(testCtx(t), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	if _, err := conn.Exec(testCtx(t), `INSERT INTO lss_data (client, key, version, value) VALUES ($1, 'old', 4, 'v')`, client); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(openAt(t, url), store.Options{})
+	kvs, err := s.Get(testCtx(t), client, "")
+	if err != nil || len(kvs) != 1 || kvs[0].Version != 4 || string(kvs[0].Value) != "v" || kvs[0].TxID != nil || kvs[0].Proof != nil {
+		t.Fatalf("Get after the upgrade = %+v, %v; want old@4 = v without txid or proof", kvs, err)
+	}
+	txid := make([]byte, 16)
+	if _, _, err := s.Restore(testCtx(t), client, []store.KV{{Key: "old", Version: 5, Value: []byte("w"), TxID: txid, Proof: []byte("p")}}); err != nil {
+		t.Fatal(err)
+	}
+	if kvs, err = s.Get(testCtx(t), client, ""); err != nil || len(kvs) != 1 || string(kvs[0].TxID) != string(txid) || string(kvs[0].Proof) != "p" {
+		t.Fatalf("Get after a restore with txid = %+v, %v", kvs, err)
+	}
+	var version int
+	if err := conn.QueryRow(testCtx(t), "SELECT version FROM lss_schema_version").Scan(&version); err != nil || version != SchemaVersion {
+		t.Fatalf("schema version after the upgrade = %d, %v; want %d", version, err, SchemaVersion)
+	}
+}
+
 // Front-ends starting together must not trip over each other creating the tables.
 func TestConcurrentOpensCreateSchemaOnce(t *testing.T) {
 	url := testdb.PostgresURL(t)

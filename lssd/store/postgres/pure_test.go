@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,8 +39,11 @@ func TestPrefixEnd(t *testing.T) {
 
 func TestMigrationSteps(t *testing.T) {
 	steps, err := migrationSteps(0)
-	if err != nil || len(steps) != 3 {
-		t.Fatalf("from an empty database: %d steps, %v; want the 3 CREATE TABLEs", len(steps), err)
+	if err != nil || len(steps) != 4 {
+		t.Fatalf("from an empty database: %d steps, %v; want the 3 CREATE TABLEs and the txid/proof columns", len(steps), err)
+	}
+	if steps, err := migrationSteps(1); err != nil || len(steps) != 1 || !strings.Contains(steps[0], "ADD COLUMN txid") {
+		t.Fatalf("from version 1: %q, %v; want the txid/proof columns added", steps, err)
 	}
 	if steps, err := migrationSteps(SchemaVersion); err != nil || len(steps) != 0 {
 		t.Fatalf("at the current version: %v, %v; want nothing to do", steps, err)

@@ -10,7 +10,7 @@ import (
 )
 
 // SchemaVersion is the table layout this code reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrSchemaTooNew means the database was laid out by a newer lssd; this one cannot
 // use it without risking corruption.
@@ -36,6 +36,11 @@ var migrations = [][]string{
 			txid   bytea NOT NULL,
 			record bytea NOT NULL,
 			PRIMARY KEY (client, txid))`,
+	},
+	// Version 2: the transaction that wrote each value and its commit proof (NULL
+	// for a plain put).
+	{
+		`ALTER TABLE lss_data ADD COLUMN txid bytea, ADD COLUMN proof bytea`,
 	},
 }
 

@@ -32,12 +32,12 @@ func newTxn(ctx context.Context, tx pgx.Tx, client []byte) *txn {
 
 func (t *txn) Get(key string) (store.KV, bool, error) {
 	var version *int64
-	var value, txid []byte
-	err := t.tx.QueryRow(t.ctx, `SELECT d.version, d.value, r.txid
+	var value, writer, proof, txid []byte
+	err := t.tx.QueryRow(t.ctx, `SELECT d.version, d.value, d.txid, d.proof, r.txid
 		FROM (SELECT $1::bytea AS client, $2::bytea AS key) AS k
 		LEFT JOIN lss_data AS d ON d.client = k.client AND d.key = k.key
 		LEFT JOIN lss_reservations AS r ON r.client = k.client AND r.key = k.key`,
-		t.client, []byte(key)).Scan(&version, &value, &txid)
+		t.client, []byte(key)).Scan(&version, &value, &writer, &proof, &txid)
 	if err != nil {
 		return store.KV{}, false, err
 	}
@@ -45,17 +45,17 @@ func (t *txn) Get(key string) (store.KV, bool, error) {
 	if version == nil {
 		return store.KV{}, false, nil
 	}
-	return store.KV{Key: key, Version: *version, Value: value}, true, nil
+	return store.KV{Key: key, Version: *version, Value: value, TxID: writer, Proof: proof}, true, nil
 }
 
 func (t *txn) Scan(prefix string) ([]store.KV, error) {
 	var rows pgx.Rows
 	var err error
 	if end, bounded := prefixEnd([]byte(prefix)); bounded {
-		rows, err = t.tx.Query(t.ctx, `SELECT key, version, value FROM lss_data
+		rows, err = t.tx.Query(t.ctx, `SELECT key, version, value, txid, proof FROM lss_data
 			WHERE client = $1 AND key >= $2 AND key < $3 ORDER BY key`, t.client, []byte(prefix), end)
 	} else {
-		rows, err = t.tx.Query(t.ctx, `SELECT key, version, value FROM lss_data
+		rows, err = t.tx.Query(t.ctx, `SELECT key, version, value, txid, proof FROM lss_data
 			WHERE client = $1 AND key >= $2 ORDER BY key`, t.client, []byte(prefix))
 	}
 	if err != nil {
@@ -64,7 +64,7 @@ func (t *txn) Scan(prefix string) ([]store.KV, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.KV, error) {
 		var key []byte
 		var kv store.KV
-		err := row.Scan(&key, &kv.Version, &kv.Value)
+		err := row.Scan(&key, &kv.Version, &kv.Value, &kv.TxID, &kv.Proof)
 		kv.Key = string(key)
 		return kv, err
 	})
@@ -117,9 +117,10 @@ func (t *txn) Records() ([]store.Record, error) {
 }
 
 func (t *txn) Set(kv store.KV) error {
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO lss_data (client, key, version, value) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (client, key) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value`,
-		t.client, []byte(kv.Key), kv.Version, nonNil(kv.Value))
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO lss_data (client, key, version, value, txid, proof) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (client, key) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value,
+			txid = EXCLUDED.txid, proof = EXCLUDED.proof`,
+		t.client, []byte(kv.Key), kv.Version, nonNil(kv.Value), nilIfEmpty(kv.TxID), nilIfEmpty(kv.Proof))
 	return err
 }
 

@@ -200,7 +200,7 @@ func testClientIsolation(t *testing.T, f Factory) {
 		if err != nil || len(recs) != 0 {
 			t.Fatalf("another client's Transactions = %d records, %v; want none", len(recs), err)
 		}
-		if err := e.s.Commit(ctx(t), c, txid); !errors.Is(err, store.ErrTxUnknown) {
+		if err := e.s.Commit(ctx(t), c, txid, [][]byte{proof(txid, "b")}); !errors.Is(err, store.ErrTxUnknown) {
 			t.Fatalf("Commit under another client: %v, want ErrTxUnknown", err)
 		}
 		e.putTo(c, kv("z", 0, "reservations are per client"))
@@ -291,7 +291,7 @@ func testNoAliasing(t *testing.T, f Factory) {
 	}
 	conflicts[0].ReservedBy[0] ^= 0xff
 	e.wantRecord(txid, store.TxPrepared, kv("c", 0, "prepared"))
-	if err := e.s.Commit(ctx(t), e.client, txid); err != nil {
+	if err := e.commit(ctx(t), txid); err != nil {
 		t.Fatal(err)
 	}
 	e.wantAll(kv("a", 0, "original"), kv("b", 0, "original"), kv("c", 0, "prepared"))
@@ -445,7 +445,7 @@ func testRestore(t *testing.T, f Factory) {
 	// The version rule continues from the restored versions.
 	e.put(kv("absent7", 8, "next"), kv("higher", 6, "next"))
 	// The reservation still stands and its transaction still commits.
-	if err := e.s.Commit(ctx(t), e.client, held); err != nil {
+	if err := e.commit(ctx(t), held); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.get("held"); len(got) != 1 || got[0].Version != 0 || string(got[0].Value) != "prepared" {

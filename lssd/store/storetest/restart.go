@@ -22,6 +22,8 @@ func testRestart(t *testing.T, f Factory) {
 	e.bringTo(fromCommitted, committed, []store.KV{kv("e", 0, "E")})
 	e.bringTo(fromFenced, fenced, nil)
 	e.bringTo(fromAborted, aborted, []store.KV{kv("f", 0, "F")})
+	restored := newTxID(t)
+	e.restore([]store.KV{{Key: "r", Version: 3, Value: []byte("R"), TxID: restored, Proof: proof(restored, "r")}}, "r")
 	before, err := e.s.Transactions(ctx(t), e.client)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +35,11 @@ func testRestart(t *testing.T, f Factory) {
 	}
 	e.s = e.store(e.b)
 
-	e.wantAll(kv("", 0, "empty key"), kv("a", 1, "A'"), store.KV{Key: "big", Value: big}, kv("c", 0, "C"), kv("e", 0, "E"))
+	e.wantAll(kv("", 0, "empty key"), kv("a", 1, "A'"), store.KV{Key: "big", Value: big}, kv("c", 0, "C"), kv("e", 0, "E"),
+		kv("r", 3, "R"))
+	e.wantTxFields("e", committed, proof(committed, "e"))
+	e.wantTxFields("r", restored, proof(restored, "r"))
+	e.wantTxFields("a", nil, nil)
 	after, err := e.s.Transactions(ctx(t), e.client)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +49,8 @@ func testRestart(t *testing.T, f Factory) {
 	}
 	for i := range after {
 		a, b := after[i], before[i]
-		if !bytes.Equal(a.TxID, b.TxID) || a.State != b.State || !sameKVs(a.KVs, b.KVs) || !a.Updated.Equal(b.Updated) {
+		if !bytes.Equal(a.TxID, b.TxID) || a.State != b.State || !sameKVs(a.KVs, b.KVs) || !a.Updated.Equal(b.Updated) ||
+			!a.Quorum.Equal(b.Quorum) || !bytes.Equal(a.Seal, b.Seal) {
 			t.Errorf("record %d after restart = %x %v %s %v, want %x %v %s %v", i,
 				a.TxID, a.State, formatKVs(a.KVs), a.Updated, b.TxID, b.State, formatKVs(b.KVs), b.Updated)
 		}
@@ -60,10 +67,10 @@ func testRestart(t *testing.T, f Factory) {
 	if state, _, err := e.s.Prepare(ctx(t), e.client, fenced, []store.KV{kv("g", 0, "G")}); err != nil || state != store.TxAborted {
 		t.Fatalf("Prepare of a fenced txid after restart = %v, %v; want aborted", state, err)
 	}
-	if err := e.s.Commit(ctx(t), e.client, prepared); err != nil {
+	if err := e.commit(ctx(t), prepared); err != nil {
 		t.Fatal(err)
 	}
 	e.put(kv("a", 2, "A''"), kv("c", 2, "C''"), kv("f", 0, "F"))
 	e.wantAll(kv("", 0, "empty key"), kv("a", 2, "A''"), store.KV{Key: "big", Value: big}, kv("c", 2, "C''"),
-		kv("d", 0, "D"), kv("e", 0, "E"), kv("f", 0, "F"))
+		kv("d", 0, "D"), kv("e", 0, "E"), kv("f", 0, "F"), kv("r", 3, "R"))
 }

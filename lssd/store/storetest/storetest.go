@@ -3,7 +3,8 @@
 // storage rule of the protocol: the version rule, conflicts in request order,
 // all-or-nothing writes, prefix reads from one snapshot, isolation between clients,
 // concurrency, forward-only restore, the transaction state table with reservations
-// and fencing, pruning, and, when the backend is durable, persistence across a
+// and fencing, the txid and commit proof stored with values and the seal kept with
+// records, Restore's all-or-nothing transaction groups, pruning, and, when the backend is durable, persistence across a
 // restart.
 //
 // A backend's own test calls Run with a Factory:
@@ -63,6 +64,12 @@ func Run(t *testing.T, f Factory) {
 		{"SnapshotReads", testSnapshotReads},
 		{"Restore", testRestore},
 		{"RestoreInvalid", testRestoreInvalid},
+		{"CommitStoresProofs", testCommitStoresProofs},
+		{"SealAndTxFieldsValidation", testSealAndTxFieldsValidation},
+		{"RestoreStoresTxFields", testRestoreStoresTxFields},
+		{"RestoreGroupBlocked", testRestoreGroupBlocked},
+		{"RestoreGroupClosed", testRestoreGroupClosed},
+		{"RestoreSettlesPrepared", testRestoreSettlesPrepared},
 		{"TxStateTable", testTxStateTable},
 		{"TxIDValidation", testTxIDValidation},
 		{"Reservations", testReservations},

@@ -40,10 +40,10 @@ func (e *env) bringTo(from txStart, txid []byte, kvs []store.KV) {
 	switch from {
 	case fromNone:
 	case fromPrepared:
-		e.prepare(txid, kvs...)
+		e.prepareSealed(txid, kvs...)
 	case fromCommitted:
-		e.prepare(txid, kvs...)
-		if err := e.s.Commit(c, e.client, txid); err != nil {
+		e.prepareSealed(txid, kvs...)
+		if err := e.commit(c, txid); err != nil {
 			e.t.Fatal(err)
 		}
 	case fromFenced:
@@ -51,7 +51,7 @@ func (e *env) bringTo(from txStart, txid []byte, kvs []store.KV) {
 			e.t.Fatalf("Fence = %v, %v", state, err)
 		}
 	case fromAborted:
-		e.prepare(txid, kvs...)
+		e.prepareSealed(txid, kvs...)
 		if err := e.s.Abort(c, e.client, txid); err != nil {
 			e.t.Fatal(err)
 		}
@@ -59,8 +59,9 @@ func (e *env) bringTo(from txStart, txid []byte, kvs []store.KV) {
 }
 
 // testTxStateTable checks every cell of the txid state table: each request on a
-// txid in each state, its answer, and what the record, the data and the
-// reservations are afterwards.
+// txid in each state, its answer, and what the record (state, writes, quorum and
+// seal), the data (with the txid and proof a commit stores) and the reservations
+// are afterwards.
 func testTxStateTable(t *testing.T, f Factory) {
 	e := newEnv(t, f)
 	type cell struct {
@@ -113,14 +114,14 @@ func testTxStateTable(t *testing.T, f Factory) {
 		switch c.op {
 		case "Prepare":
 			var conflicts []store.Conflict
-			state, conflicts, err = e.s.Prepare(cx, e.client, txid, kvs)
+			state, conflicts, err = e.s.PrepareQuorum(cx, e.client, txid, suiteQuorum, sealOf(txid), kvs)
 			if len(conflicts) > 0 {
 				t.Errorf("%s: conflicts %s", name, formatConflicts(conflicts))
 			}
 		case "PrepareOther":
-			state, _, err = e.s.Prepare(cx, e.client, txid, []store.KV{kv(key, 0, "other value")})
+			state, _, err = e.s.PrepareQuorum(cx, e.client, txid, suiteQuorum, sealOf(txid), []store.KV{kv(key, 0, "other value")})
 		case "Commit":
-			err = e.s.Commit(cx, e.client, txid)
+			err = e.commit(cx, txid)
 		case "Fence":
 			state, err = e.s.Fence(cx, e.client, txid)
 		case "Abort":
@@ -152,10 +153,22 @@ func testTxStateTable(t *testing.T, f Factory) {
 		case ok && rec.State == store.TxPrepared && !sameKVs(rec.KVs, kvs):
 			t.Errorf("%s: record writes %s, want %s", name, formatKVs(rec.KVs), formatKVs(kvs))
 		}
+		// A record of a transaction that was ever prepared keeps the quorum and
+		// seal sent with the prepare, whatever its state; a fence has neither.
+		everPrepared := c.from == fromPrepared || c.from == fromCommitted || c.from == fromAborted ||
+			(c.op == "Prepare" && c.from == fromNone)
+		if ok && everPrepared && (!rec.Quorum.Equal(suiteQuorum) || !bytes.Equal(rec.Seal, sealOf(txid))) {
+			t.Errorf("%s: %v record quorum %+v seal %x, want %+v and %x", name, rec.State, rec.Quorum, rec.Seal, suiteQuorum, sealOf(txid))
+		}
+		if ok && !everPrepared && (!rec.Quorum.IsZero() || len(rec.Seal) != 0) {
+			t.Errorf("%s: %v record of a txid never prepared has quorum %+v seal %x", name, rec.State, rec.Quorum, rec.Seal)
+		}
 		got := e.get(key)
 		if c.visible {
 			if !sameKVs(got, kvs) {
 				t.Errorf("%s: data %s, want %s", name, formatKVs(got), formatKVs(kvs))
+			} else if !bytes.Equal(got[0].TxID, txid) || !bytes.Equal(got[0].Proof, proof(txid, key)) {
+				t.Errorf("%s: committed data has txid %x proof %x, want %x and its proof", name, got[0].TxID, got[0].Proof, txid)
 			}
 		} else if len(got) != 0 {
 			t.Errorf("%s: data %s visible, want none", name, formatKVs(got))
@@ -178,7 +191,7 @@ func testTxIDValidation(t *testing.T, f Factory) {
 		if _, _, err := e.s.Prepare(c, e.client, txid, []store.KV{kv("a", 0, "x")}); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("Prepare with a %d-byte txid: %v, want ErrInvalid", n, err)
 		}
-		if err := e.s.Commit(c, e.client, txid); !errors.Is(err, store.ErrInvalid) {
+		if err := e.commit(c, txid); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("Commit with a %d-byte txid: %v, want ErrInvalid", n, err)
 		}
 		if _, err := e.s.Fence(c, e.client, txid); !errors.Is(err, store.ErrInvalid) {
@@ -233,7 +246,7 @@ func testReservations(t *testing.T, f Factory) {
 	// Unreserved keys are not held back.
 	e.put(kv("free", 1, "F'"))
 
-	if err := e.s.Commit(c, e.client, t1); err != nil {
+	if err := e.commit(c, t1); err != nil {
 		t.Fatal(err)
 	}
 	e.wantAll(kv("a", 1, "A'"), kv("b", 0, "B"), kv("free", 1, "F'"))
@@ -267,7 +280,7 @@ func testPreparedInvisible(t *testing.T, f Factory) {
 			}
 		}
 	}
-	if err := e.s.Commit(ctx(t), e.client, txid); err != nil {
+	if err := e.commit(ctx(t), txid); err != nil {
 		t.Fatal(err)
 	}
 	e.wantAll(kv("k", 1, "new"), kv("n", 0, "new"))
@@ -387,29 +400,29 @@ func testPrepareQuorum(t *testing.T, f Factory) {
 	txid := newTxID(t)
 	kvs := []store.KV{kv("q", 0, "v")}
 	q := store.Quorum{Participants: ids(1, 2, 3), W: 2}
-	if state, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, q, kvs); err != nil || state != store.TxPrepared {
+	if state, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, q, nil, kvs); err != nil || state != store.TxPrepared {
 		t.Fatalf("PrepareQuorum = %v, %v", state, err)
 	}
 	if rec, ok := e.record(txid); !ok || !rec.Quorum.Equal(q) {
 		t.Fatalf("record quorum = %+v (present %v), want %+v", rec.Quorum, ok, q)
 	}
-	if state, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, q, kvs); err != nil || state != store.TxPrepared {
+	if state, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, q, nil, kvs); err != nil || state != store.TxPrepared {
 		t.Errorf("same prepare again = %v, %v; want prepared", state, err)
 	}
 	for _, other := range []store.Quorum{{Participants: ids(1, 2, 3), W: 1}, {Participants: ids(1, 2, 4), W: 2}, {}} {
-		if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, other, kvs); !errors.Is(err, store.ErrTxMismatch) {
+		if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, txid, other, nil, kvs); !errors.Is(err, store.ErrTxMismatch) {
 			t.Errorf("prepare again with quorum %+v: err = %v, want ErrTxMismatch", other, err)
 		}
 	}
 	// The quorum outlives the decision, for audit to judge the records by.
-	if err := e.s.Commit(ctx(t), e.client, txid); err != nil {
+	if err := e.commit(ctx(t), txid); err != nil {
 		t.Fatal(err)
 	}
 	if rec, ok := e.record(txid); !ok || rec.State != store.TxCommitted || !rec.Quorum.Equal(q) {
 		t.Errorf("committed record = %v %+v, want the quorum kept", rec.State, rec.Quorum)
 	}
 	aborted := newTxID(t)
-	if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, aborted, q, []store.KV{kv("q2", 0, "v")}); err != nil {
+	if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, aborted, q, nil, []store.KV{kv("q2", 0, "v")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.s.Abort(ctx(t), e.client, aborted); err != nil {
@@ -432,7 +445,7 @@ func testPrepareQuorum(t *testing.T, f Factory) {
 		"empty participant":           {Participants: [][]byte{{}, {1}}, W: 1},
 		"too many participants":       {Participants: tooMany, W: 1},
 	} {
-		if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, newTxID(t), bad, []store.KV{kv("bad", 0, "v")}); !errors.Is(err, store.ErrInvalid) {
+		if _, _, err := e.s.PrepareQuorum(ctx(t), e.client, newTxID(t), bad, nil, []store.KV{kv("bad", 0, "v")}); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
