@@ -108,7 +108,7 @@ func TestCrashLosesOnlyTheLazyCommit(t *testing.T) {
 	if state, conflicts, err := e.s.Prepare(ctx, e.client, txid, []store.KV{kv("a", 1, "A'"), kv("b", 0, "B")}); err != nil || len(conflicts) > 0 || state != store.TxPrepared {
 		t.Fatalf("Prepare = %v, %v, %v", state, conflicts, err)
 	}
-	if err := e.s.Commit(ctx, e.client, txid); err != nil {
+	if err := e.s.Commit(ctx, e.client, txid, [][]byte{[]byte("proof a"), []byte("proof b")}); err != nil {
 		t.Fatal(err)
 	}
 	// The running server sees the commit at once.
@@ -116,7 +116,7 @@ func TestCrashLosesOnlyTheLazyCommit(t *testing.T) {
 
 	crashed := e.afterCrash()
 	e.want(crashed, txid, store.TxPrepared, []string{"a", "b"}, kv("a", 0, "A"))
-	if err := crashed.Commit(ctx, e.client, txid); err != nil {
+	if err := crashed.Commit(ctx, e.client, txid, [][]byte{[]byte("proof a"), []byte("proof b")}); err != nil {
 		t.Fatalf("Commit after the crash: %v", err)
 	}
 	e.want(crashed, txid, store.TxCommitted, nil, kv("a", 1, "A'"), kv("b", 0, "B"))
@@ -132,7 +132,7 @@ func TestSyncedUpdateMakesLazyCommitDurable(t *testing.T) {
 	if _, _, err := e.s.Prepare(ctx, e.client, txid, []store.KV{kv("a", 0, "A")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.Commit(ctx, e.client, txid); err != nil {
+	if err := e.s.Commit(ctx, e.client, txid, [][]byte{[]byte("proof a")}); err != nil {
 		t.Fatal(err)
 	}
 	// A synced put of another client's key.

@@ -123,7 +123,7 @@ func (t *txn) del(k []byte) error {
 }
 
 func (t *txn) Set(kv store.KV) error {
-	return t.set(key(t.ns, kindData, kv.Key), store.EncodeValue(kv.Version, kv.Value))
+	return t.set(key(t.ns, kindData, kv.Key), store.EncodeValue(kv))
 }
 
 func (t *txn) Reserve(k string, txid []byte) error {
