@@ -19,6 +19,7 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/reflection"
 )
 
 // DefaultPort is the LSS protocol's port.
@@ -77,6 +78,9 @@ type Options struct {
 	// writable by group or others (it then logs a warning); otherwise that is a
 	// startup error.
 	AllowInsecureKeyFile bool
+	// MetricsAddr, if set, serves Prometheus metrics at http://MetricsAddr/metrics;
+	// a bare port means loopback (see MetricsAddr).
+	MetricsAddr string
 }
 
 // DefaultOptions returns the defaults of cmd/lssd, except DataDir, which the
@@ -101,6 +105,8 @@ type Daemon struct {
 	grpc     *grpc.Server
 	store    *store.Store
 	pruner   *pruner
+	health   *healthService
+	metrics  *metricsServer // nil unless Options.MetricsAddr
 	served   chan struct{}
 	serveErr error
 
@@ -151,7 +157,8 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 			return nil, fmt.Errorf("lssd: listen: %w", err)
 		}
 	}
-	st, err := OpenStore(opts)
+	m := newMetrics()
+	backend, err := openBackend(opts, m.onCommit)
 	if err != nil {
 		if opts.Listener == nil {
 			lis.Close()
@@ -163,6 +170,8 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 			"anyone who sees a client's token can read its data and, through the base Get, forge its base Puts "+
 			"(use --grpc-tls-certificate and --grpc-tls-key)", "addr", lis.Addr().String())
 	}
+	backend = countingBackend{Backend: backend, errs: m.storageErrors}
+	st := store.New(backend, storeOptions(opts))
 
 	pr := newPruner(st, opts.PruneInterval, log)
 	srv := NewServer(st, key, ServerConfig{Limits: limits, Logger: log, OnTxClient: pr.note})
@@ -170,14 +179,16 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	if opts.BaseOnly {
 		service = BaseOnly(srv)
 	}
+	unary, stream := interceptors(log, m)
 	codec := newStrictCodec()
+	// First: a request that did not decode must reach nothing else; last: the
+	// new-client limiter, so refused clients are still counted and logged.
+	unaryChain := append([]grpc.UnaryServerInterceptor{codec.interceptor()}, unary...)
+	unaryChain = append(unaryChain, newNewClientLimiter(srv.auth, limits.NewClientsPerSecond, limits.NewClientsBurst).interceptor())
 	gopts := append(serverLimitOptions(limits),
 		grpc.ForceServerCodecV2(codec),
-		grpc.ChainUnaryInterceptor(
-			// First: a request that did not decode must reach nothing else.
-			codec.interceptor(),
-			recoverPanics(log), logCalls(log),
-			newNewClientLimiter(srv.auth, limits.NewClientsPerSecond, limits.NewClientsBurst).interceptor()),
+		grpc.ChainUnaryInterceptor(unaryChain...),
+		grpc.ChainStreamInterceptor(stream...),
 		// Stop must not return while a handler still uses the store it then closes.
 		grpc.WaitForHandlers(true),
 	)
@@ -187,8 +198,23 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	gs := grpc.NewServer(gopts...)
 	lsspb.RegisterLightningStorageServer(gs, service)
 	lis = newLimitListener(lis, limits.MaxConnections, log)
+	hs := newHealthService()
+	hs.register(gs)
+	reflection.Register(gs)
+	m.grpc.InitializeMetrics(gs)
+	m.watchServer(srv, backend)
 
-	d := &Daemon{id: srv.ServerID(), log: log, lis: lis, grpc: gs, store: st, pruner: pr, served: make(chan struct{})}
+	d := &Daemon{id: srv.ServerID(), log: log, lis: lis, grpc: gs, store: st, pruner: pr, health: hs, served: make(chan struct{})}
+	if opts.MetricsAddr != "" {
+		if d.metrics, err = startMetrics(opts.MetricsAddr, m, log); err != nil {
+			gs.Stop()
+			st.Close()
+			if opts.Listener == nil {
+				lis.Close()
+			}
+			return nil, err
+		}
+	}
 	go func() {
 		defer close(d.served)
 		if err := gs.Serve(lis); err != nil {
@@ -197,6 +223,7 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 		}
 	}()
 	pr.start()
+	hs.serving()
 	log.Info("lssd listening", "addr", d.Addr(), "server_id", hex.EncodeToString(d.id),
 		"database", databaseName(opts), "tls", creds != nil, "mutual_tls", creds != nil && creds.ClientAuth == tls.RequireAndVerifyClientCert,
 		"base_only", opts.BaseOnly)
@@ -254,6 +281,15 @@ func databaseName(opts Options) string {
 // Addr is the host:port the daemon listens on.
 func (d *Daemon) Addr() string { return d.lis.Addr().String() }
 
+// MetricsAddr is the host:port of the metrics endpoint, or "" when
+// Options.MetricsAddr was not set.
+func (d *Daemon) MetricsAddr() string {
+	if d.metrics == nil {
+		return ""
+	}
+	return d.metrics.addr()
+}
+
 // ServerID is the daemon's 33-byte compressed public key.
 func (d *Daemon) ServerID() []byte { return append([]byte(nil), d.id...) }
 
@@ -262,6 +298,8 @@ func (d *Daemon) ServerID() []byte { return append([]byte(nil), d.id...) }
 // the store. Stopping a stopped daemon returns the first result again.
 func (d *Daemon) Stop(ctx context.Context) error {
 	d.stopOnce.Do(func() {
+		// Health checkers learn first, while calls in flight finish.
+		d.health.stop()
 		graceful := make(chan struct{})
 		go func() {
 			d.grpc.GracefulStop()
@@ -274,7 +312,7 @@ func (d *Daemon) Stop(ctx context.Context) error {
 			d.grpc.Stop()
 			<-graceful
 		}
-		d.stopErr = d.shutdown()
+		d.stopErr = d.shutdown(ctx)
 		d.log.Info("lssd stopped", "addr", d.Addr())
 	})
 	return d.stopErr
@@ -284,16 +322,22 @@ func (d *Daemon) Stop(ctx context.Context) error {
 // cancelled at once. Only what the store already made durable remains.
 func (d *Daemon) Kill() error {
 	d.stopOnce.Do(func() {
+		d.health.stop()
 		d.grpc.Stop()
-		d.stopErr = d.shutdown()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // no grace
+		d.stopErr = d.shutdown(ctx)
 		d.log.Info("lssd killed", "addr", d.Addr())
 	})
 	return d.stopErr
 }
 
 // shutdown runs once the gRPC server has stopped and every handler returned.
-func (d *Daemon) shutdown() error {
+func (d *Daemon) shutdown(ctx context.Context) error {
 	d.pruner.stop()
+	if d.metrics != nil {
+		d.metrics.stop(ctx)
+	}
 	<-d.served
 	var errs []error
 	if d.serveErr != nil && !errors.Is(d.serveErr, grpc.ErrServerStopped) {

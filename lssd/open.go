@@ -36,13 +36,24 @@ const DatabaseOpenTimeout = 30 * time.Second
 // set, it is used instead. Several lssd processes may share one postgres or etcd
 // database: each update is a serializable transaction there.
 func OpenStore(opts Options) (*store.Store, error) {
-	sopts := store.Options{Retention: opts.Retention}
+	b, err := openBackend(opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	return store.New(b, storeOptions(opts)), nil
+}
+
+func storeOptions(opts Options) store.Options { return store.Options{Retention: opts.Retention} }
+
+// openBackend opens the backend OpenStore describes; onCommit, if set, observes
+// the embedded database's commits.
+func openBackend(opts Options, onCommit func(int, time.Duration)) (store.Backend, error) {
 	if opts.Backend != nil {
-		return store.New(opts.Backend, sopts), nil
+		return opts.Backend, nil
 	}
 	switch opts.Database {
 	case "memory":
-		return store.New(memory.New(), sopts), nil
+		return memory.New(), nil
 	case "", "bolt":
 		if opts.DataDir == "" {
 			return nil, fmt.Errorf("lssd: database bolt needs a data directory")
@@ -50,11 +61,11 @@ func OpenStore(opts Options) (*store.Store, error) {
 		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("lssd: create data directory: %w", err)
 		}
-		b, err := bolt.Open(filepath.Join(opts.DataDir, BoltFileName), bolt.Options{NoGroupCommit: !opts.GroupCommit})
+		b, err := bolt.Open(filepath.Join(opts.DataDir, BoltFileName), bolt.Options{NoGroupCommit: !opts.GroupCommit, OnCommit: onCommit})
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}
-		return store.New(b, sopts), nil
+		return b, nil
 	case "pebble":
 		if opts.DataDir == "" {
 			return nil, fmt.Errorf("lssd: database pebble needs a data directory")
@@ -66,7 +77,7 @@ func OpenStore(opts Options) (*store.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}
-		return store.New(b, sopts), nil
+		return b, nil
 	case "postgres":
 		if opts.PostgresURL == "" {
 			return nil, fmt.Errorf("lssd: database postgres needs a URL (--postgres-url or LSSD_POSTGRES_URL)")
@@ -77,7 +88,7 @@ func OpenStore(opts Options) (*store.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}
-		return store.New(b, sopts), nil
+		return b, nil
 	case "etcd":
 		if len(opts.EtcdEndpoints) == 0 {
 			return nil, fmt.Errorf("lssd: database etcd needs endpoints (--etcd-endpoints or LSSD_ETCD_ENDPOINTS)")
@@ -92,7 +103,7 @@ func OpenStore(opts Options) (*store.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}
-		return store.New(b, sopts), nil
+		return b, nil
 	}
 	return nil, fmt.Errorf("lssd: unknown database %q; valid: %s", opts.Database, strings.Join(Databases, ", "))
 }

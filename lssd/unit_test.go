@@ -81,9 +81,16 @@ func TestAuthenticatorCachesSecrets(t *testing.T) {
 }
 
 func TestPanicBecomesInternal(t *testing.T) {
-	intercept := recoverPanics(slog.New(slog.DiscardHandler))
-	_, err := intercept(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/lss.LightningStorage/Put"},
-		func(context.Context, any) (any, error) { panic("boom") })
+	m := newMetrics()
+	unary, _ := interceptors(slog.New(slog.DiscardHandler), m)
+	info := &grpc.UnaryServerInfo{FullMethod: "/lss.LightningStorage/Put"}
+	// Run the chain as grpc.ChainUnaryInterceptor would.
+	handler := grpc.UnaryHandler(func(context.Context, any) (any, error) { panic("boom") })
+	for i := len(unary) - 1; i >= 0; i-- {
+		next, ic := handler, unary[i]
+		handler = func(ctx context.Context, req any) (any, error) { return ic(ctx, req, info, next) }
+	}
+	_, err := handler(context.Background(), &lsspb.PutRequest{})
 	if status.Code(err) != codes.Internal {
 		t.Errorf("panicking handler: %v, want INTERNAL", err)
 	}

@@ -66,6 +66,7 @@ func newRootCommandConfig() (*cobra.Command, *config) {
 	addLimitFlags(f, o)
 	f.DurationVar(&o.Retention, "tx-retention", o.Retention, "how long decided transaction records are kept for recovery")
 	f.DurationVar(&o.PruneInterval, "prune-interval", o.PruneInterval, "how often expired transaction records are deleted")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (off if empty; a bare PORT or :PORT means 127.0.0.1:PORT)")
 	f.BoolVar(&o.BaseOnly, "base-only", false, "serve the base protocol only (extension RPCs answer UNIMPLEMENTED)")
 	f.BoolVar(&cfg.noGroupCommit, "no-group-commit", false, "give every write its own fsync instead of sharing one among concurrent writes")
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn, error")

@@ -46,6 +46,11 @@ type Options struct {
 	NoGroupCommit bool
 	// LockTimeout bounds the wait for the file lock; DefaultLockTimeout if zero.
 	LockTimeout time.Duration
+	// OnCommit, if set, is called after every bolt write transaction that
+	// committed, with the number of Updates it carried and how long the commit
+	// (the Updates' functions and the fsync) took, for metrics. It must be quick:
+	// the next batch waits for it.
+	OnCommit func(updates int, took time.Duration)
 }
 
 // Backend is a store.Backend on one bolt file. It is safe for concurrent use.

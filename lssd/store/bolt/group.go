@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -122,6 +123,7 @@ func (b *Backend) commitTogether(calls []*call) int {
 		return -1
 	}
 	spoiled := -1
+	start := time.Now()
 	err := b.db.Update(func(tx *bbolt.Tx) error {
 		for i, c := range calls {
 			t := newTxn(tx, c.client)
@@ -144,15 +146,25 @@ func (b *Backend) commitTogether(calls []*call) int {
 		}
 		return -1
 	}
-	b.commits.Add(1)
+	b.committed(len(calls), start)
 	return -1
 }
 
 // commitAlone runs one call in its own bolt transaction, which bolt rolls back if
 // the function fails.
 func (b *Backend) commitAlone(c *call) {
+	start := time.Now()
 	c.err = b.db.Update(func(tx *bbolt.Tx) error { return c.fn(newTxn(tx, c.client)) })
 	if c.err == nil {
-		b.commits.Add(1)
+		b.committed(1, start)
+	}
+}
+
+// committed counts a bolt write transaction that carried n Updates and started at
+// start, and reports it to Options.OnCommit.
+func (b *Backend) committed(n int, start time.Time) {
+	b.commits.Add(1)
+	if b.opts.OnCommit != nil {
+		b.opts.OnCommit(n, time.Since(start))
 	}
 }
