@@ -170,7 +170,7 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 			"anyone who sees a client's token can read its data and, through the base Get, forge its base Puts "+
 			"(use --grpc-tls-certificate and --grpc-tls-key)", "addr", lis.Addr().String())
 	}
-	backend = countingBackend{Backend: backend, errs: m.storageErrors}
+	backend = errorCountingBackend{Backend: backend, errs: m.storageErrors}
 	st := store.New(backend, storeOptions(opts))
 
 	pr := newPruner(st, opts.PruneInterval, log)

@@ -133,31 +133,31 @@ func (c *boltCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(dbBytesDesc, prometheus.GaugeValue, float64(st.Bytes))
 }
 
-// countingBackend counts a backend's storage errors: failures the storage rules
+// errorCountingBackend counts a backend's storage errors: failures the storage rules
 // do not explain (statusCode maps them to INTERNAL).
-type countingBackend struct {
+type errorCountingBackend struct {
 	store.Backend
 	errs *prometheus.CounterVec
 }
 
-func (c countingBackend) Update(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+func (c errorCountingBackend) Update(ctx context.Context, client []byte, fn func(store.Txn) error) error {
 	return c.count("update", c.Backend.Update(ctx, client, fn))
 }
 
-func (c countingBackend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
+func (c errorCountingBackend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
 	return c.count("view", c.Backend.View(ctx, client, fn))
 }
 
-func (c countingBackend) count(op string, err error) error {
+func (c errorCountingBackend) count(op string, err error) error {
 	if err != nil && statusCode(err) == codes.Internal {
 		c.errs.WithLabelValues(op).Inc()
 	}
 	return err
 }
 
-// unwrapBackend returns the backend under countingBackend.
+// unwrapBackend returns the backend under errorCountingBackend.
 func unwrapBackend(b store.Backend) store.Backend {
-	if c, ok := b.(countingBackend); ok {
+	if c, ok := b.(errorCountingBackend); ok {
 		return c.Backend
 	}
 	return b
