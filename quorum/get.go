@@ -25,8 +25,10 @@ import (
 // with different values none known to be acknowledged, a *TieError. In those
 // cases the result still describes the providers but holds no entries.
 //
-// The watermark rises only to versions that at least W of the replies hold with
-// the same value (as good as acknowledged), and is saved to Config.Watermarks
+// In plain mode, a returned version that fewer than W replies hold is first
+// written back to the answering providers that lack it (see writeBack), so no
+// later read can miss it. The watermark rises only to versions that at least W
+// providers hold with the same value (as good as acknowledged), and is saved to Config.Watermarks
 // before Get returns; a failed save is a *WatermarkSaveError returned with the
 // entries.
 //
@@ -48,6 +50,9 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 		return res, err
 	}
 	c.logProblems("get", m.states)
+	if !c.useAtomic() {
+		c.writeBack(ctx, &m)
+	}
 	res.Entries = m.merged
 	c.raiseConfirmed(m.merged, m.holders)
 	if c.cfg.AutoRepair {

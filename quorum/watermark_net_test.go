@@ -190,13 +190,16 @@ func TestTieAtOneVersionPrefersTheAcknowledgedValue(t *testing.T) {
 }
 
 // Observation 9: a failed put's leftover that one provider holds is returned
-// (the client wrote it) but does not raise the watermark, so when that
-// provider goes away the read quorum, which holds every acknowledged write, is
-// not reported rolled back; nor is it by a restarted client.
+// (the client wrote it), and the read writes it back to the providers that lack
+// it; where it cannot (here a base-protocol provider that is more than one
+// version behind) the version stays held by one provider and does not raise
+// the watermark, so when that provider goes away the read quorum, which holds
+// every acknowledged write, is not reported rolled back, by this client or a
+// restarted one.
 func TestUnconfirmedVersionDoesNotRaiseTheWatermark(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	net := startNet(t, 3)
+	net := startNet(t, 3, 1) // p1 speaks only the base protocol: no Restore
 	ps := net.Providers()
 	key := newKey(t)
 	path := filepath.Join(t.TempDir(), "wm.json")
@@ -204,16 +207,22 @@ func TestUnconfirmedVersionDoesNotRaiseTheWatermark(t *testing.T) {
 
 	put(t, c, kv("k", 0, "v0"), kv("j", 0, "j0"))
 	settle(t, c)
-	failedPut(t, c, net, []int{0}, kv("k", 1, "leftover"))
+	failedPut(t, c, net, []int{0}, kv("k", 1, "leftover1"))
+	failedPut(t, c, net, []int{0}, kv("k", 2, "leftover2"))
 
+	stop(t, ps[2])
 	res := get(t, c, "")
-	wantEntries(t, res, "j@0=j0", "k@1=leftover")
-	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Ahead})
+	wantEntries(t, res, "j@0=j0", "k@2=leftover2")
+	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Ahead, "p1": quorum.Behind})
 	if m := c.Watermark().Keys["k"]; m.Version != 0 {
 		t.Errorf("watermark of k = v%d after reading a version only one provider holds, want v0", m.Version)
 	}
+	if es := direct(t, ps[1], key, "k"); len(es) != 1 || es[0].Version != 0 {
+		t.Errorf("p1 holds %v: the base protocol cannot take v2 over v0", render(es))
+	}
 
 	stop(t, ps[0])
+	restart(t, ps[2])
 	for _, cl := range []*quorum.Client{c, newClient(t, net, key, withStore(path, key))} {
 		res, err := cl.Get(ctx, "")
 		if err != nil {
@@ -221,6 +230,35 @@ func TestUnconfirmedVersionDoesNotRaiseTheWatermark(t *testing.T) {
 		}
 		wantEntries(t, res, "j@0=j0", "k@0=v0")
 	}
+}
+
+// A plain read that returns a version fewer than W providers hold writes it
+// back first, so a later read from the other providers cannot go back in time,
+// and the watermark rises to it once W hold it.
+func TestReadWritesBackAVersionFewerThanWHold(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := startNet(t, 3)
+	ps := net.Providers()
+	key := newKey(t)
+	c := newClient(t, net, key)
+
+	put(t, c, kv("k", 0, "v0"))
+	settle(t, c)
+	failedPut(t, c, net, []int{0}, kv("k", 1, "leftover"))
+
+	stop(t, ps[2])
+	wantEntries(t, get(t, c, ""), "k@1=leftover")
+	if m := c.Watermark().Keys["k"]; m.Version != 1 {
+		t.Errorf("watermark of k = v%d after the read wrote v1 back to a write quorum, want v1", m.Version)
+	}
+	stop(t, ps[0])
+	restart(t, ps[2])
+	res, err := newClient(t, net, key).Get(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEntries(t, res, "k@1=leftover")
 }
 
 // A version W replies hold raises the watermark, even one this client did not
