@@ -11,12 +11,19 @@ import (
 // compare, it adds the ratios against the one-provider run (see Compare).
 func WriteTable(w io.Writer, results []Result, compare bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	showDB := len(databases(results)) > 1
 	header := "workload\tmode\twriters\ttx\titems\terrors\tseconds\ttx/s\titems/s\tp50 ms\tp90 ms\tp99 ms\tget p50\tget p99\t"
 	if compare {
 		header += "items/s ×one\tp50 ×one\t"
 	}
+	if showDB {
+		header = "database\t" + header
+	}
 	fmt.Fprintln(tw, header)
 	for _, r := range results {
+		if showDB {
+			fmt.Fprintf(tw, "%s\t", r.Database)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%.1f\t%.0f\t%.2f\t%.2f\t%.2f\t%s\t%s\t",
 			r.Workload, modeLabel(r), r.Writers, r.Transactions, r.Items, r.Errors, r.Seconds,
 			r.TxPerSec, r.ItemsPerSec, ms(r.Put.P50), ms(r.Put.P90), ms(r.Put.P99),

@@ -7,6 +7,9 @@ type Result struct {
 	// Workload and Mode say what was run.
 	Workload Workload `json:"workload"`
 	Mode     Mode     `json:"mode"`
+	// Database is the providers' embedded database for a local network; empty
+	// for configured providers.
+	Database string `json:"database,omitempty"`
 	// Writers is the number of concurrent writers; Rounds the transactions each
 	// was to put.
 	Writers int `json:"writers"`
@@ -55,16 +58,20 @@ func (r *Result) finish(elapsed time.Duration) {
 }
 
 // Compare sets Versus on every result that has a one-provider result of the
-// same workload among results, and returns results.
+// same workload on the same database among results, and returns results.
 func Compare(results []Result) []Result {
-	base := make(map[Workload]Result)
+	type kind struct {
+		w  Workload
+		db string
+	}
+	base := make(map[kind]Result)
 	for _, r := range results {
 		if r.Mode == ModeOne {
-			base[r.Workload] = r
+			base[kind{r.Workload, r.Database}] = r
 		}
 	}
 	for i, r := range results {
-		one, ok := base[r.Workload]
+		one, ok := base[kind{r.Workload, r.Database}]
 		if !ok {
 			continue
 		}

@@ -39,11 +39,28 @@ var targets = []target{
 	{WorkloadSigner, ModeSlow, ModeAtomic, "put p50", putP50, 1.5, false},
 }
 
-// Targets checks every target whose two modes are both among results.
+// Targets checks every target whose two modes are both among results, on each
+// database the results were measured on (named in the target when there are
+// several).
 func Targets(results []Result) []Verdict {
+	dbs := databases(results)
+	var vs []Verdict
+	for _, db := range dbs {
+		for _, v := range targetsOn(results, db) {
+			if len(dbs) > 1 {
+				v.Target += " [" + db + "]"
+			}
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// targetsOn checks the targets on the results measured on database db.
+func targetsOn(results []Result, db string) []Verdict {
 	find := func(w Workload, m Mode) (Result, bool) {
 		for _, r := range results {
-			if r.Workload == w && r.Mode == m {
+			if r.Workload == w && r.Mode == m && r.Database == db {
 				return r, true
 			}
 		}

@@ -21,6 +21,9 @@ type Local struct {
 	// Logger receives the servers' and the quorum client's logs; nil discards
 	// them.
 	Logger *slog.Logger
+	// Database is the servers' embedded database, "bolt" (the default when
+	// empty) or "pebble"; see Databases.
+	Database string
 }
 
 // RunLocal runs the workload in mode on a fresh testnet of real lssd servers
@@ -43,7 +46,7 @@ func RunLocal(ctx context.Context, mode Mode, o Options, l Local) (res Result, e
 	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 
 	network, err := testnet.Start(ctx, testnet.Config{
-		N: mode.providers(), Dir: dir, Logger: logger, NoGroupCommit: mode == ModeNoGroup,
+		N: mode.providers(), Dir: dir, Logger: logger, NoGroupCommit: mode == ModeNoGroup, Database: l.database(),
 	})
 	if err != nil {
 		return Result{}, err
@@ -62,7 +65,9 @@ func RunLocal(ctx context.Context, mode Mode, o Options, l Local) (res Result, e
 		}
 		env.Providers = append(env.Providers, quorum.ProviderConfig{Name: p.Name(), Addr: addr, ServerID: p.ServerID(), Stock: p.BaseOnly()})
 	}
-	return Run(ctx, env, mode, o)
+	res, err = Run(ctx, env, mode, o)
+	res.Database = l.database()
+	return res, err
 }
 
 // quorumMode is how the quorum modes write.
@@ -80,6 +85,10 @@ type Plan struct {
 	// Options apply to every run; their Workload is overridden.
 	Options Options
 	Local   Local
+	// Databases, if set, runs every mode once on each of these databases, one
+	// after the other, overriding Local.Database, so that they are compared
+	// under the same conditions.
+	Databases []string
 	// Log receives one line as each run starts and ends; nil for none.
 	Log io.Writer
 }
@@ -92,15 +101,21 @@ func RunPlan(ctx context.Context, p Plan) ([]Result, error) {
 	var results []Result
 	for _, w := range p.Workloads {
 		for _, m := range p.Modes {
-			o := p.Options
-			o.Workload = w
-			logf(p.Log, "bench %s/%s: starting\n", w, m)
-			r, err := RunLocal(ctx, m, o, p.Local)
-			if err != nil {
-				return Compare(results), fmt.Errorf("bench %s/%s: %w", w, m, err)
+			for _, l := range p.locals() {
+				o := p.Options
+				o.Workload = w
+				name := fmt.Sprintf("%s/%s", w, m)
+				if len(p.Databases) > 1 {
+					name += "/" + l.database()
+				}
+				logf(p.Log, "bench %s: starting\n", name)
+				r, err := RunLocal(ctx, m, o, l)
+				if err != nil {
+					return Compare(results), fmt.Errorf("bench %s: %w", name, err)
+				}
+				logf(p.Log, "bench %s: %d transactions, %d errors in %.1fs\n", name, r.Transactions, r.Errors, r.Seconds)
+				results = append(results, r)
 			}
-			logf(p.Log, "bench %s/%s: %d transactions, %d errors in %.1fs\n", w, m, r.Transactions, r.Errors, r.Seconds)
-			results = append(results, r)
 		}
 	}
 	return Compare(results), nil

@@ -20,6 +20,7 @@ type benchFlags struct {
 	getEvery    int
 	maxDuration time.Duration
 	dir         string
+	databases   string
 	testnet     bool
 	json        bool
 	compare     bool
@@ -51,7 +52,9 @@ Modes (--modes, comma-separated; all by default):
 By default (--testnet) each mode runs on a fresh local network of real lssd
 servers started for it, with their data in --dir (the system's temporary
 directory by default; put it on the disk you want to measure) and removed
-afterwards. With an explicit --config (or --testnet=false, which reads the
+afterwards, on the embedded database --database names (bolt by default; a
+comma-separated list such as bolt,pebble runs every mode on each, one after the
+other, and adds a database column). With an explicit --config (or --testnet=false, which reads the
 default configuration) the configured providers are measured instead, in a
 single mode: one (the first provider), plain or atomic. Every writer uses a
 fresh client key, so the configured client's own data is never touched.
@@ -73,6 +76,9 @@ flags.`,
 			if configured {
 				f.testnet = false
 			}
+			if !f.testnet && cmd.Flags().Changed("database") {
+				return usagef("--database chooses the database of local networks; it does not apply to configured providers")
+			}
 			return g.runBench(cmd.Context(), f)
 		},
 	}
@@ -84,6 +90,7 @@ flags.`,
 	fl.IntVar(&f.getEvery, "get-every", bench.DefaultGetEvery, "signer puts between two full gets")
 	fl.DurationVar(&f.maxDuration, "max-duration", bench.DefaultMaxDuration, "longest run of one workload in one mode")
 	fl.StringVar(&f.dir, "dir", "", "where local networks keep their data (default: the system's temporary directory)")
+	fl.StringVar(&f.databases, "database", "bolt", "embedded database of local networks: bolt, pebble, or both comma-separated")
 	fl.BoolVar(&f.testnet, "testnet", true, "start a local network for each mode (the default; an explicit --config measures the configured providers)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per workload and mode, one per line")
 	fl.BoolVar(&f.compare, "compare", false, "print the ratios against the one-provider run and check the targets")
@@ -100,6 +107,10 @@ func benchPlan(f benchFlags) (bench.Plan, error) {
 	if err != nil {
 		return bench.Plan{}, usagef("--modes: %v", err)
 	}
+	dbs, err := bench.ParseDatabases(f.databases)
+	if err != nil {
+		return bench.Plan{}, usagef("--database: %v", err)
+	}
 	switch {
 	case f.rounds < 0:
 		return bench.Plan{}, usagef("--rounds must be positive, got %d", f.rounds)
@@ -113,6 +124,7 @@ func benchPlan(f benchFlags) (bench.Plan, error) {
 	return bench.Plan{
 		Workloads: workloads,
 		Modes:     modes,
+		Databases: dbs,
 		Options:   bench.Options{Rounds: f.rounds, Writers: f.writers, GetEvery: f.getEvery, MaxDuration: f.maxDuration},
 	}, nil
 }

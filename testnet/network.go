@@ -1,6 +1,7 @@
 package testnet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,12 +33,20 @@ type Config struct {
 	// its own fsync (lssd.Options.GroupCommit false), for measuring what group
 	// commit gains.
 	NoGroupCommit bool
+	// Database is the embedded database every server runs on: "bolt" (the
+	// default when empty) or "pebble".
+	Database string
 }
 
 // validate reports the first problem with c.
 func (c Config) validate() error {
 	if c.N < 1 {
 		return fmt.Errorf("testnet: N = %d, want at least 1", c.N)
+	}
+	switch c.Database {
+	case "", "bolt", "pebble":
+	default:
+		return fmt.Errorf("testnet: database %q, want bolt or pebble", c.Database)
 	}
 	seen := make(map[int]bool, len(c.BaseOnly))
 	for _, i := range c.BaseOnly {
@@ -103,6 +112,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			dataDir:  dataDir,
 			baseOnly: slices.Contains(cfg.BaseOnly, i),
 			noGroup:  cfg.NoGroupCommit,
+			database: cmp.Or(cfg.Database, "bolt"),
 			logger:   plog,
 			proxy:    px,
 			snaps:    snaps,

@@ -29,6 +29,7 @@ type Provider struct {
 	dataDir  string
 	baseOnly bool
 	noGroup  bool
+	database string // "bolt" or "pebble"
 	logger   *slog.Logger
 	proxy    *proxy
 	snaps    *snapshotStore
@@ -172,7 +173,7 @@ func (p *Provider) start(ctx context.Context) error {
 	opts.Interface = "127.0.0.1"
 	opts.Port = 0
 	opts.DataDir = p.dataDir
-	opts.Database = "bolt"
+	opts.Database = p.database
 	opts.BaseOnly = p.baseOnly
 	opts.GroupCommit = !p.noGroup
 	opts.Logger = p.logger

@@ -11,6 +11,7 @@ import (
 	"github.com/lssquorum/lss/lssd"
 	"github.com/lssquorum/lss/lssd/store"
 	boltstore "github.com/lssquorum/lss/lssd/store/bolt"
+	pebblestore "github.com/lssquorum/lss/lssd/store/pebble"
 )
 
 // ErrKeyNotFound is returned by Tamper when the client has no such key.
@@ -28,7 +29,7 @@ func (p *Provider) Tamper(ctx context.Context, client []byte, key string, mutate
 	p.ops.Lock()
 	defer p.ops.Unlock()
 	err := p.whileStopped(ctx, func() error {
-		return tamperFile(ctx, filepath.Join(p.dataDir, lssd.BoltFileName), client, key, mutate)
+		return p.tamperStore(ctx, client, key, mutate)
 	})
 	if err != nil {
 		return fmt.Errorf("testnet: tamper %s key %q: %w", p.name, key, err)
@@ -37,9 +38,15 @@ func (p *Provider) Tamper(ctx context.Context, client []byte, key string, mutate
 	return nil
 }
 
-// tamperFile edits one value in the bolt store at path, in one transaction.
-func tamperFile(ctx context.Context, path string, client []byte, key string, mutate func([]byte) []byte) (err error) {
-	b, err := boltstore.Open(path, boltstore.Options{})
+// tamperStore edits one value in the stopped server's database, in one
+// transaction.
+func (p *Provider) tamperStore(ctx context.Context, client []byte, key string, mutate func([]byte) []byte) (err error) {
+	var b store.Backend
+	if p.database == "pebble" {
+		b, err = pebblestore.Open(filepath.Join(p.dataDir, lssd.PebbleDirName), pebblestore.Options{})
+	} else {
+		b, err = boltstore.Open(filepath.Join(p.dataDir, lssd.BoltFileName), boltstore.Options{})
+	}
 	if err != nil {
 		return err
 	}

@@ -94,6 +94,13 @@ func Open(dir string, opts Options) (*Backend, error) {
 		FS:                 opts.FS,
 		Logger:             quietLogger{},
 		FormatMajorVersion: pebbledb.FormatNewest,
+		// Larger memtables than Pebble's 4 MiB default, and room for more of them
+		// queued for flushing, so a burst of writes (the provider workload writes
+		// 8 KiB per transaction from 32 writers) is not stalled behind a flush on
+		// a busy machine. Memtables grow to this size only under such load.
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0StopWritesThreshold:       64,
 	}
 	if opts.CacheSize > 0 {
 		cache := pebbledb.NewCache(opts.CacheSize)
