@@ -1,13 +1,21 @@
 package quorum
 
-// The atomic-commit decision rule, as pure functions over what each provider said.
-// The fan-out code in atomic.go and recover.go only gathers those answers.
+import (
+	"encoding/binary"
+	"time"
+)
+
+// The atomic-commit decision rule and every recovery and audit decision, as
+// pure functions over what each provider said. The fan-out code in atomic_*.go
+// and recover.go only gathers those answers (docs/design.md, "Atomic commit").
 //
-// A transaction is decided committed when it is prepared (or committed) on at least
-// W providers, or committed on any; it is decided aborted when it is aborted (fenced)
-// on at least N−W+1. A provider's record only moves forward and no provider is both
-// prepared and fenced, so with W + (N−W+1) > N the two decisions can never both be
-// reached, whoever counts: the live coordinator or any number of recoveries.
+// A transaction is decided committed when it is prepared (or committed) on at
+// least W of its recorded participants, or when a valid commit proof is seen; it
+// is decided aborted when it is aborted (fenced) on at least N−W+1. A provider's
+// record only moves forward and no provider is both prepared and fenced, so with
+// W + (N−W+1) > N the two decisions can never both be reached, whoever counts:
+// the live coordinator or any number of recoveries. No single provider's word
+// decides anything.
 
 // TxView is what the coordinator knows of one txid on one provider.
 type TxView int
@@ -69,27 +77,115 @@ func (d Decision) String() string {
 // MarshalText spells the decision in reports.
 func (d Decision) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// decide applies the decision rule to the views of the n providers that take part
-// in the transaction, with write quorum w.
+// tally is the one vote count behind every quorum decision: a put's
+// acknowledgements (need W), a read's valid replies (need R), a transaction's
+// prepares (need W) against its fences. Of n voters, need must say yes; the
+// count is lost once more than n − need said no, since the rest cannot make up
+// the difference.
+type tally struct {
+	n, need int
+	yes, no int
+}
+
+// won reports whether need voters said yes.
+func (t tally) won() bool { return t.yes >= t.need }
+
+// lost reports whether need can no longer be reached: n − need + 1 said no.
+func (t tally) lost() bool { return t.no >= t.n-t.need+1 }
+
+// done reports whether the outcome is known or every voter answered.
+func (t tally) done() bool { return t.won() || t.lost() || t.yes+t.no >= t.n }
+
+// decide applies the decision rule to the views of the n providers that take
+// part in the transaction, with write quorum w: committed once prepared (or
+// committed) on w, aborted once fenced on n − w + 1. A provider that says
+// "committed" counts as one prepared vote, no more: one provider's word never
+// decides anything (only a valid commit proof does, see decideVotes).
 func decide(n, w int, views []TxView) Decision {
-	prepared, aborted := 0, 0
+	t := tally{n: n, need: w}
 	for _, v := range views {
 		switch v {
-		case TxCommitted:
-			return DecidedCommit
-		case TxPrepared:
-			prepared++
+		case TxCommitted, TxPrepared:
+			t.yes++
 		case TxAborted:
-			aborted++
+			t.no++
 		}
 	}
 	switch {
-	case prepared >= w:
+	case t.won():
 		return DecidedCommit
-	case aborted >= n-w+1:
+	case t.lost():
 		return DecidedAbort
 	}
 	return Undecided
+}
+
+// txVote is one recorded participant's view of a txid with what authenticates
+// it, as a recovery counts it.
+type txVote struct {
+	View TxView
+	// Seal is the prepare seal the provider returned with its prepared or
+	// committed record; nil if none.
+	Seal []byte
+	// SealOK says Seal verifies (under the client's seal key) against the
+	// record's txid, quorum and entries: the client made this prepare.
+	SealOK bool
+	// ProofOK says the provider showed a valid commit proof of this txid: the
+	// client issued it only after the commit was decided.
+	ProofOK bool
+}
+
+// decideVotes is the commit rule over authenticated views, with the quorum
+// (n participants, write quorum w) the valid seal records:
+//   - committed once any vote carries a valid commit proof, or once w votes
+//     show the transaction prepared or committed with the same valid seal (two
+//     views agree iff their seals are equal);
+//   - aborted once fenced on n − w + 1;
+//   - undecided otherwise.
+//
+// A prepared or committed view without a valid seal counts for nothing: a
+// provider can keep what it was sent, or forge records with its own key, but it
+// cannot make a seal or a proof.
+func decideVotes(n, w int, votes []txVote) Decision {
+	groups := map[string]int{}
+	t := tally{n: n, need: w}
+	for _, v := range votes {
+		if v.ProofOK {
+			return DecidedCommit
+		}
+		switch v.View {
+		case TxPrepared, TxCommitted:
+			if v.SealOK {
+				groups[string(v.Seal)]++
+				t.yes = max(t.yes, groups[string(v.Seal)])
+			}
+		case TxAborted:
+			t.no++
+		}
+	}
+	switch {
+	case t.won():
+		return DecidedCommit
+	case t.lost():
+		return DecidedAbort
+	}
+	return Undecided
+}
+
+// youngTx says whether a transaction is so young that its coordinator may
+// still be deciding it: its txid's timestamp (see TxIDSize) is less than window
+// before now. A recovery in another process leaves such transactions to their
+// coordinator, so it never fences the prepares of a live put. A timestamp more
+// than window in the future is not trusted to mean young (a txid from before
+// txids carried a time, or a wrong clock): the transaction is treated as old,
+// which is safe, since any recovery decides the same way.
+func youngTx(txid []byte, now time.Time, window time.Duration) bool {
+	if len(txid) != TxIDSize {
+		return false
+	}
+	born := time.UnixMilli(int64(binary.BigEndian.Uint64(txid)))
+	age := now.Sub(born)
+	return age < window && age > -window
 }
 
 // txStep is what to send to one provider once a decision is known.
@@ -125,6 +221,25 @@ func planTx(d Decision, views []TxView) []txStep {
 			if v == TxNone || v == TxNoAnswer {
 				steps[i] = stepFence
 			}
+		}
+	}
+	return steps
+}
+
+// planRecovery says, per provider, what a recovery sends for a transaction
+// once the rule gave d from views. Only counted providers (the recorded
+// participants) are fenced: a fence elsewhere would count for nothing. A
+// committed transaction is restored where it will never prepare only when a
+// verified copy of its entries is known (haveEntries); otherwise repair
+// converges those providers later.
+func planRecovery(d Decision, views []TxView, counted []bool, haveEntries bool) []txStep {
+	steps := planTx(d, views)
+	for i, s := range steps {
+		switch {
+		case s == stepFence && !counted[i]:
+			steps[i] = stepNothing
+		case s == stepRestore && !haveEntries:
+			steps[i] = stepNothing
 		}
 	}
 	return steps

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func views(s string) []TxView {
@@ -28,8 +29,9 @@ func TestDecide(t *testing.T) {
 		{3, 2, "PA?", Undecided},
 		{3, 2, "PAA", DecidedAbort},
 		{3, 2, "AA?", DecidedAbort},
-		{3, 2, "C??", DecidedCommit}, // committed anywhere means decided
-		{3, 2, "CAA", DecidedCommit}, // cannot happen with honest providers; commit wins
+		{3, 2, "C??", Undecided},     // one provider's "committed" is only its word
+		{3, 2, "CP?", DecidedCommit}, // committed counts as prepared
+		{3, 2, "CAA", DecidedAbort},  // only a lying provider says committed here
 		{3, 3, "PPA", DecidedAbort},  // one fence is enough when all must prepare
 		{3, 3, "A??", DecidedAbort},
 		{3, 3, "PPP", DecidedCommit},
@@ -138,6 +140,191 @@ func TestPlanTx(t *testing.T) {
 	for _, c := range cases {
 		if got := planTx(c.d, views(c.views)); !slices.Equal(got, c.want) {
 			t.Errorf("planTx(%v, %s) = %v, want %v", c.d, c.views, got, c.want)
+		}
+	}
+}
+
+func TestTally(t *testing.T) {
+	cases := []struct {
+		t               tally
+		won, lost, done bool
+	}{
+		{tally{n: 3, need: 2, yes: 2}, true, false, true},
+		{tally{n: 3, need: 2, yes: 1, no: 1}, false, false, false},
+		{tally{n: 3, need: 2, yes: 1, no: 2}, false, true, true},
+		{tally{n: 3, need: 3, no: 1}, false, true, true},
+		{tally{n: 5, need: 3, yes: 2, no: 2}, false, false, false},
+		{tally{n: 1, need: 1}, false, false, false},
+	}
+	for _, c := range cases {
+		if c.t.won() != c.won || c.t.lost() != c.lost || c.t.done() != c.done {
+			t.Errorf("%+v: won %v lost %v done %v, want %v %v %v", c.t, c.t.won(), c.t.lost(), c.t.done(), c.won, c.lost, c.done)
+		}
+	}
+}
+
+// votes builds authenticated views: 'P'/'C' prepared/committed with the valid
+// seal S, 'p'/'c' the same with a seal that does not verify (kept or forged by
+// the provider), 'Q' prepared with another valid seal, '!' a valid commit proof,
+// and '?', '-', 'A' as in views.
+func votes(s string) []txVote {
+	var out []txVote
+	for _, r := range s {
+		v := txVote{}
+		switch r {
+		case '?':
+			v.View = TxNoAnswer
+		case '-':
+			v.View = TxNone
+		case 'A':
+			v.View = TxAborted
+		case 'P', 'C', 'p', 'c', 'Q':
+			v.View, v.Seal, v.SealOK = TxPrepared, []byte("S"), r == 'P' || r == 'C' || r == 'Q'
+			if r == 'C' || r == 'c' {
+				v.View = TxCommitted
+			}
+			if r == 'Q' {
+				v.Seal = []byte("other")
+			}
+		case '!':
+			v.View, v.ProofOK = TxCommitted, true
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestDecideVotes(t *testing.T) {
+	cases := []struct {
+		n, w  int
+		votes string
+		want  Decision
+	}{
+		{3, 2, "PP?", DecidedCommit},
+		{3, 2, "PC?", DecidedCommit},
+		{3, 2, "Pp?", Undecided},     // observation 2: a record whose seal fails counts for nothing
+		{3, 2, "cc?", Undecided},     // nor does "committed" without a valid seal
+		{3, 2, "PQ?", Undecided},     // views agree only when their seals are equal
+		{3, 2, "!??", DecidedCommit}, // a valid commit proof decides
+		{3, 2, "!AA", DecidedCommit}, // ... whatever the fences (only a forgotten fence can cause this)
+		{3, 2, "pAA", DecidedAbort},
+		{3, 2, "PA?", Undecided},
+		{3, 3, "PPA", DecidedAbort},
+		{1, 1, "P", DecidedCommit},
+		{1, 1, "p", Undecided},
+	}
+	for _, c := range cases {
+		if got := decideVotes(c.n, c.w, votes(c.votes)); got != c.want {
+			t.Errorf("decideVotes(n=%d, w=%d, %s) = %v, want %v", c.n, c.w, c.votes, got, c.want)
+		}
+	}
+}
+
+// TestDecideVotesNeverBoth extends the exhaustive check to the authenticated
+// rule: for every assignment of views, valid seals and forged ones, a commit
+// cannot turn into an abort by fencing every other provider, an abort cannot
+// turn into a commit by every unfenced provider preparing, and forged records
+// never help a commit.
+func TestDecideVotesNeverBoth(t *testing.T) {
+	all := votes("?-PCpcA")
+	for n := 1; n <= 5; n++ {
+		for w := 1; w <= n; w++ {
+			vs := make([]txVote, n)
+			var walk func(i int)
+			walk = func(i int) {
+				if i < n {
+					for _, v := range all {
+						vs[i] = v
+						walk(i + 1)
+					}
+					return
+				}
+				d := decideVotes(n, w, vs)
+				honest, forged := slices.Clone(vs), false
+				for j, v := range honest {
+					if (v.View == TxPrepared || v.View == TxCommitted) && !v.SealOK {
+						honest[j], forged = txVote{View: TxNoAnswer}, true
+					}
+				}
+				if d == DecidedCommit && decideVotes(n, w, honest) != DecidedCommit {
+					t.Fatalf("n=%d w=%d %+v: commit decided with the help of forged records", n, w, vs)
+				}
+				fenced := slices.Clone(vs)
+				for j, v := range fenced {
+					if !v.SealOK {
+						fenced[j] = txVote{View: TxAborted}
+					}
+				}
+				if d == DecidedCommit && decideVotes(n, w, fenced) != DecidedCommit {
+					t.Fatalf("n=%d w=%d %+v: commit decided, then abort after fencing", n, w, vs)
+				}
+				prep := slices.Clone(vs)
+				for j, v := range prep {
+					if v.View != TxAborted {
+						prep[j] = txVote{View: TxPrepared, Seal: []byte("S"), SealOK: true}
+					}
+				}
+				if d == DecidedAbort && decideVotes(n, w, prep) != DecidedAbort {
+					t.Fatalf("n=%d w=%d %+v: abort decided, then commit after preparing", n, w, vs)
+				}
+				// The coordinator's rule over the same views agrees whenever
+				// every record is authentic.
+				if !forged {
+					plain := make([]TxView, n)
+					for j, v := range vs {
+						plain[j] = v.View
+					}
+					if decide(n, w, plain) != d {
+						t.Fatalf("n=%d w=%d %+v: decide and decideVotes disagree", n, w, vs)
+					}
+				}
+			}
+			walk(0)
+		}
+	}
+}
+
+func TestYoungTx(t *testing.T) {
+	now := time.UnixMilli(1_800_000_000_000)
+	window := 10 * time.Second
+	cases := []struct {
+		born time.Time
+		want bool
+	}{
+		{now, true},
+		{now.Add(-9 * time.Second), true},
+		{now.Add(-11 * time.Second), false},
+		{now.Add(5 * time.Second), true}, // a little clock skew
+		{now.Add(time.Hour), false},      // not a time this client wrote: treated as old
+		{time.UnixMilli(0), false},
+	}
+	for _, c := range cases {
+		if got := youngTx(newTxID(c.born), now, window); got != c.want {
+			t.Errorf("youngTx(born %v before now) = %v, want %v", now.Sub(c.born), got, c.want)
+		}
+	}
+	if youngTx([]byte("short"), now, window) {
+		t.Error("a txid of the wrong length is young")
+	}
+}
+
+func TestPlanRecovery(t *testing.T) {
+	yes, no := true, false
+	cases := []struct {
+		d       Decision
+		views   string
+		counted []bool
+		entries bool
+		want    []txStep
+	}{
+		{Undecided, "P?-", []bool{yes, yes, no}, true, []txStep{stepNothing, stepFence, stepNothing}},
+		{DecidedCommit, "P?-", []bool{yes, yes, no}, true, []txStep{stepCommit, stepCommit, stepRestore}},
+		{DecidedCommit, "P?-", []bool{yes, yes, no}, false, []txStep{stepCommit, stepCommit, stepNothing}},
+		{DecidedAbort, "PAA", []bool{yes, yes, yes}, true, []txStep{stepAbort, stepNothing, stepNothing}},
+	}
+	for _, c := range cases {
+		if got := planRecovery(c.d, views(c.views), c.counted, c.entries); !slices.Equal(got, c.want) {
+			t.Errorf("planRecovery(%v, %s, %v, %v) = %v, want %v", c.d, c.views, c.counted, c.entries, got, c.want)
 		}
 	}
 }

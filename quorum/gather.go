@@ -48,7 +48,8 @@ func (c *Client) gather(ctx context.Context, prefix string, need int, grace time
 	}
 
 	replies := make([]reply, c.n)
-	got, valid := 0, 0
+	got := 0
+	valid := tally{n: c.n, need: need}
 	var graceOver <-chan time.Time
 listen:
 	for got < c.n {
@@ -57,9 +58,9 @@ listen:
 			replies[a.i] = a.r
 			got++
 			if a.r.err == nil {
-				valid++
+				valid.yes++
 			}
-			if valid >= need && graceOver == nil && got < c.n {
+			if valid.won() && graceOver == nil && got < c.n {
 				if grace <= 0 {
 					break listen
 				}

@@ -110,18 +110,19 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 	for i, m := range c.members {
 		replies[i] = putReply{name: m.name}
 	}
-	acked, answered := 0, 0
+	acks := tally{n: c.n, need: c.w}
 gather:
 	// Stop at W acknowledgements, or as soon as W can no longer be reached:
 	// a put refused by more than N-W providers fails without waiting for the
 	// slowest.
-	for acked < c.w && answered-acked <= c.n-c.w && answered < c.n {
+	for !acks.done() {
 		select {
 		case a := <-answers:
 			replies[a.i] = a.r
-			answered++
 			if a.r.err == nil {
-				acked++
+				acks.yes++
+			} else {
+				acks.no++
 			}
 		case <-ctx.Done():
 			break gather

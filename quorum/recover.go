@@ -48,12 +48,8 @@ func (s *TxStatus) decideFrom(views map[string]TxView) Decision {
 		counted = append(counted, views[name])
 	}
 	if s.Inconsistent {
-		// Committed anywhere is decided whatever the thresholds; nothing else is.
-		for _, v := range views {
-			if v == TxCommitted {
-				return DecidedCommit
-			}
-		}
+		// No thresholds can be trusted, and one provider's "committed" is
+		// only its word: never decided.
 		return Undecided
 	}
 	return decide(s.N, s.W, counted)
@@ -315,32 +311,20 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 		}
 		return out
 	}
+	counted := make([]bool, len(parts))
+	for i, p := range parts {
+		counted[i] = slices.Contains(st.Counted, p)
+	}
 	d := st.decideFrom(views)
 	if d == Undecided && !st.Inconsistent {
-		steps := planTx(Undecided, ordered())
-		for i, p := range parts {
-			if !slices.Contains(st.Counted, p) {
-				steps[i] = stepNothing // a fence there would count for nothing
-			}
-		}
-		act(steps)
+		act(planRecovery(Undecided, ordered(), counted, st.Entries != nil))
 		d = st.decideFrom(views)
 	}
 	if d == Undecided && st.Recorded && len(st.Counted) == 0 {
 		rec.Actions = append(rec.Actions, "not settled: none of this client's providers is among its recorded participants (pin every server_id)")
 	}
 	if d != Undecided {
-		steps := planTx(d, ordered())
-		if d == DecidedCommit && st.Entries == nil {
-			// No verified copy of the writes to restore from: commit where prepared
-			// and leave the rest to repair.
-			for i, s := range steps {
-				if s == stepRestore {
-					steps[i] = stepNothing
-				}
-			}
-		}
-		act(steps)
+		act(planRecovery(d, ordered(), counted, st.Entries != nil))
 	} else if st.Inconsistent {
 		rec.Actions = append(rec.Actions, "not settled: providers recorded different quorums for it")
 	}

@@ -63,7 +63,7 @@ func TestGatherTxsDecidesByTheRecordedQuorum(t *testing.T) {
 		{"abort by the recorded participants", recorded(2, "p0", "p1", "p2"), "PAA-", 1, DecidedAbort, false},
 		{"nothing recorded: local quorum", provider.Quorum{}, "PP--", 2, DecidedCommit, false},
 		{"invalid record is never decided", provider.Quorum{W: 2}, "PAAA", 2, Undecided, true},
-		{"invalid record, committed somewhere", provider.Quorum{W: 2}, "CP--", 2, DecidedCommit, true},
+		{"invalid record, committed somewhere", provider.Quorum{W: 2}, "CP--", 2, Undecided, true},
 		{"unsorted participants", recorded(2, "p1", "p0", "p2"), "PAA-", 2, Undecided, true},
 	}
 	for _, c := range cases {
