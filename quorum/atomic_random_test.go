@@ -63,7 +63,12 @@ func runRandomFaults(t *testing.T, seed uint64) {
 	for w := range randomWriters {
 		rng := rand.New(rand.NewPCG(seed, uint64(w)+1))
 		c := a.newClient()
-		writers.Go(func() { runWriter(ctx, t, c, rng, seed, w, record) })
+		writers.Go(func() {
+			// Closed before the checks: its background commits are part of
+			// what the checks judge.
+			defer c.Close()
+			runWriter(ctx, t, c, rng, seed, w, record)
+		})
 	}
 	writers.Wait()
 	close(done)

@@ -27,11 +27,69 @@ type txAck struct {
 	err  error
 }
 
-// putAtomic writes kvs all-or-nothing across the providers with a two-phase
-// commit (DESIGN.md, "Put"): Prepare on every participant; once W prepared it is
-// decided committed, so Commit; with fewer, Fence the silent ones, count again,
-// and commit, abort, or report the outcome as indeterminate for Recover.
+// putAtomic writes kvs all-or-nothing across the participants with a
+// two-phase commit (docs/design.md, "Atomic commit"). A put aborted because a
+// key is reserved by another transaction of this client settles that
+// transaction (from the settler if this process coordinated it, else by
+// recovering it, unless it is young enough that its coordinator may still be
+// at work) and is tried once more with a fresh txid.
 func (c *Client) putAtomic(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
+	res, err := c.putAtomicOnce(ctx, kvs)
+	if !errors.Is(err, ErrTxAborted) {
+		return res, err
+	}
+	var txErr *TxError
+	errors.As(err, &txErr)
+	stale := c.staleReservations(txErr)
+	if len(stale) == 0 {
+		return res, err
+	}
+	for _, txid := range stale {
+		if c.knowsTx(txid) {
+			continue // flushed below
+		}
+		if _, rerr := c.recoverOwn(ctx, txid); rerr != nil {
+			c.log.Warn("atomic put: a key is reserved by a transaction that could not be settled", "txid", fmt.Sprintf("%x", txid), "err", rerr)
+		}
+	}
+	return c.putAtomicOnce(ctx, kvs)
+}
+
+// staleReservations are the txids, other than the put's own, that reserved a
+// key against it, leaving out the young ones of other processes.
+func (c *Client) staleReservations(txErr *TxError) [][]byte {
+	if txErr == nil || txErr.Errs == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out [][]byte
+	for _, e := range txErr.Errs.Errors {
+		var conflict *provider.ConflictError
+		if !errors.As(e, &conflict) {
+			continue
+		}
+		for _, cf := range conflict.Conflicts {
+			id := cf.ReservedBy
+			if len(id) == 0 || bytes.Equal(id, txErr.TxID) || seen[string(id)] {
+				continue
+			}
+			seen[string(id)] = true
+			if !c.knowsTx(id) && youngTx(id, time.Now(), c.youngWindow()) {
+				continue
+			}
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// youngWindow is how long a coordinator may still be deciding a transaction:
+// it gathers prepares and fences within about two call timeouts, and its
+// providers give up waiting for the decision after four.
+func (c *Client) youngWindow() time.Duration { return 4 * c.timeout }
+
+// putAtomicOnce is one attempt at an atomic put, with a fresh txid.
+func (c *Client) putAtomicOnce(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
 	parts, base := c.participants()
 	t := &txRun{c: c, txid: c.newTxID(), entries: c.seal(kvs), kvs: kvs, parts: parts, base: base, wc: c.w,
 		decided: make(chan struct{}), stopped: make(chan struct{})}
@@ -150,7 +208,9 @@ gather:
 	case DecidedAbort:
 		return nil, t.awaitAbort()
 	}
-	return nil, t.indeterminate(Undecided, 0)
+	err := t.indeterminate(Undecided, 0)
+	c.handOff(t, Undecided, nil, err)
+	return nil, err
 }
 
 // participate is one provider's part in the transaction. Once the transaction is
@@ -180,11 +240,13 @@ func (t *txRun) participate(ctx context.Context, i int, m *member, wait func(con
 		if view != TxAborted {
 			err = named(m.name, "abort", t.abortOne(cctx, m))
 		}
-		if err != nil {
-			c.log.Warn("atomic put: abort not delivered; Recover will", "provider", m.name, "txid", fmt.Sprintf("%x", t.txid), "err", err)
-		}
 	}
 	t.acks <- txAck{m.name, err}
+	if err != nil && !errors.Is(err, provider.ErrTxCommitted) {
+		// Self-settling: no key stays reserved after a decision while the
+		// provider answers.
+		c.handOff(t, t.decision, m, err)
+	}
 }
 
 // awaitDecision waits until the coordinator decides (true) or stops (false). The
@@ -210,6 +272,9 @@ func (t *txRun) prepare(ctx context.Context, i int, m *member, wait func(context
 	if err := wait(ctx); err != nil {
 		return txAnswer{i: i, view: TxNoAnswer, err: named(m.name, "prepare", err)}
 	}
+	// This provider's own pending transactions on these keys first: they hold
+	// the keys reserved. Other providers do not wait for it.
+	t.c.flushMember(ctx, m, t.keys())
 	cl, err := m.client(ctx)
 	if err != nil {
 		return txAnswer{i: i, view: TxNoAnswer, err: named(m.name, "prepare", err)}
@@ -299,87 +364,6 @@ func (t *txRun) fence(ctx context.Context, steps []txStep) {
 		})
 	}
 	wg.Wait()
-}
-
-// settleCommitted brings one provider to the committed transaction: Commit where
-// it may have prepared, Restore where it never will, and a plain Put where it
-// turns out to speak only the base protocol.
-func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error {
-	if m.stock {
-		return t.putPlainEntries(ctx, m)
-	}
-	cl, err := m.client(ctx)
-	if err != nil {
-		return err
-	}
-	commit := func() error {
-		err := cl.Commit(ctx, t.txid, cl.CommitProofs(t.txid, t.entries))
-		m.noteErr(cl, err)
-		if err == nil {
-			m.confirmed.raiseKVs(t.kvs)
-		}
-		return err
-	}
-	switch v {
-	case TxCommitted:
-		return nil
-	case TxPrepared, TxNoAnswer:
-		err = commit()
-		if !errors.Is(err, provider.ErrTxUnknown) && !errors.Is(err, provider.ErrTxAborted) {
-			return err
-		}
-	}
-	err = t.restoreOne(ctx, cl)
-	if errors.Is(err, errKeptBelow) {
-		// A reservation kept a key below our version. It may be our own Prepare,
-		// landed after the Commit found nothing (a Restore reply does not say who
-		// holds a key): the transaction is decided committed, so Commit again.
-		if cerr := commit(); cerr == nil {
-			return nil
-		}
-	}
-	return err
-}
-
-// errKeptBelow: a Restore kept a key below the transaction's version (a
-// reservation holds it).
-var errKeptBelow = errors.New("restore kept a key below the transaction's version")
-
-// restoreOne writes the transaction's entries forward-only. It succeeds when the
-// provider ends up holding every key at the transaction's version with the
-// transaction's value, or at a newer version; a key held at the same version with
-// another value is a divergence, never counted as holding the write.
-func (t *txRun) restoreOne(ctx context.Context, cl *provider.Client) error {
-	_, kept, err := cl.Restore(ctx, t.entries)
-	if err != nil {
-		return err
-	}
-	want := make(map[string]provider.Entry, len(t.entries))
-	for _, e := range t.entries {
-		want[e.Key] = e
-	}
-	for _, k := range kept {
-		e := want[k.Key]
-		switch {
-		case k.Version > e.Version:
-		case k.Version == e.Version && bytes.Equal(k.Stored, e.Stored):
-		case k.Version == e.Version:
-			return fmt.Errorf("restore kept %q: version %d already holds another value", k.Key, k.Version)
-		default:
-			return fmt.Errorf("%w: %q at version %d", errKeptBelow, k.Key, k.Version)
-		}
-	}
-	return nil
-}
-
-func (t *txRun) abortOne(ctx context.Context, m *member) error {
-	cl, err := m.client(ctx)
-	if err != nil {
-		return err
-	}
-	err = cl.Abort(ctx, t.txid)
-	m.noteErr(cl, err)
-	return err
 }
 
 // ackDeadline bounds how long the coordinator waits for the providers' acks after

@@ -35,6 +35,9 @@ type Client struct {
 	// order makes enqueueing one put's writes on every provider's queue atomic,
 	// so the queues agree on the order of puts with overlapping keys.
 	order sync.Mutex
+	// settler finishes decided transactions in the background.
+	settler        settler
+	settleDeadline time.Duration
 	// test holds hooks that only tests set.
 	test testHooks
 }
@@ -71,6 +74,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Grace == 0 {
 		cfg.Grace = DefaultGrace
 	}
+	if cfg.SettleDeadline < 0 {
+		return nil, fmt.Errorf("%w: negative settle deadline %v", ErrConfig, cfg.SettleDeadline)
+	}
+	if cfg.SettleDeadline == 0 {
+		cfg.SettleDeadline = DefaultSettleDeadline
+	}
 	if cfg.Mode < ModeAuto || cfg.Mode > ModeAtomic {
 		return nil, fmt.Errorf("%w: unknown mode %d", ErrConfig, int(cfg.Mode))
 	}
@@ -95,10 +104,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg: cfg, n: n, w: w, r: r,
-		timeout:   cfg.Timeout,
-		grace:     max(cfg.Grace, 0),
-		log:       cfg.Logger,
-		repairing: make(map[string]bool),
+		timeout:        cfg.Timeout,
+		grace:          max(cfg.Grace, 0),
+		log:            cfg.Logger,
+		repairing:      make(map[string]bool),
+		settler:        newSettler(),
+		settleDeadline: cfg.SettleDeadline,
 	}
 	for i, p := range cfg.Providers {
 		c.members = append(c.members, newMember(names[i], p, cfg))
@@ -128,8 +139,10 @@ func (c *Client) Providers() []string {
 }
 
 // Close waits for the work the client left running (puts still in flight, each
-// bounded by Config.Timeout, and background repairs), then closes every
-// connection. Calls after Close fail with ErrClosed.
+// bounded by Config.Timeout, and background repairs), gives the background
+// settler one last attempt at the transactions it still holds (bounded by
+// Config.Timeout; what remains is logged and left to the next Open or
+// lss-quorum recover), then closes every connection. Calls after Close fail with ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -138,6 +151,9 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
+	// The settler makes one last attempt (bounded by Config.Timeout) and hands
+	// what is left to recovery, logging it.
+	close(c.settler.closing)
 	c.bg.Wait()
 	// What the late writes and repairs confirmed is saved too.
 	first := c.saveWatermarks(context.Background())

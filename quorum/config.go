@@ -102,6 +102,11 @@ type Config struct {
 	Grace time.Duration
 	// Mode selects plain or atomic writes; ModeAuto by default.
 	Mode Mode
+	// SettleDeadline bounds how long a decided transaction that some provider
+	// has not settled (its Commit or Abort failed) is retried in the
+	// background; DefaultSettleDeadline if zero. What is left after it is
+	// logged and settled by the next Open or by Recover.
+	SettleDeadline time.Duration
 	// AutoRepair makes every Get repair the providers it found behind, in the
 	// background. Close waits for those repairs.
 	AutoRepair bool

@@ -38,6 +38,9 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
+	// Transactions of these keys this client decided but has not settled
+	// everywhere are settled now, in the background.
+	c.wakeFor(prefix)
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
 	replies := c.gather(ctx, prefix, c.r, c.grace)
 	m := merge(replies, mark, c.w)

@@ -25,6 +25,9 @@ type member struct {
 	// closed is set by close: a call racing with Client.Close must not dial a
 	// connection nobody would close.
 	closed bool
+	// settling is a one-slot semaphore: one caller at a time settles this
+	// provider's pending transactions, in order.
+	settling chan struct{}
 	// writes orders the writes of each key sent to this provider.
 	writes keyOrder
 	// confirmed is the highest version per key this provider confirmed holding
@@ -51,7 +54,8 @@ func newMember(name string, p ProviderConfig, cfg Config) *member {
 			// the base Get, whose HMAC does not cover the prefix.
 			RequireExtension: !p.Stock,
 		},
-		lock: make(chan struct{}, 1),
+		lock:     make(chan struct{}, 1),
+		settling: make(chan struct{}, 1),
 	}
 }
 

@@ -6,9 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
+	"github.com/lssquorum/lss/testnet"
+	"google.golang.org/grpc/codes"
 )
 
 // Issue 9, observation 6: a network attacker answering the prefix-bound Get and
@@ -87,5 +91,96 @@ func TestAtomicModeNeedsWExtensionProviders(t *testing.T) {
 	_, err := quorum.New(testCtx(t), cfg)
 	if !errors.Is(err, quorum.ErrConfig) || !strings.Contains(err.Error(), "needs W=2 providers that speak the extension, but only 1") {
 		t.Fatalf("New = %v, want a configuration error naming W and the extension providers", err)
+	}
+}
+
+// preparedOn counts the transactions provider p holds prepared for the client.
+func preparedOn(t *testing.T, p *testnet.Provider, key *secp256k1.PrivateKey) int {
+	t.Helper()
+	ctx := testCtx(t)
+	cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key, DialTimeout: callTimeout})
+	if err != nil {
+		t.Fatalf("dial %s: %v", p.Name(), err)
+	}
+	defer cl.Close()
+	txs, err := cl.Status(ctx)
+	if err != nil {
+		t.Fatalf("status of %s: %v", p.Name(), err)
+	}
+	n := 0
+	for _, tx := range txs {
+		if tx.State == provider.TxPrepared {
+			n++
+		}
+	}
+	return n
+}
+
+// eventually polls cond every 50 ms for up to 15 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 15 s: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Issue 9, observation 4: a Commit that fails after the put returned success
+// (connection cut) is retried in the background, with no Recover run, until the
+// provider holds the write and no key stays reserved.
+func TestObservation4FailedCommitIsRetried(t *testing.T) {
+	t.Parallel()
+	net := startNet(t, 3)
+	key := newKey(t)
+	cut := startMITM(t, net.Providers()[2].Addr())
+	c := newClient(t, net, key, func(cfg *quorum.Config) {
+		cfg.Mode = quorum.ModeAtomic
+		cfg.Providers[2].Addr = cut.addr
+	})
+	cut.failWith(codes.Unavailable, "Commit")
+	put(t, c, kv("a", 0, "x"), kv("b", 0, "y"))
+	if n := preparedOn(t, net.Providers()[2], key); n != 1 {
+		t.Fatalf("p2 holds %d transactions prepared, want the one whose Commit was cut", n)
+	}
+	cut.heal()
+	eventually(t, "p2 commits the put in the background", func() bool {
+		return preparedOn(t, net.Providers()[2], key) == 0 &&
+			slices.Equal(render(direct(t, net.Providers()[2], key, "")), []string{"a@0=x", "b@0=y"})
+	})
+}
+
+// Issue 9, observation 4: a put of the same keys flushes the commit left
+// pending on a provider first, so that provider takes part in the next put
+// instead of refusing it for a stale reservation.
+func TestObservation4PendingCommitIsFlushedBeforeThePut(t *testing.T) {
+	t.Parallel()
+	net := startNet(t, 3)
+	key := newKey(t)
+	cut := startMITM(t, net.Providers()[2].Addr())
+	c := newClient(t, net, key, func(cfg *quorum.Config) {
+		cfg.Mode = quorum.ModeAtomic
+		cfg.Providers[2].Addr = cut.addr
+		cfg.SettleDeadline = time.Hour // only the flush may settle it in time
+	})
+	cut.failWith(codes.Unavailable, "Commit")
+	for i := range 3 {
+		put(t, c, kv("k", int64(i), "v"))
+	}
+	cut.heal()
+	res := put(t, c, kv("k", 3, "w"))
+	settle(t, c)
+	if _, failed := res.Failed["p2"]; failed {
+		t.Errorf("p2 refused the put after its pending commits were flushed: %v", res.Failed["p2"])
+	}
+	if got := render(direct(t, net.Providers()[2], key, "")); !slices.Equal(got, []string{"k@3=w"}) {
+		t.Errorf("p2 holds %v, want k@3=w", got)
+	}
+	for _, p := range net.Providers() {
+		if n := preparedOn(t, p, key); n != 0 {
+			t.Errorf("%s holds %d transactions prepared after settling", p.Name(), n)
+		}
 	}
 }

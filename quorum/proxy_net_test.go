@@ -25,7 +25,7 @@ type mitm struct {
 	addr string
 
 	mu      sync.Mutex
-	refuse  map[string]bool
+	refuse  map[string]codes.Code
 	watcher func(method string, req proto.Message)
 }
 
@@ -36,7 +36,7 @@ func startMITM(t *testing.T, upstream string) *mitm {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &mitm{up: lsspb.NewLightningStorageClient(conn), refuse: map[string]bool{}}
+	p := &mitm{up: lsspb.NewLightningStorageClient(conn), refuse: map[string]codes.Code{}}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -56,11 +56,24 @@ func startMITM(t *testing.T, upstream string) *mitm {
 
 // refuseWithUnimplemented makes the named methods answer UNIMPLEMENTED.
 func (p *mitm) refuseWithUnimplemented(methods ...string) {
+	p.failWith(codes.Unimplemented, methods...)
+}
+
+// failWith makes the named methods fail with code without reaching the server,
+// as a cut connection would.
+func (p *mitm) failWith(code codes.Code, methods ...string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, m := range methods {
-		p.refuse[m] = true
+		p.refuse[m] = code
 	}
+}
+
+// heal forwards every method again.
+func (p *mitm) heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.refuse)
 }
 
 // watch installs a hook that sees every request before it is forwarded.
@@ -73,10 +86,11 @@ func (p *mitm) watch(f func(method string, req proto.Message)) {
 func relay[Req, Rep proto.Message](p *mitm, method string, req Req, call func(Req) (Rep, error)) (Rep, error) {
 	var zero Rep
 	p.mu.Lock()
-	refused, watcher := p.refuse[method], p.watcher
+	code, refused := p.refuse[method]
+	watcher := p.watcher
 	p.mu.Unlock()
 	if refused {
-		return zero, status.Errorf(codes.Unimplemented, "method %s not implemented", method)
+		return zero, status.Errorf(code, "method %s refused by the man in the middle", method)
 	}
 	if watcher != nil {
 		watcher(method, req)

@@ -83,6 +83,9 @@ func (c *Client) putPlain(ctx context.Context, kvs []provider.KV) (*PutResult, e
 			defer cancel()
 			r := putReply{name: m.name, done: true}
 			err := wait(callCtx)
+			if err == nil {
+				c.flushMember(callCtx, m, keys)
+			}
 			var cl *provider.Client
 			if err == nil {
 				cl, err = m.client(callCtx)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/lssquorum/lss/provider"
@@ -402,4 +403,25 @@ func (c *Client) pinnedIDs() map[string][]byte {
 		ids[m.name] = m.opts.ServerID
 	}
 	return ids
+}
+
+// recoverOwn recovers one transaction this client coordinated and left
+// undecided: it is done when no provider holds it prepared any more.
+func (c *Client) recoverOwn(ctx context.Context, txid []byte) (bool, error) {
+	parts, lists, report := c.gatherStatus(ctx)
+	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
+		if !bytes.Equal(st.TxID, txid) {
+			continue
+		}
+		rec := c.recoverTx(ctx, parts, st)
+		if !rec.Settled || len(report.Unreachable) > 0 {
+			return false, fmt.Errorf("transaction %x not settled: %s", txid, strings.Join(rec.Actions, "; "))
+		}
+		return true, nil
+	}
+	if len(report.Unreachable) > 0 {
+		// A silent participant may still hold it prepared.
+		return false, fmt.Errorf("transaction %x: %d provider(s) did not answer Status", txid, len(report.Unreachable))
+	}
+	return true, nil
 }
