@@ -44,12 +44,18 @@ func (c *Client) putAtomic(ctx context.Context, kvs []provider.KV) (*PutResult, 
 	if len(stale) == 0 {
 		return res, err
 	}
+	var foreign [][]byte
 	for _, txid := range stale {
-		if c.knowsTx(txid) {
-			continue // flushed below
+		if !c.knowsTx(txid) { // the settler's own are flushed by the retry
+			foreign = append(foreign, txid)
 		}
-		if _, rerr := c.recoverOwn(ctx, txid); rerr != nil {
-			c.log.Warn("atomic put: a key is reserved by a transaction that could not be settled", "txid", fmt.Sprintf("%x", txid), "err", rerr)
+	}
+	if len(foreign) > 0 {
+		rctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
+		_, rerr := c.recoverTxIDs(rctx, foreign)
+		cancel()
+		if rerr != nil {
+			c.log.Warn("atomic put: a key is reserved by a transaction that could not be settled", "err", rerr)
 		}
 	}
 	return c.putAtomicOnce(ctx, kvs)
@@ -242,7 +248,7 @@ func (t *txRun) participate(ctx context.Context, i int, m *member, wait func(con
 		}
 	}
 	t.acks <- txAck{m.name, err}
-	if err != nil && !errors.Is(err, provider.ErrTxCommitted) {
+	if err != nil && !errors.Is(err, provider.ErrTxCommitted) && !errors.Is(err, errDiverged) {
 		// Self-settling: no key stays reserved after a decision while the
 		// provider answers.
 		c.handOff(t, t.decision, m, err)

@@ -113,7 +113,7 @@ func (c *Client) handOff(t *txRun, d Decision, m *member, cause error) {
 		c.settler.poke()
 		return
 	}
-	if !c.goBackground(c.settleLoop) {
+	if !c.goSettler(c.settleLoop) {
 		s.mu.Lock()
 		s.running = false
 		s.mu.Unlock()
@@ -255,8 +255,18 @@ func (c *Client) settleMember(ctx context.Context, m *member, jobs []*settleJob)
 	}
 }
 
-// recoverUndecided recovers the undecided jobs among jobs, one at a time.
+// recoverUndecided recovers the undecided jobs among jobs, with one round of
+// Status for all of them, bounded by three call timeouts.
 func (c *Client) recoverUndecided(ctx context.Context, jobs []*settleJob) {
+	var txids [][]byte
+	for _, j := range jobs {
+		if j.decision == Undecided {
+			txids = append(txids, j.t.txid)
+		}
+	}
+	if len(txids) == 0 {
+		return
+	}
 	s := &c.settler
 	select {
 	case s.recovering <- struct{}{}:
@@ -264,20 +274,20 @@ func (c *Client) recoverUndecided(ctx context.Context, jobs []*settleJob) {
 		return
 	}
 	defer func() { <-s.recovering }()
+	rctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
+	done, err := c.recoverTxIDs(rctx, txids)
+	cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, j := range jobs {
 		if j.decision != Undecided {
 			continue
 		}
-		rctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
-		done, err := c.recoverOwn(rctx, j.t.txid)
-		cancel()
-		s.mu.Lock()
-		if done {
+		if done[string(j.t.txid)] {
 			j.recovered = true
 		} else {
 			j.lastErr = err
 		}
-		s.mu.Unlock()
 	}
 }
 
@@ -346,7 +356,13 @@ func (c *Client) wakeFor(prefix string) {
 func (c *Client) settleOne(ctx context.Context, j *settleJob, m *member) error {
 	switch j.decision {
 	case DecidedCommit:
-		return named(m.name, "commit", j.t.settleCommitted(ctx, m, TxNoAnswer))
+		err := j.t.settleCommitted(ctx, m, TxNoAnswer)
+		if errors.Is(err, errDiverged) {
+			c.log.Error("atomic put: a provider holds another value at the committed version; no retry can settle it",
+				"provider", m.name, "txid", fmt.Sprintf("%x", j.t.txid), "err", err)
+			return nil
+		}
+		return named(m.name, "commit", err)
 	case DecidedAbort:
 		err := j.t.abortOne(ctx, m)
 		if errors.Is(err, provider.ErrTxCommitted) {
@@ -420,6 +436,11 @@ func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error 
 	return err
 }
 
+// errDiverged: a provider holds a key of the transaction at its version with
+// another value. Retrying cannot change that (versions only move forward);
+// Get and audit name the provider as diverged.
+var errDiverged = errors.New("diverged")
+
 // errKeptBelow: a Restore kept a key below the transaction's version (a
 // reservation holds it).
 var errKeptBelow = errors.New("restore kept a key below the transaction's version")
@@ -443,7 +464,7 @@ func (t *txRun) restoreOne(ctx context.Context, cl *provider.Client) error {
 		case k.Version > e.Version:
 		case k.Version == e.Version && bytes.Equal(k.Stored, e.Stored):
 		case k.Version == e.Version:
-			return fmt.Errorf("restore kept %q: version %d already holds another value", k.Key, k.Version)
+			return fmt.Errorf("%w: restore kept %q: version %d already holds another value", errDiverged, k.Key, k.Version)
 		default:
 			return fmt.Errorf("%w: %q at version %d", errKeptBelow, k.Key, k.Version)
 		}

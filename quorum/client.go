@@ -177,6 +177,19 @@ func (c *Client) goBackground(fn func()) bool {
 	return true
 }
 
+// goSettler runs the settler loop as background work that Close waits for
+// (after telling it to stop) but Settle does not: the loop may retry for up to
+// Config.SettleDeadline, and Settle makes its own attempt instead.
+func (c *Client) goSettler(fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.bg.Go(fn)
+	return true
+}
+
 // goBackgroundAll runs every fn as tracked background work, or none of them
 // (reporting false) when the client is closed.
 func (c *Client) goBackgroundAll(fns []func()) bool {
@@ -212,7 +225,9 @@ func (c *Client) startLocked(fn func()) {
 
 // Settle waits until the work the client had left running when Settle was
 // called is finished: writes still in flight after their Put returned (each
-// bounded by Config.Timeout) and background repairs. Unlike Close it keeps the
+// bounded by Config.Timeout) and background repairs; then it makes one attempt
+// (each call bounded by Config.Timeout) at every transaction the background
+// settler still holds, which stay with the settler if a provider still fails. Unlike Close it keeps the
 // client open. It returns ctx's error if ctx ends first.
 //
 // A caller that needs every reachable provider to hold its last write before
@@ -232,7 +247,9 @@ func (c *Client) Settle(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	return nil
+	// One attempt now at every transaction the settler still holds.
+	c.settleDue(ctx, nil, func(*settleJob) bool { return true })
+	return ctx.Err()
 }
 
 // checkOpen fails with ErrClosed once Close was called.

@@ -405,23 +405,42 @@ func (c *Client) pinnedIDs() map[string][]byte {
 	return ids
 }
 
-// recoverOwn recovers one transaction this client coordinated and left
-// undecided: it is done when no provider holds it prepared any more.
-func (c *Client) recoverOwn(ctx context.Context, txid []byte) (bool, error) {
+// recoverTxIDs recovers the given transactions (left undecided by this
+// client, or met as reservations) with one round of Status: a txid is done when
+// every participant answered and none holds it prepared any more. Transactions
+// no provider holds prepared are done at once.
+func (c *Client) recoverTxIDs(ctx context.Context, txids [][]byte) (done map[string]bool, err error) {
 	parts, lists, report := c.gatherStatus(ctx)
+	want := make(map[string]bool, len(txids))
+	for _, id := range txids {
+		want[string(id)] = true
+	}
+	pending := map[string]bool{}
+	done = map[string]bool{}
+	var errs []string
 	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
-		if !bytes.Equal(st.TxID, txid) {
+		if !want[string(st.TxID)] {
 			continue
 		}
+		pending[string(st.TxID)] = true
 		rec := c.recoverTx(ctx, parts, st)
-		if !rec.Settled || len(report.Unreachable) > 0 {
-			return false, fmt.Errorf("transaction %x not settled: %s", txid, strings.Join(rec.Actions, "; "))
+		if rec.Settled && len(report.Unreachable) == 0 {
+			done[string(st.TxID)] = true
+		} else {
+			errs = append(errs, fmt.Sprintf("transaction %x not settled: %s", st.TxID, strings.Join(rec.Actions, "; ")))
 		}
-		return true, nil
+	}
+	for id := range want {
+		if !pending[id] && len(report.Unreachable) == 0 {
+			done[id] = true
+		}
 	}
 	if len(report.Unreachable) > 0 {
-		// A silent participant may still hold it prepared.
-		return false, fmt.Errorf("transaction %x: %d provider(s) did not answer Status", txid, len(report.Unreachable))
+		// A silent participant may still hold them prepared.
+		errs = append(errs, fmt.Sprintf("%d provider(s) did not answer Status", len(report.Unreachable)))
 	}
-	return true, nil
+	if len(errs) > 0 {
+		err = errors.New(strings.Join(errs, "; "))
+	}
+	return done, err
 }
