@@ -183,8 +183,7 @@ func youngTx(txid []byte, now time.Time, window time.Duration) bool {
 	if len(txid) != TxIDSize {
 		return false
 	}
-	born := time.UnixMilli(int64(binary.BigEndian.Uint64(txid)))
-	age := now.Sub(born)
+	age := now.Sub(txBorn(txid))
 	return age < window && age > -window
 }
 
@@ -243,4 +242,13 @@ func planRecovery(d Decision, views []TxView, counted []bool, haveEntries bool) 
 		}
 	}
 	return steps
+}
+
+// txBorn is the time stamped in a txid (see TxIDSize); the zero time for a
+// txid of another length.
+func txBorn(txid []byte) time.Time {
+	if len(txid) != TxIDSize {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(binary.BigEndian.Uint64(txid)))
 }

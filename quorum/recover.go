@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lssquorum/lss/provider"
 )
@@ -98,8 +99,11 @@ type RecoveryReport struct {
 	Transactions []TxRecovery `json:"transactions"`
 	// Unreachable are the providers whose Status failed, with the reason.
 	Unreachable map[string]string `json:"unreachable,omitempty"`
-	// BaseOnly are the providers that do not speak the extension.
+	// BaseOnly are the providers pinned as stock servers (no transactions).
 	BaseOnly []string `json:"base_only,omitempty"`
+	// Young are the pending transactions left alone because a live
+	// coordinator may still be deciding them (RecoverOptions.LeaveYoung).
+	Young []TxStatus `json:"young,omitempty"`
 }
 
 // Settled reports whether every pending transaction was settled.
@@ -126,12 +130,31 @@ func (c *Client) Transactions(ctx context.Context) ([]TxStatus, *RecoveryReport,
 	return pendingTxs(parts, c.pinnedIDs(), lists, c.w), report, nil
 }
 
+// RecoverOptions tune RecoverWith.
+type RecoverOptions struct {
+	// LeaveYoung leaves alone the transactions younger than a coordinator's
+	// deadline (four call timeouts, read from the timestamp in the txid, which
+	// the prepare seal authenticates) that this client is not settling itself:
+	// a live coordinator in another process may still be deciding them, and a
+	// fence now would abort its put. They are listed in RecoveryReport.Young.
+	// lss-quorum recover sets it; Open does too and settles them once they are
+	// old.
+	LeaveYoung bool
+}
+
 // Recover settles transactions left prepared by a coordinator that stopped or
 // lost contact: for each, it fences the providers that hold no record, then
 // commits or aborts it by the decision rule, and leaves it when too few providers
 // answer to decide. It is safe at any time, concurrently with live coordinators
-// and other recoveries, and idempotent.
+// and other recoveries, and idempotent; it may abort the put of a live
+// coordinator in another process that is still gathering prepares (never split
+// it): RecoverWith with LeaveYoung avoids that.
 func (c *Client) Recover(ctx context.Context) (*RecoveryReport, error) {
+	return c.RecoverWith(ctx, RecoverOptions{})
+}
+
+// RecoverWith is Recover with options.
+func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*RecoveryReport, error) {
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -139,7 +162,12 @@ func (c *Client) Recover(ctx context.Context) (*RecoveryReport, error) {
 	if len(parts) == 0 {
 		return report, nil
 	}
+	now := time.Now()
 	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
+		if opts.LeaveYoung && !c.knowsTx(st.TxID) && youngTx(st.TxID, now, c.youngWindow()) {
+			report.Young = append(report.Young, st)
+			continue
+		}
 		report.Transactions = append(report.Transactions, c.recoverTx(ctx, parts, st))
 	}
 	return report, nil

@@ -15,7 +15,7 @@ import (
 )
 
 func newRecoverCommand(g *globals) *cobra.Command {
-	var dryRun, asJSON bool
+	var dryRun, asJSON, young bool
 	cmd := &cobra.Command{
 		Use:   "recover",
 		Short: "Settle atomic puts left prepared by a coordinator that stopped",
@@ -24,6 +24,11 @@ left prepared (a coordinator crashed or lost contact mid-commit, or a put
 reported an indeterminate outcome): it fences providers without a record, then
 commits or aborts each transaction by the decision rule. It is safe at any time,
 even while other clients write, and running it twice changes nothing more.
+
+Transactions younger than a coordinator's deadline (four call timeouts, from the
+time in the txid) are left alone and listed: the signer that started them may
+still be deciding them, and a fence now would abort its put. --young settles them
+too (only when no coordinator can be running).
 
 --dry-run lists the pending transactions and the decision the rule draws now,
 changing nothing. --json prints the report as JSON.
@@ -47,7 +52,7 @@ recovery could not run.`,
 					}
 				}
 			} else {
-				report, err = s.client.Recover(cmd.Context())
+				report, err = s.client.RecoverWith(cmd.Context(), quorum.RecoverOptions{LeaveYoung: !young})
 			}
 			if report != nil {
 				if werr := WriteRecovery(g.stdout, report, dryRun, asJSON); werr != nil && err == nil {
@@ -62,6 +67,7 @@ recovery could not run.`,
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only list the pending transactions")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&young, "young", false, "also settle transactions a live coordinator may still be deciding")
 	return cmd
 }
 
@@ -109,6 +115,9 @@ func WriteRecovery(w io.Writer, r *quorum.RecoveryReport, dryRun, asJSON bool) e
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.Unreachable)) {
 		fmt.Fprintf(w, "unreachable: %s: %s\n", name, r.Unreachable[name])
+	}
+	for _, t := range r.Young {
+		fmt.Fprintf(w, "  tx %s  keys %s  young: left to its coordinator (run recover again later, or --young)\n", shortHex(t.TxID), strings.Join(t.Keys, ", "))
 	}
 	if len(r.BaseOnly) > 0 {
 		fmt.Fprintf(w, "base protocol only (no transactions to settle): %s\n", strings.Join(r.BaseOnly, ", "))

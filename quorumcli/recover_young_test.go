@@ -1,0 +1,90 @@
+package quorumcli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/provider"
+	"github.com/lssquorum/lss/quorum"
+	"github.com/lssquorum/lss/testnet"
+)
+
+// recover beside a live signer leaves alone a transaction younger than a
+// coordinator's deadline (the signer may still be deciding it) and names it;
+// --young settles it.
+func TestRecoverLeavesYoungTransactionsAlone(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	network, err := testnet.Start(ctx, testnet.Config{N: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer network.Close()
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	if err := testnetConfig(cfgPath, nil, network.Dir(), providersOf(network)).Save(); err != nil {
+		t.Fatal(err)
+	}
+	main := func(wantCode int, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		code := Main(ctx, append([]string{"--config", cfgPath}, args...), &stdout, &stderr)
+		if code != wantCode {
+			t.Fatalf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, stdout.String(), stderr.String())
+		}
+		return stdout.String() + stderr.String()
+	}
+	main(ExitOK, "init")
+	key, err := clientkey.Load(filepath.Join(filepath.Dir(cfgPath), "client-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A coordinator elsewhere has just prepared on one provider.
+	txid := make([]byte, quorum.TxIDSize)
+	binary.BigEndian.PutUint64(txid, uint64(time.Now().UnixMilli()))
+	rand.Read(txid[8:])
+	p := network.Providers()[0]
+	cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := cl.Prepare(ctx, txid, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: []byte{1}}})); err != nil {
+		t.Fatal(err)
+	}
+	short := hex.EncodeToString(txid)[:16]
+	if out := main(ExitOK, "recover"); !strings.Contains(out, short) || !strings.Contains(out, "young: left to its coordinator") {
+		t.Errorf("recover beside a live coordinator:\n%s", out)
+	}
+	if s := txState(ctx, t, cl, txid); s != provider.TxPrepared {
+		t.Errorf("after recover the young transaction is %v on p0, want left prepared", s)
+	}
+	if out := main(ExitOK, "recover", "--young"); !strings.Contains(out, short) || !strings.Contains(out, "decision: abort, settled") {
+		t.Errorf("recover --young:\n%s", out)
+	}
+	if s := txState(ctx, t, cl, txid); s != provider.TxAborted {
+		t.Errorf("after recover --young the transaction is %v on p0, want aborted", s)
+	}
+}
+
+func txState(ctx context.Context, t *testing.T, cl *provider.Client, txid []byte) provider.TxState {
+	t.Helper()
+	txs, err := cl.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range txs {
+		if bytes.Equal(tx.TxID, txid) {
+			return tx.State
+		}
+	}
+	return provider.TxUnknown
+}
