@@ -54,6 +54,9 @@ type settleJob struct {
 	lastErr  error
 	// recovered is set once an undecided job's recovery left nothing prepared.
 	recovered bool
+	// notBefore holds back the recovery of a transaction another process
+	// coordinated until it is no longer young (see adopt).
+	notBefore time.Time
 }
 
 // settler holds the transactions left to settle and runs at most one
@@ -259,15 +262,18 @@ func (c *Client) settleMember(ctx context.Context, m *member, jobs []*settleJob)
 // Status for all of them, bounded by three call timeouts.
 func (c *Client) recoverUndecided(ctx context.Context, jobs []*settleJob) {
 	var txids [][]byte
+	now := time.Now()
+	s := &c.settler
+	s.mu.Lock()
 	for _, j := range jobs {
-		if j.decision == Undecided {
+		if j.decision == Undecided && !now.Before(j.notBefore) {
 			txids = append(txids, j.t.txid)
 		}
 	}
+	s.mu.Unlock()
 	if len(txids) == 0 {
 		return
 	}
-	s := &c.settler
 	select {
 	case s.recovering <- struct{}{}:
 	case <-ctx.Done():
@@ -280,7 +286,7 @@ func (c *Client) recoverUndecided(ctx context.Context, jobs []*settleJob) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, j := range jobs {
-		if j.decision != Undecided {
+		if j.decision != Undecided || now.Before(j.notBefore) {
 			continue
 		}
 		if done[string(j.t.txid)] {

@@ -56,7 +56,7 @@ func (c *Client) adopt(txid []byte, entries []provider.Entry, at time.Time) {
 	s := &c.settler
 	s.mu.Lock()
 	if j := s.jobs[string(txid)]; j != nil && j.next.Before(at) {
-		j.next = at
+		j.next, j.notBefore = at, at
 	}
 	s.mu.Unlock()
 }
