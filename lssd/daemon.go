@@ -15,6 +15,7 @@ import (
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/lssd/store/bolt"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"go.etcd.io/bbolt"
 	"google.golang.org/grpc"
@@ -107,6 +108,7 @@ type Daemon struct {
 	pruner   *pruner
 	health   *healthService
 	metrics  *metricsServer // nil unless Options.MetricsAddr
+	backup   *backupServer  // nil unless the embedded database
 	served   chan struct{}
 	serveErr error
 
@@ -213,6 +215,11 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 				lis.Close()
 			}
 			return nil, err
+		}
+	}
+	if bb, ok := unwrapBackend(backend).(*bolt.Backend); ok && opts.DataDir != "" {
+		if d.backup, err = startBackupServer(opts.DataDir, bb, log); err != nil {
+			log.Warn("online backups are off; `lssd backup` works only while the server is stopped", "err", err)
 		}
 	}
 	go func() {
@@ -337,6 +344,9 @@ func (d *Daemon) shutdown(ctx context.Context) error {
 	d.pruner.stop()
 	if d.metrics != nil {
 		d.metrics.stop(ctx)
+	}
+	if d.backup != nil {
+		d.backup.stop(ctx)
 	}
 	<-d.served
 	var errs []error

@@ -73,6 +73,7 @@ func newRootCommandConfig() (*cobra.Command, *config) {
 	f.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful stop waits for in-flight calls")
 	cmdmain.Setup(cmd)
+	cmd.AddCommand(newBackupCommand())
 	return cmd, cfg
 }
 
