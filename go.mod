@@ -3,6 +3,7 @@ module github.com/lssquorum/lss
 go 1.26.0
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/cockroachdb/pebble/v2 v2.1.7
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1
 	github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus v1.1.0

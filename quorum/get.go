@@ -25,9 +25,11 @@ import (
 // with different values none known to be acknowledged, a *TieError. In those
 // cases the result still describes the providers but holds no entries.
 //
-// In plain mode, a returned version that fewer than W replies hold is first
-// written back to the answering providers that lack it (see writeBack), so no
-// later read can miss it. The watermark rises only to versions that at least W
+// In plain mode, a version that fewer than W replies hold is first written
+// back to the answering providers that lack it (see writeBack), so no later
+// read can miss it; if it still is not held by W, and is not the version and
+// value this client saw acknowledged, the error is an *UnconfirmedError and no
+// entries are returned. The watermark rises only to versions that at least W
 // providers hold with the same value (as good as acknowledged), and is saved to Config.Watermarks
 // before Get returns; a failed save is a *WatermarkSaveError returned with the
 // entries.
@@ -55,6 +57,10 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	c.logProblems("get", m.states)
 	if !c.useAtomic() {
 		c.writeBack(ctx, &m)
+		if keys := unconfirmed(m, mark, c.w); len(keys) > 0 {
+			_ = c.saveWatermarks(ctx)
+			return res, &UnconfirmedError{Prefix: prefix, Keys: keys, W: c.w}
+		}
 	}
 	res.Entries = m.merged
 	c.raiseConfirmed(m.merged, m.holders)

@@ -18,8 +18,8 @@ import (
 // quorum without that provider, return the older one: two reads in a row going
 // back in time, which no order of the operations explains. Once W providers
 // hold what a read returned, every later read quorum overlaps them. When fewer
-// than W can be reached the entry is still returned (the client wrote it), but
-// the watermark does not rise to it (raiseConfirmed).
+// than W hold it even so, Get returns an *UnconfirmedError instead (unless it
+// is the version and value this client saw acknowledged).
 //
 // Atomic mode does not need it: a value is readable there only with a commit
 // proof, issued once the commit is decided, and Put returns only once W

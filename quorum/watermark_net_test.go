@@ -189,11 +189,11 @@ func TestTieAtOneVersionPrefersTheAcknowledgedValue(t *testing.T) {
 	}
 }
 
-// Observation 9: a failed put's leftover that one provider holds is returned
-// (the client wrote it), and the read writes it back to the providers that lack
-// it; where it cannot (here a base-protocol provider that is more than one
-// version behind) the version stays held by one provider and does not raise
-// the watermark, so when that provider goes away the read quorum, which holds
+// Observation 9: a read writes a failed put's leftover that one provider holds
+// back to the providers that lack it; where it cannot (here a base-protocol
+// provider that is more than one version behind) the version stays held by one
+// provider: the read fails as unconfirmed rather than return it, and it does
+// not raise the watermark, so when that provider goes away the read quorum, which holds
 // every acknowledged write, is not reported rolled back, by this client or a
 // restarted one.
 func TestUnconfirmedVersionDoesNotRaiseTheWatermark(t *testing.T) {
@@ -211,8 +211,15 @@ func TestUnconfirmedVersionDoesNotRaiseTheWatermark(t *testing.T) {
 	failedPut(t, c, net, []int{0}, kv("k", 2, "leftover2"))
 
 	stop(t, ps[2])
-	res := get(t, c, "")
-	wantEntries(t, res, "j@0=j0", "k@2=leftover2")
+	res, err := c.Get(ctx, "")
+	var ue *quorum.UnconfirmedError
+	if !errors.As(err, &ue) || !errors.Is(err, quorum.ErrUnconfirmed) || len(ue.Keys) != 1 ||
+		ue.Keys[0] != (quorum.KeyUnconfirmed{Key: "k", Version: 2, Holders: 1}) {
+		t.Fatalf("get while only p0 holds k v2 and it cannot be written back: %v, want unconfirmed k v2", err)
+	}
+	if len(res.Entries) != 0 {
+		t.Errorf("an unconfirmed read returned %v", render(res.Entries))
+	}
 	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Ahead, "p1": quorum.Behind})
 	if m := c.Watermark().Keys["k"]; m.Version != 0 {
 		t.Errorf("watermark of k = v%d after reading a version only one provider holds, want v0", m.Version)
