@@ -5,7 +5,7 @@ BIN := bin
 PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 
-.PHONY: all build test bench proto lint testnet demo clean
+.PHONY: all build test fuzz bench proto lint testnet demo clean
 
 all: build
 
@@ -14,6 +14,18 @@ build:
 
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# fuzz runs every fuzz target (each func FuzzX in a tracked _test.go file) for
+# FUZZTIME, one after another; CI runs it after the tests. The committed seed
+# corpora (testdata/fuzz) also run as ordinary tests in make test.
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "fuzz $$t in ./$$(dirname $$f) for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f); \
+	  done; \
+	done
 
 # bench compares every mode under both workloads on local networks; BENCHFLAGS adds
 # flags, e.g. BENCHFLAGS="--dir /data --json".

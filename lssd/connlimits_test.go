@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,10 +50,15 @@ func (b *countingBackend) Update(ctx context.Context, client []byte, fn func(sto
 // inside, checks no more ever enter, then lets all finish and requires success.
 func concurrentPuts(t *testing.T, b *countingBackend, c *client, n int, conn func(i int) lsspb.LightningStorageClient, want int32) {
 	t.Helper()
+	concurrentPutsOfSize(t, b, c, n, 1, conn, want)
+}
+
+func concurrentPutsOfSize(t *testing.T, b *countingBackend, c *client, n, size int, conn func(i int) lsspb.LightningStorageClient, want int32) {
+	t.Helper()
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			kvs := []*lsspb.KeyValue{kv(fmt.Sprintf("k%02d", i), 0, "v")}
+			kvs := []*lsspb.KeyValue{kv(fmt.Sprintf("k%02d", i), 0, strings.Repeat("v", size))}
 			r, err := conn(i).Put(ctxT(t), c.putRequest(kvs...))
 			if err != nil || !r.GetSuccess() {
 				t.Errorf("put %d: %v %v", i, r, err)
@@ -84,14 +90,15 @@ func TestMaxConcurrentStreamsHolds(t *testing.T) {
 	concurrentPuts(t, b, c, 10, func(int) lsspb.LightningStorageClient { return rpc }, 3)
 }
 
-func TestInflightBytesHolds(t *testing.T) {
-	t.Parallel()
+// inflightDaemon has an in-flight budget of four 64 KiB messages and a backend
+// that holds every write.
+func inflightDaemon(t *testing.T) (*countingBackend, *client, []lsspb.LightningStorageClient) {
 	b := &countingBackend{Backend: memory.New(), release: make(chan struct{})}
 	opts := testOptions(t)
 	opts.Backend = b
-	// Room for two requests of the largest size, over many connections.
 	opts.Limits.MaxMessageSize = 64 << 10
-	opts.Limits.MaxInflightBytes = 2 * (64 << 10)
+	opts.Limits.MaxValueSize = 64 << 10
+	opts.Limits.MaxInflightBytes = 4 * (64 << 10)
 	d := startDaemon(t, opts)
 	conns := make([]lsspb.LightningStorageClient, 8)
 	for i := range conns {
@@ -99,7 +106,23 @@ func TestInflightBytesHolds(t *testing.T) {
 	}
 	c := newClient(t, conns[0], d.ServerID())
 	c.get("")
-	concurrentPuts(t, b, c, len(conns), func(i int) lsspb.LightningStorageClient { return conns[i] }, 2)
+	return b, c, conns
+}
+
+// Requests near the message size keep their whole reservation: four fit in a
+// budget of four messages, however many connections send them.
+func TestInflightBytesHolds(t *testing.T) {
+	t.Parallel()
+	b, c, conns := inflightDaemon(t)
+	concurrentPutsOfSize(t, b, c, len(conns), 60<<10, func(i int) lsspb.LightningStorageClient { return conns[i] }, 4)
+}
+
+// Small requests give back what they reserved for reading once decoded, so the
+// budget does not limit how many are handled at once.
+func TestInflightBudgetKeepsSmallCallsConcurrent(t *testing.T) {
+	t.Parallel()
+	b, c, conns := inflightDaemon(t)
+	concurrentPutsOfSize(t, b, c, len(conns), 10, func(i int) lsspb.LightningStorageClient { return conns[i] }, int32(len(conns)))
 }
 
 func TestInflightBudgetBelowOneMessageRefused(t *testing.T) {

@@ -183,11 +183,13 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	unary, stream := interceptors(log, m)
 	codec := newStrictCodec()
-	// First: a request that did not decode must reach nothing else; last: the
+	// First: a request that did not decode must reach nothing else; then the
+	// in-flight budget gives back what a decoded call does not need; last: the
 	// new-client limiter, so refused clients are still counted and logged.
-	unaryChain := append([]grpc.UnaryServerInterceptor{codec.interceptor()}, unary...)
+	gopts, inflight := serverLimitOptions(limits)
+	unaryChain := append([]grpc.UnaryServerInterceptor{codec.interceptor(), inflight}, unary...)
 	unaryChain = append(unaryChain, newNewClientLimiter(srv.auth, limits.NewClientsPerSecond, limits.NewClientsBurst).interceptor())
-	gopts := append(serverLimitOptions(limits),
+	gopts = append(gopts,
 		grpc.ForceServerCodecV2(codec),
 		grpc.ChainUnaryInterceptor(unaryChain...),
 		grpc.ChainStreamInterceptor(stream...),

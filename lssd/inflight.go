@@ -4,7 +4,9 @@ import (
 	"context"
 
 	"golang.org/x/sync/semaphore"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/stats"
+	"google.golang.org/protobuf/proto"
 )
 
 // inflight bounds the request bytes the server holds at once. It is a gRPC stats
@@ -14,10 +16,15 @@ import (
 // where waiting would stall every call on the connection.
 //
 // A call's size is unknown before it is read, so each reserves the largest
-// request (MaxMessageSize) and gives it back when the call ends. While the budget
-// is spent a new call waits, unread: HTTP/2 flow control (streamWindow) bounds
-// what its client can send meanwhile. A call whose client gives up while waiting
-// proceeds without a reservation and fails at once on its cancelled context.
+// request (MaxMessageSize) while its request is read and decoded; once decoded,
+// the interceptor shrinks the reservation to twice the request's size (the
+// decoded message, and what the handler builds from it) if that is less, and
+// the rest is given back when the call ends. So only the reading of requests is limited to
+// MaxInflightBytes / MaxMessageSize calls at a time; small calls being handled
+// hold little. While the budget is spent a new call waits, unread: HTTP/2 flow
+// control (streamWindow) bounds what its client can send meanwhile. A call whose
+// client gives up while waiting proceeds without a reservation and fails at once
+// on its cancelled context.
 type inflight struct {
 	sem    *semaphore.Weighted
 	weight int64
@@ -29,8 +36,9 @@ func newInflight(budget int64, perCall int) *inflight {
 
 type reservationKey struct{}
 
-// reservation is set by Begin and read by End, in the call's goroutine.
-type reservation struct{ held bool }
+// reservation is set by Begin, shrunk by the interceptor and released by End, all
+// in the call's goroutine.
+type reservation struct{ held int64 }
 
 // TagRPC gives the call a place to note its reservation.
 func (f *inflight) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
@@ -45,12 +53,31 @@ func (f *inflight) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	}
 	switch s.(type) {
 	case *stats.Begin:
-		r.held = f.sem.Acquire(ctx, f.weight) == nil
-	case *stats.End:
-		if r.held {
-			f.sem.Release(f.weight)
-			r.held = false
+		if f.sem.Acquire(ctx, f.weight) == nil {
+			r.held = f.weight
 		}
+	case *stats.End:
+		if r.held > 0 {
+			f.sem.Release(r.held)
+			r.held = 0
+		}
+	}
+}
+
+// interceptor shrinks a decoded call's reservation to what it holds.
+func (f *inflight) interceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if r, ok := ctx.Value(reservationKey{}).(*reservation); ok && r.held > 0 {
+			size := int64(1)
+			if m, ok := req.(proto.Message); ok {
+				size = max(1, 2*int64(proto.Size(m)))
+			}
+			if size < r.held {
+				f.sem.Release(r.held - size)
+				r.held = size
+			}
+		}
+		return handler(ctx, req)
 	}
 }
 

@@ -35,8 +35,9 @@ type Limits struct {
 	// MaxInflightBytes bounds the request bytes the server holds at once, across
 	// every connection. Each call reserves MaxMessageSize (its size is not known
 	// before it is read) from this budget before its request is read, and waits
-	// while the budget is spent; so MaxInflightBytes / MaxMessageSize calls are
-	// read and handled at a time.
+	// while the budget is spent; so at most MaxInflightBytes / MaxMessageSize
+	// requests are being read at a time. Once decoded, a call keeps twice its
+	// request's size (at most MaxMessageSize) reserved until it ends.
 	MaxInflightBytes int64
 	// HandshakeTimeout bounds how long a new connection may take to complete its
 	// TLS and HTTP/2 handshakes; a connection that sends nothing is closed then.
@@ -194,12 +195,14 @@ func (l Limits) checkKVs(kvs []*lsspb.KeyValue) error {
 
 // serverLimitOptions are the gRPC server options that enforce l's connection and
 // call limits (the connection count is enforced by the listener, see
-// limitListener).
-func serverLimitOptions(l Limits) []grpc.ServerOption {
+// limitListener), and the interceptor that belongs to the in-flight bound,
+// which must run once the request is decoded.
+func serverLimitOptions(l Limits) ([]grpc.ServerOption, grpc.UnaryServerInterceptor) {
+	in := newInflight(l.MaxInflightBytes, l.MaxMessageSize)
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(l.MaxMessageSize),
 		grpc.MaxConcurrentStreams(uint32(l.MaxConcurrentStreams)),
-		grpc.StatsHandler(newInflight(l.MaxInflightBytes, l.MaxMessageSize)),
+		grpc.StatsHandler(in),
 		grpc.InitialWindowSize(streamWindow),
 		grpc.ConnectionTimeout(l.HandshakeTimeout),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
@@ -210,5 +213,5 @@ func serverLimitOptions(l Limits) []grpc.ServerOption {
 			Timeout: 20 * time.Second,
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
-	}
+	}, in.interceptor()
 }
