@@ -41,7 +41,10 @@ var fuzzMethods = []fuzzMethod{
 			return s.BoundGet(ctx, m.(*lsspb.GetRequest))
 		}},
 	{"Restore", func() proto.Message { return &lsspb.RestoreRequest{} },
-		func(s []byte, m proto.Message) { r := m.(*lsspb.RestoreRequest); r.Hmac = wire.RestoreRequestMAC(s, r.Kvs) },
+		func(s []byte, m proto.Message) {
+			r := m.(*lsspb.RestoreRequest)
+			r.Hmac = wire.RestoreRequestMAC(s, r.Kvs)
+		},
 		func(s *Server, ctx context.Context, m proto.Message) (proto.Message, error) {
 			return s.Restore(ctx, m.(*lsspb.RestoreRequest))
 		}},
