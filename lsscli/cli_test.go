@@ -324,7 +324,7 @@ func TestConflictWithAPendingTransaction(t *testing.T) {
 	}
 	defer c.Close()
 	txid := bytes.Repeat([]byte{0xab}, 16)
-	if _, err := c.Prepare(context.Background(), txid, c.Seal([]provider.KV{{Key: "r", Version: 0, Value: []byte{1}}})); err != nil {
+	if _, err := c.Prepare(context.Background(), txid, provider.Quorum{}, nil, c.Seal([]provider.KV{{Key: "r", Version: 0, Value: []byte{1}}})); err != nil {
 		t.Fatal(err)
 	}
 	r := s.run("put", "r", "0", "11")

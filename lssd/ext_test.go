@@ -56,7 +56,7 @@ func TestRestoreIsForwardOnly(t *testing.T) {
 		t.Errorf("applied = %v, want [a b c2]", reply.Applied)
 	}
 	wantKVs(t, "kept", reply.Kept, kv("c", 2, "c2"), kv("r", 0, "r0"))
-	if !bytes.Equal(reply.Hmac, wire.RestoreReplyMAC(c.secret, req.Hmac, reply.Applied, reply.Kept)) {
+	if !bytes.Equal(reply.Hmac, wire.RestoreReplyMAC(c.secret, req.Hmac, reply.Applied, reply.Kept, reply.ReservedBy)) {
 		t.Error("Restore reply MAC does not verify")
 	}
 	wantKVs(t, "after restore", c.get(""),

@@ -29,12 +29,14 @@ func (s *Server) Restore(ctx context.Context, req *lsspb.RestoreRequest) (*lsspb
 		return nil, storeError(s.log, "Restore", err)
 	}
 	keptKVs := make([]*lsspb.KeyValue, len(kept))
+	reservedBy := make([][]byte, len(kept))
 	for i, c := range kept {
-		keptKVs[i] = extConflictKV(c)
+		keptKVs[i], reservedBy[i] = extConflictKV(c), c.ReservedBy
 	}
 	return &lsspb.RestoreReply{
-		Applied: applied,
-		Kept:    keptKVs,
-		Hmac:    wire.RestoreReplyMAC(secret, req.Hmac, applied, keptKVs),
+		Applied:    applied,
+		Kept:       keptKVs,
+		ReservedBy: reservedBy,
+		Hmac:       wire.RestoreReplyMAC(secret, req.Hmac, applied, keptKVs, reservedBy),
 	}, nil
 }

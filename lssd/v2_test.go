@@ -170,7 +170,10 @@ func TestRestoreGroups(t *testing.T) {
 		t.Errorf("applied = %v, want only the plain c: the group is blocked by another txid", reply.Applied)
 	}
 	wantKVs(t, "kept", reply.Kept, kv("a", 0, "a0"), kv("b", 0, "b0"))
-	if !bytes.Equal(reply.Hmac, wire.RestoreReplyMAC(c.secret, req.Hmac, reply.Applied, reply.Kept)) {
+	if len(reply.ReservedBy) != 2 || len(reply.ReservedBy[0]) != 0 || !bytes.Equal(reply.ReservedBy[1], blocker) {
+		t.Errorf("reserved_by = %x, want none for a and the blocker for b", reply.ReservedBy)
+	}
+	if !bytes.Equal(reply.Hmac, wire.RestoreReplyMAC(c.secret, req.Hmac, reply.Applied, reply.Kept, reply.ReservedBy)) {
 		t.Error("Restore reply MAC does not verify")
 	}
 

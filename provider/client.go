@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -33,11 +32,9 @@ type Client struct {
 	// proofs, prepare seals.
 	cert    *wire.Certifier
 	encrypt bool
-	// requireExt forbids the fallback from BoundGet to the base Get.
-	requireExt bool
-	// baseOnly is set once the server answered BoundGet with Unimplemented, so
-	// later Gets go straight to the base Get.
-	baseOnly atomic.Bool
+	format  Format
+	// ext pins the server as an extension server (Options.Extension).
+	ext bool
 }
 
 // Dial connects to the server of o, fetches its server_id with Info, checks it
@@ -47,7 +44,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if name == "" {
 		name = o.Addr
 	}
-	c := &Client{name: name, encrypt: o.Encrypt, requireExt: o.RequireExtension}
+	c := &Client{name: name, encrypt: o.Encrypt, format: o.Format, ext: o.Extension || o.RequireExtension}
 	conn, err := o.connect()
 	if err != nil {
 		return nil, c.fail("dial", err)
@@ -67,6 +64,14 @@ func (o Options) connect() (*grpc.ClientConn, error) {
 	}
 	if o.HMACSecret != nil && len(o.HMACSecret) != wire.SecretSize {
 		return nil, fmt.Errorf("HMAC secret is %d bytes, want %d", len(o.HMACSecret), wire.SecretSize)
+	}
+	switch {
+	case o.Format != FormatRust && o.Format != FormatQuorum:
+		return nil, fmt.Errorf("unknown value format %v", o.Format)
+	case o.Format == FormatQuorum && o.Encrypt:
+		// The quorum format's payload is whatever the caller gives it (the
+		// quorum client's own envelope); the Rust cipher has no place in it.
+		return nil, errors.New("Encrypt is the Rust format's cipher; it cannot be combined with FormatQuorum")
 	}
 	if o.ServerID != nil {
 		if _, err := wire.ParsePublicKey(o.ServerID); err != nil {

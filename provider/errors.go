@@ -31,9 +31,15 @@ var (
 	ErrServerIDMismatch = errors.New("server_id does not match the pinned one")
 	// ErrUnavailable: the server could not be reached or did not answer in time.
 	ErrUnavailable = errors.New("unavailable")
-	// ErrNotSupported: the server does not implement an extension RPC (a stock
-	// server); treat it as base-protocol-only.
+	// ErrNotSupported: a server not pinned as an extension server (a stock
+	// server, or one whose capability is being found out) does not implement an
+	// extension RPC.
 	ErrNotSupported = errors.New("extension not supported by server")
+	// ErrNotExtension: a server pinned as an extension server
+	// (Options.Extension) answered an extension RPC with UNIMPLEMENTED. The
+	// provider is faulty (or someone answers for it): the error also wraps
+	// ErrInvalidReply, and nothing falls back to the base protocol.
+	ErrNotExtension = errors.New("server pinned as an extension server answers UNIMPLEMENTED")
 	// ErrTxUnknown: Commit of a txid the server never prepared.
 	ErrTxUnknown = errors.New("transaction unknown to server")
 	// ErrTxAborted: Commit of a txid the server holds as aborted (or fenced).
@@ -95,6 +101,12 @@ type Conflict struct {
 	// ReservedBy is the txid of the prepared transaction holding the key, when
 	// that is the cause.
 	ReservedBy []byte
+	// TxID and Proof are what the server holds with the stored value (an
+	// extension reply, or a carrier); Certified is set when Value verified and
+	// Proof is a valid commit proof.
+	TxID      []byte
+	Proof     []byte
+	Certified bool
 }
 
 // ConflictError is a refused Put or Prepare. errors.Is(err, ErrConflict) holds.
@@ -147,3 +159,22 @@ func rpcError(ctx context.Context, err error, codeErrs map[codes.Code]error) err
 
 // extensionCodes maps Unimplemented to ErrNotSupported for extension RPCs.
 var extensionCodes = map[codes.Code]error{codes.Unimplemented: ErrNotSupported}
+
+// errNotExtension is what an UNIMPLEMENTED answer means from a server pinned as
+// an extension server: a protocol violation.
+var errNotExtension = fmt.Errorf("%w (%w)", ErrNotExtension, ErrInvalidReply)
+
+// extCodes returns codeErrs with UNIMPLEMENTED mapped as the pinned capability
+// says: ErrNotSupported for a server not pinned as an extension server,
+// ErrNotExtension for one that is.
+func (c *Client) extCodes(codeErrs map[codes.Code]error) map[codes.Code]error {
+	out := make(map[codes.Code]error, len(codeErrs)+1)
+	for code, err := range codeErrs {
+		out[code] = err
+	}
+	out[codes.Unimplemented] = ErrNotSupported
+	if c.ext {
+		out[codes.Unimplemented] = errNotExtension
+	}
+	return out
+}

@@ -3,7 +3,8 @@ package provider
 import (
 	"context"
 	"crypto/rand"
-	"errors"
+
+	"google.golang.org/grpc/codes"
 
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
@@ -15,12 +16,15 @@ const NonceSize = 32
 // Get returns the client's entries whose keys start with prefix, in key order,
 // every one verified.
 //
-// It uses BoundGet, whose reply HMAC also covers the prefix; a server that answers
-// Unimplemented is remembered as base-only and asked with the base Get from then
-// on, unless Options.RequireExtension is set. The reply HMAC must verify
-// (ErrServerHMAC) and the keys must be ascending, distinct and under prefix
-// (ErrInvalidReply). Values whose value HMAC fails are left out and reported
-// together in a *TamperedError, returned alongside the entries that did verify.
+// A server pinned as an extension server (Options.Extension) is asked with
+// BoundGet, whose reply MAC also covers the prefix and each value's txid and
+// proof; its UNIMPLEMENTED answer is ErrNotExtension, never a fallback. Any other
+// server is asked with the base Get (in the quorum format each value must then be
+// a carrier). The reply HMAC must verify (ErrServerHMAC) and the keys must be
+// ascending, distinct and under prefix (ErrInvalidReply). Each value's MAC is
+// checked (with its txid in the quorum format) and so is its commit proof if it
+// has one; values that fail are left out and reported together in a
+// *TamperedError, returned alongside the entries that did verify.
 func (c *Client) Get(ctx context.Context, prefix string) ([]Entry, error) {
 	nonce := make([]byte, NonceSize)
 	if _, err := rand.Read(nonce); err != nil {
@@ -29,29 +33,20 @@ func (c *Client) Get(ctx context.Context, prefix string) ([]Entry, error) {
 	req := &lsspb.GetRequest{Auth: c.auth, KeyPrefix: prefix, Nonce: nonce}
 
 	var reply *lsspb.GetReply
-	bound := !c.baseOnly.Load()
-	if bound {
-		var err error
+	var err error
+	if c.ext {
 		reply, err = c.rpc.BoundGet(ctx, req)
-		if err != nil {
-			err = rpcError(ctx, err, extensionCodes)
-			if !errors.Is(err, ErrNotSupported) || c.requireExt {
-				return nil, c.fail("get", err)
-			}
-			c.baseOnly.Store(true)
-			bound = false
-		}
-	}
-	if !bound {
-		var err error
+		err = c.rpcErr(ctx, err, c.extCodes(nil))
+	} else {
 		reply, err = c.rpc.Get(ctx, req)
-		if err != nil {
-			return nil, c.fail("get", rpcError(ctx, err, nil))
-		}
+		err = c.rpcErr(ctx, err, nil)
+	}
+	if err != nil {
+		return nil, c.fail("get", err)
 	}
 
 	var want []byte
-	if bound {
+	if c.ext {
 		want = wire.BoundGetReplyMAC(c.secret, prefix, nonce, reply.GetKvs())
 	} else {
 		want = wire.GetReplyHMAC(c.secret, nonce, reply.GetKvs())
@@ -62,13 +57,27 @@ func (c *Client) Get(ctx context.Context, prefix string) ([]Entry, error) {
 	if err := checkListing(prefix, reply.GetKvs()); err != nil {
 		return nil, c.fail("get", err)
 	}
-	entries, tampered := c.openAll(reply.GetKvs())
+	entries, tampered := c.openAll(reply.GetKvs(), !c.ext)
 	if len(tampered) > 0 {
 		return entries, c.fail("get", &TamperedError{Provider: c.name, Keys: tampered})
 	}
 	return entries, nil
 }
 
-// BaseOnly reports whether the server has been seen not to implement the
-// extension's BoundGet, so Gets use the base protocol.
-func (c *Client) BaseOnly() bool { return c.baseOnly.Load() }
+// rpcErr is rpcError for a call that may have succeeded (nil err).
+func (c *Client) rpcErr(ctx context.Context, err error, codeErrs map[codes.Code]error) error {
+	if err == nil {
+		return nil
+	}
+	return rpcError(ctx, err, codeErrs)
+}
+
+// BaseOnly reports whether the client speaks only the base protocol to this
+// server: it is not pinned as an extension server (Options.Extension).
+func (c *Client) BaseOnly() bool { return !c.ext }
+
+// Extension reports whether the server is pinned as an extension server.
+func (c *Client) Extension() bool { return c.ext }
+
+// Format is the client's value format.
+func (c *Client) Format() Format { return c.format }

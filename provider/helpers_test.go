@@ -46,10 +46,19 @@ func newKey(t *testing.T) *secp256k1.PrivateKey {
 	return k
 }
 
-// dialT dials addr with the pinned serverID and closes the client at the end.
+// dialT dials addr with the pinned serverID, pinned as an extension server (a
+// real lssd), and closes the client at the end.
 func dialT(t *testing.T, addr string, serverID []byte, key *secp256k1.PrivateKey, encrypt bool) *Client {
 	t.Helper()
-	c, err := Dial(ctxT(t), Options{Addr: addr, Name: "p1", ServerID: serverID, ClientKey: key, Encrypt: encrypt, DialTimeout: 5 * time.Second})
+	return dialOpts(t, Options{Addr: addr, ServerID: serverID, ClientKey: key, Encrypt: encrypt, Extension: true})
+}
+
+// dialOpts dials with o (named "p1", a short dial timeout) and closes the client
+// at the end.
+func dialOpts(t *testing.T, o Options) *Client {
+	t.Helper()
+	o.Name, o.DialTimeout = "p1", 5*time.Second
+	c, err := Dial(ctxT(t), o)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}

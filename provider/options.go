@@ -43,12 +43,48 @@ type Options struct {
 	DialTimeout time.Duration
 	// MaxMessageSize is the largest reply accepted; DefaultMaxMessageSize if zero.
 	MaxMessageSize int
-	// RequireExtension refuses to fall back to the base Get when the server
-	// answers BoundGet with Unimplemented (Get then fails with ErrNotSupported).
-	// Set it for servers known to run the extension: otherwise a man in the
-	// middle can answer Unimplemented and downgrade Get to the base protocol,
-	// whose HMAC does not cover the prefix.
+	// Format is how values are sealed and read: FormatRust (the default, lss-cli's
+	// and the Rust client's) or FormatQuorum (value MAC v2, commit proofs,
+	// carriers on stock providers).
+	Format Format
+	// Extension pins the server as one that speaks the quorum extension. It is
+	// configuration (like ServerID), never learned from a status code: when
+	// set, Get uses the prefix-bound BoundGet, and an UNIMPLEMENTED answer to any
+	// extension call is ErrNotExtension (the provider is faulty), never a reason
+	// to fall back to the base Get, whose HMAC does not cover the prefix. When
+	// unset, Get and Put use the base protocol only, and in FormatQuorum each
+	// value travels in a carrier (wire.WrapCarrier).
+	Extension bool
+	// RequireExtension is the former name of Extension; either one pins the
+	// server as an extension server.
+	//
+	// Deprecated: use Extension.
 	RequireExtension bool
+}
+
+// Format is a value format of the provider client.
+type Format int
+
+const (
+	// FormatRust seals with the base value HMAC (key || version || value), and
+	// with Options.Encrypt also the Rust client's ChaCha20: what lss-cli and the
+	// Rust lss-cli read and write.
+	FormatRust Format = iota
+	// FormatQuorum seals with the value MAC v2 (wire.ValueMACv2), which binds the
+	// key and payload with their lengths and the txid that wrote the value, and
+	// checks the commit proof stored with a value whenever there is one.
+	FormatQuorum
+)
+
+// String names the format.
+func (f Format) String() string {
+	switch f {
+	case FormatRust:
+		return "rust"
+	case FormatQuorum:
+		return "quorum"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
 }
 
 // target is where to connect and whether TLS is required by the address itself.

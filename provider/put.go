@@ -8,21 +8,25 @@ import (
 	"github.com/lssquorum/lss/proto/wire"
 )
 
-// Put seals kvs (value HMAC, encrypted if the client encrypts) and writes them
-// atomically. A refusal by the version rule is a *ConflictError. Success is
-// confirmed only by a verified reply HMAC (ErrServerHMAC otherwise).
+// Put seals kvs for a plain put (Seal) and writes them atomically. A refusal by
+// the version rule is a *ConflictError. Success is confirmed only by a verified
+// reply HMAC (ErrServerHMAC otherwise).
 func (c *Client) Put(ctx context.Context, kvs []KV) error {
 	return c.put(ctx, c.Seal(kvs))
 }
 
-// PutEntries writes entries already sealed (by this client's Seal or read from
-// another provider): Stored is sent as is.
+// PutEntries writes entries already sealed (by this client's Seal or SealTx, or
+// read from another provider): Stored is sent as is. In the quorum format to a
+// server not pinned as an extension server, each entry travels in a carrier with
+// its TxID and Proof, so a stock provider keeps them too. An extension server's
+// base Put has no place for them: entries carrying a TxID or Proof are refused
+// (use Restore, which stores them).
 func (c *Client) PutEntries(ctx context.Context, es []Entry) error {
 	return c.put(ctx, es)
 }
 
 func (c *Client) put(ctx context.Context, es []Entry) error {
-	kvs, err := sortedKVs(es)
+	kvs, err := c.sortedKVs(es, false, c.carried())
 	if err != nil {
 		return c.fail("put", err)
 	}
@@ -46,5 +50,5 @@ func (c *Client) put(ctx context.Context, es []Entry) error {
 	for _, r := range reply.GetReservations() {
 		reserved[r.GetStored().GetKey()] = r.GetReservedBy()
 	}
-	return c.fail("put", &ConflictError{Provider: c.name, Conflicts: c.conflictsOf(reply.GetConflicts(), reserved)})
+	return c.fail("put", &ConflictError{Provider: c.name, Conflicts: c.conflictsOf(reply.GetConflicts(), reserved, true)})
 }

@@ -22,12 +22,22 @@ type Transaction struct {
 	Updated time.Time
 	// Quorum is the thresholds recorded with the prepare (zero if none).
 	Quorum Quorum
+	// Seal is the prepare seal recorded with the prepare (nil if none), kept
+	// once the transaction is decided.
+	Seal []byte
+	// SealValid is set for a prepared transaction whose Seal is this client's
+	// prepare seal of TxID, Quorum and Entries: the record is as the client
+	// prepared it. (A decided record keeps no entries to check it against.)
+	SealValid bool
 }
 
 // Status lists the client's pending and recently decided transactions in txid
-// order, with the reply bound to a fresh nonce. Values whose HMAC fails keep a nil
-// Value and are reported in a *TamperedError returned alongside the list. A stock
-// server gives ErrNotSupported.
+// order, with the reply bound to a fresh nonce. Each entry of a prepared
+// transaction carries the transaction's TxID and is checked as sealed for it (in
+// the quorum format the value MAC binds the txid). Values that fail keep a nil
+// Value and are reported in a *TamperedError returned alongside the list. A
+// server not pinned as an extension server gives ErrNotSupported for
+// UNIMPLEMENTED, a pinned one ErrNotExtension.
 func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
 	nonce := make([]byte, NonceSize)
 	if _, err := rand.Read(nonce); err != nil {
@@ -35,13 +45,13 @@ func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
 	}
 	reply, err := c.rpc.Status(ctx, &lsspb.StatusRequest{Auth: c.auth, Nonce: nonce})
 	if err != nil {
-		return nil, c.fail("status", rpcError(ctx, err, extensionCodes))
+		return nil, c.fail("status", rpcError(ctx, err, c.extCodes(nil)))
 	}
 	if !wire.Equal(reply.GetHmac(), wire.StatusReplyMAC(c.secret, nonce, reply.GetTransactions())) {
 		return nil, c.fail("status", ErrServerHMAC)
 	}
 	txs := make([]Transaction, len(reply.GetTransactions()))
-	m := wire.NewValueMAC(c.hmacSecret)
+	s := c.newSealer()
 	var tampered []KeyVersion
 	for i, tx := range reply.GetTransactions() {
 		if i > 0 && bytes.Compare(reply.GetTransactions()[i-1].GetTxid(), tx.GetTxid()) >= 0 {
@@ -53,16 +63,19 @@ func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
 		}
 		entries := make([]Entry, len(tx.GetKvs()))
 		for j, kv := range tx.GetKvs() {
-			entries[j] = Entry{Key: kv.GetKey(), Version: kv.GetVersion(), Stored: kv.GetValue()}
-			plain, err := c.open(m, kv.GetKey(), kv.GetVersion(), kv.GetValue())
-			if err != nil {
+			// A prepared write has no txid or proof of its own: it was sealed
+			// for the transaction's txid, and is not committed.
+			entries[j] = Entry{Key: kv.GetKey(), Version: kv.GetVersion(), Stored: kv.GetValue(), TxID: tx.GetTxid()}
+			if len(kv.GetTxid()) > 0 || len(kv.GetProof()) > 0 || s.verify(&entries[j]) != nil {
 				tampered = append(tampered, KeyVersion{Key: kv.GetKey(), Version: kv.GetVersion()})
-				continue
 			}
-			entries[j].Value = plain
 		}
+		q := Quorum{Participants: tx.GetParticipants(), W: int(tx.GetWriteQuorum())}
 		txs[i] = Transaction{TxID: tx.GetTxid(), State: state, Entries: entries, Updated: time.UnixMilli(tx.GetUpdatedUnixMs()),
-			Quorum: Quorum{Participants: tx.GetParticipants(), W: int(tx.GetWriteQuorum())}}
+			Quorum: q, Seal: tx.GetSeal()}
+		if state == TxPrepared && len(tx.GetSeal()) > 0 {
+			txs[i].SealValid = c.VerifyPrepareSeal(tx.GetTxid(), q, entries, tx.GetSeal())
+		}
 	}
 	if len(tampered) > 0 {
 		return txs, c.fail("status", &TamperedError{Provider: c.name, Keys: tampered})

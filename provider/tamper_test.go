@@ -26,7 +26,7 @@ func newTamperSetup(t *testing.T, baseOnly bool) *tamperSetup {
 	d := startServer(t, false)
 	p := startProxy(t, d.Addr(), baseOnly)
 	key := newKey(t)
-	c := dialT(t, p.addr, d.ServerID(), key, true)
+	c := dialOpts(t, Options{Addr: p.addr, ServerID: d.ServerID(), ClientKey: key, Encrypt: true, Extension: !baseOnly})
 	pub, err := secp256k1.ParsePubKey(d.ServerID())
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +284,7 @@ func TestTxRepliesAreVerified(t *testing.T) {
 	t.Parallel()
 	type call func(c *Client, txid []byte) error
 	prepare := func(c *Client, tx []byte) error {
-		_, err := c.Prepare(ctxT(t), tx, c.Seal([]KV{{"k", 0, nil}}))
+		_, err := c.Prepare(ctxT(t), tx, Quorum{}, nil, c.Seal([]KV{{"k", 0, nil}}))
 		return err
 	}
 	commit := func(c *Client, tx []byte) error {
@@ -358,7 +358,7 @@ func TestStatusRepliesAreVerified(t *testing.T) {
 			t.Parallel()
 			s := newTamperSetup(t, false)
 			for _, key := range []string{"a", "b"} {
-				if _, err := s.client.Prepare(ctxT(t), txid(t), s.client.Seal([]KV{{key, 0, nil}})); err != nil {
+				if _, err := s.client.Prepare(ctxT(t), txid(t), Quorum{}, nil, s.client.Seal([]KV{{key, 0, nil}})); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -376,7 +376,7 @@ func TestStatusRepliesAreVerified(t *testing.T) {
 	// reported, not returned.
 	s := newTamperSetup(t, false)
 	tx := txid(t)
-	if _, err := s.client.Prepare(ctxT(t), tx, s.client.Seal([]KV{{"k", 0, []byte("v")}})); err != nil {
+	if _, err := s.client.Prepare(ctxT(t), tx, Quorum{}, nil, s.client.Seal([]KV{{"k", 0, []byte("v")}})); err != nil {
 		t.Fatal(err)
 	}
 	s.proxy.setReply(func(m string, req, rep proto.Message) {

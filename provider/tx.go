@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -47,13 +49,15 @@ func txStateOf(s lsspb.TxState) (TxState, error) {
 }
 
 // Prepare asks the server to validate es as Put would, then durably record them as
-// pending under txid and reserve their keys. It returns TxPrepared (or
-// TxCommitted if that txid was already committed), TxAborted with a nil error if
-// the txid is fenced or aborted, or a *ConflictError if the version rule or a
-// reservation refused it. A stock server gives ErrNotSupported. It records no
-// quorum; a coordinator uses PrepareQuorum.
-func (c *Client) Prepare(ctx context.Context, txid []byte, es []Entry) (TxState, error) {
-	return c.PrepareQuorum(ctx, txid, Quorum{}, es)
+// pending under txid with q (who decides the transaction, see Quorum) and seal
+// (the client's prepare seal, PrepareSeal; nil for none), and reserve their keys.
+// es are sealed for txid (SealTx); their TxID and Proof are not sent. It returns
+// TxPrepared (or TxCommitted if that txid was already committed), TxAborted with a
+// nil error if the txid is fenced or aborted, or a *ConflictError if the version
+// rule or a reservation refused it. A server not pinned as an extension server
+// gives ErrNotSupported for UNIMPLEMENTED, a pinned one ErrNotExtension.
+func (c *Client) Prepare(ctx context.Context, txid []byte, q Quorum, seal []byte, es []Entry) (TxState, error) {
+	return c.prepare(ctx, txid, q, seal, es)
 }
 
 // Quorum is who decides a transaction and how: committed once prepared on W of
@@ -67,20 +71,54 @@ type Quorum struct {
 // IsZero reports whether q records nothing.
 func (q Quorum) IsZero() bool { return len(q.Participants) == 0 && q.W == 0 }
 
-// PrepareQuorum is Prepare recording q with the transaction, so that any later
-// recovery decides it with the coordinator's participants and threshold,
-// whatever its own configuration says.
+// PrepareQuorum is Prepare with q and no seal.
+//
+// Deprecated: use Prepare, which also records the prepare seal.
 func (c *Client) PrepareQuorum(ctx context.Context, txid []byte, q Quorum, es []Entry) (TxState, error) {
-	kvs, err := sortedKVs(es)
+	return c.prepare(ctx, txid, q, nil, es)
+}
+
+// PrepareSeal returns this client's prepare seal of txid with q and es
+// (wire.PrepareSeal over the entries in ascending key order, as Prepare sends
+// them).
+func (c *Client) PrepareSeal(txid []byte, q Quorum, es []Entry) []byte {
+	return c.cert.PrepareSeal(txid, q.Participants, q.W, sealedKVs(es))
+}
+
+// VerifyPrepareSeal reports whether seal is this client's prepare seal of txid
+// with q and es.
+func (c *Client) VerifyPrepareSeal(txid []byte, q Quorum, es []Entry, seal []byte) bool {
+	return c.cert.VerifyPrepareSeal(txid, q.Participants, q.W, sealedKVs(es), seal)
+}
+
+// sealedKVs is es as the seal covers them: key, version and stored bytes, in
+// ascending key order.
+func sealedKVs(es []Entry) []*lsspb.KeyValue {
+	kvs := make([]*lsspb.KeyValue, len(es))
+	for i, e := range es {
+		kvs[i] = &lsspb.KeyValue{Key: e.Key, Version: e.Version, Value: e.Stored}
+	}
+	slices.SortStableFunc(kvs, func(a, b *lsspb.KeyValue) int { return strings.Compare(a.Key, b.Key) })
+	return kvs
+}
+
+func (c *Client) prepare(ctx context.Context, txid []byte, q Quorum, seal []byte, es []Entry) (TxState, error) {
+	plain := make([]Entry, len(es))
+	for i, e := range es {
+		// The txid travels once, in the request; the server refuses kvs that
+		// carry one.
+		plain[i] = Entry{Key: e.Key, Version: e.Version, Stored: e.Stored}
+	}
+	kvs, err := c.sortedKVs(plain, false, false)
 	if err != nil {
 		return TxUnknown, c.fail("prepare", err)
 	}
 	w := int32(q.W)
-	req := &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs, Participants: q.Participants, WriteQuorum: w,
-		Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs, q.Participants, w, nil)}
+	req := &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs, Participants: q.Participants, WriteQuorum: w, Seal: seal,
+		Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs, q.Participants, w, seal)}
 	reply, err := c.rpc.Prepare(ctx, req)
 	if err != nil {
-		return TxUnknown, c.fail("prepare", rpcError(ctx, err, extensionCodes))
+		return TxUnknown, c.fail("prepare", rpcError(ctx, err, c.extCodes(nil)))
 	}
 	state, err := c.checkTxReply(wire.DomainPrepareReply, txid, reply)
 	if err != nil {
@@ -95,7 +133,7 @@ func (c *Client) PrepareQuorum(ctx context.Context, txid []byte, q Quorum, es []
 				reserved[cf.GetStored().GetKey()] = cf.GetReservedBy()
 			}
 		}
-		return TxUnknown, c.fail("prepare", &ConflictError{Provider: c.name, Conflicts: c.conflictsOf(stored, reserved)})
+		return TxUnknown, c.fail("prepare", &ConflictError{Provider: c.name, Conflicts: c.conflictsOf(stored, reserved, false)})
 	}
 	if state == TxUnknown {
 		return TxUnknown, c.fail("prepare", fmt.Errorf("%w: prepare neither prepared nor refused", ErrInvalidReply))
@@ -110,7 +148,6 @@ func (c *Client) PrepareQuorum(ctx context.Context, txid []byte, q Quorum, es []
 // prepared it (settle it with Restore); ErrTxAborted: it was aborted or fenced.
 func (c *Client) Commit(ctx context.Context, txid []byte, proofs [][]byte) error {
 	state, err := c.txCall(ctx, "commit", c.rpc.Commit, wire.CommitDomains, txid, proofs, map[codes.Code]error{
-		codes.Unimplemented:      ErrNotSupported,
 		codes.NotFound:           ErrTxUnknown,
 		codes.FailedPrecondition: ErrTxAborted,
 	})
@@ -124,7 +161,7 @@ func (c *Client) Commit(ctx context.Context, txid []byte, proofs [][]byte) error
 // aborted so that a late Prepare is refused; a prepared or committed one is left
 // as it is. It returns the state after the call.
 func (c *Client) Fence(ctx context.Context, txid []byte) (TxState, error) {
-	state, err := c.txCall(ctx, "fence", c.rpc.Fence, wire.FenceDomains, txid, nil, extensionCodes)
+	state, err := c.txCall(ctx, "fence", c.rpc.Fence, wire.FenceDomains, txid, nil, nil)
 	if err != nil {
 		return TxUnknown, err
 	}
@@ -138,7 +175,6 @@ func (c *Client) Fence(ctx context.Context, txid []byte) (TxState, error) {
 // already committed it. Send it only once abort is decided.
 func (c *Client) Abort(ctx context.Context, txid []byte) error {
 	state, err := c.txCall(ctx, "abort", c.rpc.Abort, wire.AbortDomains, txid, nil, map[codes.Code]error{
-		codes.Unimplemented:      ErrNotSupported,
 		codes.FailedPrecondition: ErrTxCommitted,
 	})
 	if err != nil {
@@ -150,11 +186,13 @@ func (c *Client) Abort(ctx context.Context, txid []byte) error {
 type txRPC func(context.Context, *lsspb.TxRequest, ...grpc.CallOption) (*lsspb.TxReply, error)
 
 // txCall sends a Commit, Fence or Abort and verifies the reply's MAC.
+// codeErrs maps the call's own status codes; UNIMPLEMENTED follows the pinned
+// capability (extCodes).
 func (c *Client) txCall(ctx context.Context, op string, call txRPC, domains [2]wire.Domain, txid []byte, proofs [][]byte, codeErrs map[codes.Code]error) (TxState, error) {
 	req := &lsspb.TxRequest{Auth: c.auth, Txid: txid, Proofs: proofs, Hmac: wire.TxRequestMAC(c.secret, domains[0], txid, proofs)}
 	reply, err := call(ctx, req)
 	if err != nil {
-		return TxUnknown, c.fail(op, rpcError(ctx, err, codeErrs))
+		return TxUnknown, c.fail(op, rpcError(ctx, err, c.extCodes(codeErrs)))
 	}
 	state, err := c.checkTxReply(domains[1], txid, reply)
 	if err != nil {

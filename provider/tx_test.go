@@ -14,12 +14,12 @@ func TestTransactionLifecycle(t *testing.T) {
 	tx := txid(t)
 	es := c.Seal([]KV{{"k2", 0, []byte("v2")}, {"k1", 0, []byte("v1")}})
 
-	state, err := c.Prepare(ctxT(t), tx, es)
+	state, err := c.Prepare(ctxT(t), tx, Quorum{}, nil, es)
 	if err != nil || state != TxPrepared {
 		t.Fatalf("Prepare = %v, %v", state, err)
 	}
 	// Prepared again with the same writes: still prepared.
-	if state, err := c.Prepare(ctxT(t), tx, es); err != nil || state != TxPrepared {
+	if state, err := c.Prepare(ctxT(t), tx, Quorum{}, nil, es); err != nil || state != TxPrepared {
 		t.Fatalf("second Prepare = %v, %v", state, err)
 	}
 	// Pending writes are invisible and reserve their keys.
@@ -31,7 +31,7 @@ func TestTransactionLifecycle(t *testing.T) {
 	if !errors.As(err, &ce) || len(ce.Conflicts) != 1 || !bytes.Equal(ce.Conflicts[0].ReservedBy, tx) || ce.Conflicts[0].Version != -1 {
 		t.Errorf("Put on a reserved key: %v, want a conflict reserved by %x", err, tx)
 	}
-	_, err = c.Prepare(ctxT(t), txid(t), c.Seal([]KV{{"k2", 0, nil}}))
+	_, err = c.Prepare(ctxT(t), txid(t), Quorum{}, nil, c.Seal([]KV{{"k2", 0, nil}}))
 	if !errors.As(err, &ce) || !bytes.Equal(ce.Conflicts[0].ReservedBy, tx) {
 		t.Errorf("Prepare on a reserved key: %v, want a conflict reserved by %x", err, tx)
 	}
@@ -57,7 +57,7 @@ func TestTransactionLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkEntries(t, got, KV{"k1", 0, []byte("v1")}, KV{"k2", 0, []byte("v2")})
-	if state, err := c.Prepare(ctxT(t), tx, es); err != nil || state != TxCommitted {
+	if state, err := c.Prepare(ctxT(t), tx, Quorum{}, nil, es); err != nil || state != TxCommitted {
 		t.Errorf("Prepare of a committed txid = %v, %v, want committed", state, err)
 	}
 	if state, err := c.Fence(ctxT(t), tx); err != nil || state != TxCommitted {
@@ -77,7 +77,7 @@ func TestFenceAbortAndRefusals(t *testing.T) {
 	if state, err := c.Fence(ctxT(t), fenced); err != nil || state != TxAborted {
 		t.Fatalf("Fence of an unknown txid = %v, %v, want aborted", state, err)
 	}
-	if state, err := c.Prepare(ctxT(t), fenced, es); err != nil || state != TxAborted {
+	if state, err := c.Prepare(ctxT(t), fenced, Quorum{}, nil, es); err != nil || state != TxAborted {
 		t.Errorf("Prepare of a fenced txid = %v, %v, want aborted", state, err)
 	}
 	wantProviderError(t, c.Commit(ctxT(t), fenced, c.CommitProofs(fenced, es)), "commit", ErrTxAborted)
@@ -87,7 +87,7 @@ func TestFenceAbortAndRefusals(t *testing.T) {
 
 	// Fence leaves a prepared txid prepared; Abort drops it and frees its keys.
 	tx := txid(t)
-	if _, err := c.Prepare(ctxT(t), tx, es); err != nil {
+	if _, err := c.Prepare(ctxT(t), tx, Quorum{}, nil, es); err != nil {
 		t.Fatal(err)
 	}
 	if state, err := c.Fence(ctxT(t), tx); err != nil || state != TxPrepared {
@@ -121,7 +121,7 @@ func TestFenceAbortAndRefusals(t *testing.T) {
 	}
 
 	// A version conflict refuses the Prepare with the stored version.
-	_, err = c.Prepare(ctxT(t), txid(t), c.Seal([]KV{{"k", 0, []byte("again")}}))
+	_, err = c.Prepare(ctxT(t), txid(t), Quorum{}, nil, c.Seal([]KV{{"k", 0, []byte("again")}}))
 	var ce *ConflictError
 	if !errors.As(err, &ce) || ce.Conflicts[0].Version != 0 || !bytes.Equal(ce.Conflicts[0].Value, []byte("free")) {
 		t.Errorf("Prepare with a stale version: %v", err)
@@ -129,7 +129,7 @@ func TestFenceAbortAndRefusals(t *testing.T) {
 	wantProviderError(t, err, "prepare", ErrConflict)
 
 	// A bad txid is refused by the server with a clear status.
-	if _, err := c.Prepare(ctxT(t), []byte("short"), es); err == nil {
+	if _, err := c.Prepare(ctxT(t), []byte("short"), Quorum{}, nil, es); err == nil {
 		t.Error("Prepare with a 5-byte txid succeeded")
 	}
 }
@@ -146,26 +146,24 @@ func TestTxStateString(t *testing.T) {
 func TestBaseOnlyServer(t *testing.T) {
 	t.Parallel()
 	d := startServer(t, true)
-	c := dialT(t, d.Addr(), d.ServerID(), newKey(t), false)
+	c := dialOpts(t, Options{Addr: d.Addr(), ServerID: d.ServerID(), ClientKey: newKey(t)})
 	if err := c.Put(ctxT(t), []KV{{"a", 0, []byte("x")}, {"b", 0, []byte("y")}}); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 { // the second Get goes straight to the base Get
-		got, err := c.Get(ctxT(t), "a")
-		if err != nil {
-			t.Fatalf("Get from a base-only server: %v", err)
-		}
-		checkEntries(t, got, KV{"a", 0, []byte("x")})
-		if !c.BaseOnly() {
-			t.Error("BaseOnly() = false after an Unimplemented BoundGet")
-		}
+	got, err := c.Get(ctxT(t), "a")
+	if err != nil {
+		t.Fatalf("Get from a base-only server: %v", err)
+	}
+	checkEntries(t, got, KV{"a", 0, []byte("x")})
+	if !c.BaseOnly() {
+		t.Error("BaseOnly() = false for a client not pinned as an extension client")
 	}
 
 	tx := txid(t)
 	es := c.Seal([]KV{{"c", 0, nil}})
-	_, _, err := c.Restore(ctxT(t), es)
+	_, _, err = c.Restore(ctxT(t), es)
 	wantProviderError(t, err, "restore", ErrNotSupported)
-	_, err = c.Prepare(ctxT(t), tx, es)
+	_, err = c.Prepare(ctxT(t), tx, Quorum{}, nil, es)
 	wantProviderError(t, err, "prepare", ErrNotSupported)
 	wantProviderError(t, c.Commit(ctxT(t), tx, c.CommitProofs(tx, es)), "commit", ErrNotSupported)
 	_, err = c.Fence(ctxT(t), tx)
@@ -184,7 +182,8 @@ func TestRequireExtensionRefusesTheBaseGet(t *testing.T) {
 	}
 	defer c.Close()
 	_, err = c.Get(ctxT(t), "")
-	wantProviderError(t, err, "get", ErrNotSupported)
+	wantProviderError(t, err, "get", ErrNotExtension)
+	wantProviderError(t, err, "get", ErrInvalidReply)
 	if c.BaseOnly() {
 		t.Error("client fell back to the base Get although the extension is required")
 	}

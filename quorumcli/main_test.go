@@ -79,7 +79,7 @@ func TestMainInProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cl.Prepare(ctx, txid, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: []byte{0x7f}}})); err != nil {
+		if _, err := cl.Prepare(ctx, txid, provider.Quorum{}, nil, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: []byte{0x7f}}})); err != nil {
 			t.Fatal(err)
 		}
 		cl.Close()

@@ -90,7 +90,7 @@ func (w *writer) write(ctx context.Context, version int64) {
 	_, _ = rand.Read(w.txid)
 	var state provider.TxState
 	w.entries = w.c.Seal(kvs)
-	state, w.err = w.c.Prepare(ctx, w.txid, w.entries)
+	state, w.err = w.c.Prepare(ctx, w.txid, provider.Quorum{}, nil, w.entries)
 	if w.err == nil && state != provider.TxPrepared {
 		w.err = fmt.Errorf("prepare of a fresh txid answered %v", state)
 	}

@@ -739,14 +739,17 @@ func (x *RestoreRequest) GetHmac() []byte {
 }
 
 // RestoreReply: applied lists the keys written; kept lists, for each key not
-// written, what the server holds (its version is >= the requested one, or the key is
-// reserved by a pending transaction). hmac = ExtMAC(0x04, request hmac, applied keys
-// as kvs with empty values, kept).
+// written, what the server holds (its version is >= the requested one, the key is
+// reserved by a pending transaction, or another key of its transaction's group
+// is). reserved_by is parallel to kept: the txid of the pending transaction
+// holding each kept key, empty if none. hmac = ExtMAC(0x04, request hmac, applied
+// keys as kvs with empty fields, kept, reserved_by as a list).
 type RestoreReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Applied       []string               `protobuf:"bytes,1,rep,name=applied,proto3" json:"applied,omitempty"`
 	Kept          []*KeyValue            `protobuf:"bytes,2,rep,name=kept,proto3" json:"kept,omitempty"`
 	Hmac          []byte                 `protobuf:"bytes,3,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	ReservedBy    [][]byte               `protobuf:"bytes,4,rep,name=reserved_by,json=reservedBy,proto3" json:"reserved_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -798,6 +801,13 @@ func (x *RestoreReply) GetKept() []*KeyValue {
 func (x *RestoreReply) GetHmac() []byte {
 	if x != nil {
 		return x.Hmac
+	}
+	return nil
+}
+
+func (x *RestoreReply) GetReservedBy() [][]byte {
+	if x != nil {
+		return x.ReservedBy
 	}
 	return nil
 }
@@ -1362,11 +1372,13 @@ const file_lss_proto_rawDesc = "" +
 	"\x0eRestoreRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x1f\n" +
 	"\x03kvs\x18\x02 \x03(\v2\r.lss.KeyValueR\x03kvs\x12\x12\n" +
-	"\x04hmac\x18\x03 \x01(\fR\x04hmac\"_\n" +
+	"\x04hmac\x18\x03 \x01(\fR\x04hmac\"\x80\x01\n" +
 	"\fRestoreReply\x12\x18\n" +
 	"\aapplied\x18\x01 \x03(\tR\aapplied\x12!\n" +
 	"\x04kept\x18\x02 \x03(\v2\r.lss.KeyValueR\x04kept\x12\x12\n" +
-	"\x04hmac\x18\x03 \x01(\fR\x04hmac\"\xd3\x01\n" +
+	"\x04hmac\x18\x03 \x01(\fR\x04hmac\x12\x1f\n" +
+	"\vreserved_by\x18\x04 \x03(\fR\n" +
+	"reservedBy\"\xd3\x01\n" +
 	"\x0ePrepareRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\fR\x04txid\x12\x1f\n" +

@@ -15,13 +15,14 @@ func RestoreRequestMAC(secret []byte, kvs []*lsspb.KeyValue) []byte {
 	return NewExtMAC(secret, DomainRestoreRequest).KVs(kvs).Sum()
 }
 
-// RestoreReplyMAC confirms what a Restore applied and kept, bound to the request.
-func RestoreReplyMAC(secret, requestMAC []byte, applied []string, kept []*lsspb.KeyValue) []byte {
+// RestoreReplyMAC confirms what a Restore applied and kept (with the txid
+// reserving each kept key, if any), bound to the request.
+func RestoreReplyMAC(secret, requestMAC []byte, applied []string, kept []*lsspb.KeyValue, reservedBy [][]byte) []byte {
 	keys := make([]*lsspb.KeyValue, len(applied))
 	for i, k := range applied {
 		keys[i] = &lsspb.KeyValue{Key: k}
 	}
-	return NewExtMAC(secret, DomainRestoreReply).Bytes(requestMAC).KVs(keys).KVs(kept).Sum()
+	return NewExtMAC(secret, DomainRestoreReply).Bytes(requestMAC).KVs(keys).KVs(kept).List(reservedBy).Sum()
 }
 
 // PrepareRequestMAC authenticates a Prepare: its txid, writes, recorded quorum
