@@ -57,7 +57,7 @@ func TestRecoverLeavesYoungTransactionsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if _, err := cl.Prepare(ctx, txid, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: []byte{1}}})); err != nil {
+	if _, err := cl.Prepare(ctx, txid, provider.Quorum{}, nil, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: []byte{1}}})); err != nil {
 		t.Fatal(err)
 	}
 	short := hex.EncodeToString(txid)[:16]
