@@ -328,3 +328,65 @@ func TestPlanRecovery(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanRecoveryNeverFlips extends the exhaustive check to the recovery
+// steps: for every assignment of views of n ≤ 5 participants, carrying out the
+// planned steps (each provider answering as an honest one would, or not at
+// all) never turns a decision into the other one, and settles it: after a
+// commit or an abort whose steps all got through, no provider is left
+// prepared.
+func TestPlanRecoveryNeverFlips(t *testing.T) {
+	all := []TxView{TxNoAnswer, TxNone, TxPrepared, TxCommitted, TxAborted}
+	apply := func(s txStep, v TxView, answers bool) TxView {
+		if !answers {
+			return v
+		}
+		switch s {
+		case stepFence:
+			if v == TxNone || v == TxNoAnswer {
+				return TxAborted
+			}
+		case stepCommit, stepRestore:
+			if v == TxPrepared || v == TxNoAnswer {
+				return TxCommitted
+			}
+		case stepAbort:
+			if v == TxPrepared {
+				return TxAborted
+			}
+		}
+		return v
+	}
+	for n := 1; n <= 5; n++ {
+		counted := slices.Repeat([]bool{true}, n)
+		for w := 1; w <= n; w++ {
+			vs := make([]TxView, n)
+			var walk func(i int)
+			walk = func(i int) {
+				if i < n {
+					for _, v := range all {
+						vs[i] = v
+						walk(i + 1)
+					}
+					return
+				}
+				d := decide(n, w, vs)
+				for mask := range 1 << n { // which providers answer the steps
+					after := slices.Clone(vs)
+					steps := planRecovery(d, vs, counted, true)
+					for j := range after {
+						after[j] = apply(steps[j], after[j], mask&(1<<j) != 0)
+					}
+					d2 := decide(n, w, after)
+					if d != Undecided && d2 != d {
+						t.Fatalf("n=%d w=%d %v: decided %v, %v after the steps (answers %b)", n, w, vs, d, d2, mask)
+					}
+					if d != Undecided && mask == 1<<n-1 && slices.Contains(after, TxPrepared) {
+						t.Fatalf("n=%d w=%d %v: %v carried out everywhere leaves %v", n, w, vs, d, after)
+					}
+				}
+			}
+			walk(0)
+		}
+	}
+}
