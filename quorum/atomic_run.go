@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
@@ -347,29 +346,21 @@ func viewOfState(s provider.TxState) TxView {
 // fence sends Fence to the providers the plan names, in parallel, and records
 // what they answer.
 func (t *txRun) fence(ctx context.Context, steps []txStep) {
-	var wg sync.WaitGroup
-	for i, m := range t.parts {
-		if steps[i] != stepFence {
-			continue
-		}
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(ctx, t.c.timeout)
-			defer cancel()
-			cl, err := m.client(ctx)
+	pick := func(i int, _ *member) bool { return steps[i] == stepFence }
+	t.c.fanOut(ctx, t.parts, pick, func(ctx context.Context, i int, m *member) {
+		cl, err := m.client(ctx)
+		if err == nil {
+			var state provider.TxState
+			state, err = cl.Fence(ctx, t.txid)
+			m.noteErr(cl, err)
 			if err == nil {
-				var state provider.TxState
-				state, err = cl.Fence(ctx, t.txid)
-				m.noteErr(cl, err)
-				if err == nil {
-					t.views[i] = viewOfState(state)
-				}
+				t.views[i] = viewOfState(state)
 			}
-			if err != nil {
-				t.errs[i] = named(m.name, "fence", err)
-			}
-		})
-	}
-	wg.Wait()
+		}
+		if err != nil {
+			t.errs[i] = named(m.name, "fence", err)
+		}
+	})
 }
 
 // ackDeadline bounds how long the coordinator waits for the providers' acks after

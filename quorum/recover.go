@@ -179,31 +179,24 @@ func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]pr
 	report = &RecoveryReport{Unreachable: map[string]string{}}
 	all := make([][]provider.Transaction, c.n)
 	errs := make([]error, c.n)
-	var wg sync.WaitGroup
-	for i, m := range c.members {
-		if m.stock {
-			continue // pinned as a stock server: it holds no transactions
+	// Stock servers are pinned so: they hold no transactions.
+	notStock := func(_ int, m *member) bool { return !m.stock }
+	c.fanOut(ctx, c.members, notStock, func(cctx context.Context, i int, m *member) {
+		cl, err := m.client(cctx)
+		if err == nil {
+			all[i], err = cl.Status(cctx)
+			var tampered *provider.TamperedError
+			if errors.As(err, &tampered) {
+				// Records whose values fail their HMAC are still records; only
+				// their entries cannot be used for a restore.
+				err = nil
+			}
 		}
-		wg.Go(func() {
-			cctx, cancel := context.WithTimeout(ctx, c.timeout)
-			defer cancel()
-			cl, err := m.client(cctx)
-			if err == nil {
-				all[i], err = cl.Status(cctx)
-				var tampered *provider.TamperedError
-				if errors.As(err, &tampered) {
-					// Records whose values fail their HMAC are still records; only
-					// their entries cannot be used for a restore.
-					err = nil
-				}
-			}
-			if err == nil && all[i] == nil {
-				all[i] = []provider.Transaction{}
-			}
-			errs[i] = err
-		})
-	}
-	wg.Wait()
+		if err == nil && all[i] == nil {
+			all[i] = []provider.Transaction{}
+		}
+		errs[i] = err
+	})
 	for i, m := range c.members {
 		if m.stock {
 			report.BaseOnly = append(report.BaseOnly, m.name)
@@ -314,24 +307,21 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 	rec := TxRecovery{TxStatus: st, Before: copyViews(st.Views)}
 	views := copyViews(st.Views)
 	var mu sync.Mutex
+	ms := make([]*member, len(parts))
+	for i, p := range parts {
+		ms[i] = c.member(p)
+	}
 	act := func(steps []txStep) {
-		var wg sync.WaitGroup
-		for i, p := range parts {
-			if steps[i] == stepNothing {
-				continue
+		pick := func(i int, _ *member) bool { return steps[i] != stepNothing }
+		c.fanOut(ctx, ms, pick, func(cctx context.Context, i int, m *member) {
+			line, view := c.recoveryStep(cctx, m, steps[i], st)
+			mu.Lock()
+			defer mu.Unlock()
+			rec.Actions = append(rec.Actions, line)
+			if view != TxNoAnswer {
+				views[m.name] = view
 			}
-			m := c.member(p)
-			wg.Go(func() {
-				line, view := c.recoveryStep(ctx, m, steps[i], st)
-				mu.Lock()
-				defer mu.Unlock()
-				rec.Actions = append(rec.Actions, line)
-				if view != TxNoAnswer {
-					views[p] = view
-				}
-			})
-		}
-		wg.Wait()
+		})
 	}
 	ordered := func() []TxView {
 		out := make([]TxView, len(parts))
