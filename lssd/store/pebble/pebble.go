@@ -38,6 +38,7 @@ import (
 	"time"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/lssquorum/lss/lssd/store"
@@ -102,6 +103,10 @@ func Open(dir string, opts Options) (*Backend, error) {
 		MemTableStopWritesThreshold: 4,
 		L0StopWritesThreshold:       64,
 	}
+	// Bloom filters on every level: most Gets of a put are of absent keys (a new
+	// key, a key without a reservation), which a filter answers without reading
+	// a data block. Set on L0, inherited by the levels below.
+	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	if opts.CacheSize > 0 {
 		cache := pebbledb.NewCache(opts.CacheSize)
 		defer cache.Unref() // the database holds its own reference
