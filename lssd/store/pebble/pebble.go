@@ -39,6 +39,7 @@ import (
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/lssquorum/lss/lssd/store"
@@ -107,6 +108,9 @@ func Open(dir string, opts Options) (*Backend, error) {
 	// key, a key without a reservation), which a filter answers without reading
 	// a data block. Set on L0, inherited by the levels below.
 	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	// No compression: a signer's values are ciphertext, which does not compress,
+	// so Snappy would only spend CPU on every flush and compaction.
+	popts.Levels[0].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
 	if opts.CacheSize > 0 {
 		cache := pebbledb.NewCache(opts.CacheSize)
 		defer cache.Unref() // the database holds its own reference
