@@ -351,6 +351,32 @@ func TestStockValueWithoutCarrier(t *testing.T) {
 	}
 }
 
+// TestPrepareNeedsEntriesSealedForTheTxid: in the quorum format the value MAC
+// binds the txid, so entries sealed for another txid (or for a plain put) are
+// refused before anything is sent.
+func TestPrepareNeedsEntriesSealedForTheTxid(t *testing.T) {
+	t.Parallel()
+	s := newQuorumSetup(t, false)
+	var prepares atomic.Int32
+	s.proxy.setRequest(func(method string, _ proto.Message) {
+		if method == "Prepare" {
+			prepares.Add(1)
+		}
+	})
+	tx := txid(t)
+	for name, es := range map[string][]Entry{
+		"plain seal":         s.client.Seal([]KV{{"k", 0, []byte("v")}}),
+		"sealed for another": s.client.SealTx(txid(t), []KV{{"k", 0, []byte("v")}}),
+	} {
+		if _, err := s.client.Prepare(ctxT(t), tx, Quorum{}, nil, es); err == nil {
+			t.Errorf("%s: Prepare succeeded", name)
+		}
+	}
+	if n := prepares.Load(); n != 0 {
+		t.Errorf("%d refused prepares reached the server", n)
+	}
+}
+
 func TestQuorumFormatRefusesRustCipher(t *testing.T) {
 	t.Parallel()
 	d := startServer(t, false)
