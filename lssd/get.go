@@ -16,6 +16,9 @@ func (s *Server) Get(ctx context.Context, req *lsspb.GetRequest) (*lsspb.GetRepl
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refuseBase(ctx, "Get", req.Auth.ClientId); err != nil {
+		return nil, err
+	}
 	kvs := toBaseKVs(stored)
 	return &lsspb.GetReply{Kvs: kvs, Hmac: wire.GetReplyHMAC(secret, req.Nonce, kvs)}, nil
 }
@@ -44,5 +47,5 @@ func (s *Server) get(ctx context.Context, method string, req *lsspb.GetRequest) 
 	if err != nil {
 		return nil, nil, storeError(s.log, method, err)
 	}
-	return secret, kvs, nil
+	return secret, visible(kvs), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lssquorum/lss/proto/lsspb"
 	"google.golang.org/grpc"
@@ -180,6 +181,11 @@ func (l Limits) checkKVs(kvs []*lsspb.KeyValue) error {
 		case v == math.MaxInt64:
 			return status.Errorf(codes.InvalidArgument,
 				"key %q has version %d, which has no successor; the highest version is %d", kv.GetKey(), v, int64(math.MaxInt64-1))
+		}
+		if !utf8.ValidString(kv.GetKey()) {
+			// The decoder refuses such a key; this keeps keys the server reserves
+			// for itself (extOnlyKey) out of reach of any caller of the handlers.
+			return status.Errorf(codes.InvalidArgument, "key %q is not UTF-8", kv.GetKey())
 		}
 		if n := len(kv.GetKey()); n > l.MaxKeyLength {
 			return status.Errorf(codes.InvalidArgument,

@@ -22,6 +22,9 @@ func (s *Server) Put(ctx context.Context, req *lsspb.PutRequest) (*lsspb.PutRepl
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refuseBase(ctx, "Put", req.Auth.ClientId); err != nil {
+		return nil, err
+	}
 	cs, err := s.store.Put(ctx, req.Auth.ClientId, kvs)
 	if err != nil {
 		return nil, storeError(s.log, "Put", err)

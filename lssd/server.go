@@ -43,6 +43,8 @@ type Server struct {
 	limits     Limits
 	log        *slog.Logger
 	onTxClient func([]byte)
+	// extOnly remembers clients found extension-only (see extonly.go).
+	extOnly *lru[string, struct{}]
 }
 
 // NewServer returns a Server for st whose identity is key.
@@ -62,6 +64,7 @@ func NewServer(st *store.Store, key *secp256k1.PrivateKey, cfg ServerConfig) *Se
 		limits:     cfg.Limits.withDefaults(),
 		log:        log,
 		onTxClient: onTx,
+		extOnly:    newLRU[string, struct{}](DefaultSecretCacheSize),
 	}
 }
 

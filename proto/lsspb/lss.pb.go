@@ -1327,6 +1327,120 @@ func (x *StatusReply) GetHmac() []byte {
 	return nil
 }
 
+// ExtensionOnlyRequest switches the client's namespace to extension-only: from
+// then on the server refuses the base Get and Put for it (FAILED_PRECONDITION),
+// and only the extension reads and writes it. There is no way back. It closes the
+// base Get's MAC oracle: the base Get signs any nonce with the shared secret, so
+// whoever holds a client's token (sent in the clear without TLS) can ask for the
+// HMAC of a chosen message and present it as the HMAC of a forged base Put.
+// Setting it again succeeds again. nonce: fresh random bytes (up to 64), so that
+// the reply cannot be an old one replayed. hmac = ExtMAC(0x0f, nonce).
+type ExtensionOnlyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Auth          *Auth                  `protobuf:"bytes,1,opt,name=auth,proto3" json:"auth,omitempty"`
+	Hmac          []byte                 `protobuf:"bytes,2,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	Nonce         []byte                 `protobuf:"bytes,3,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExtensionOnlyRequest) Reset() {
+	*x = ExtensionOnlyRequest{}
+	mi := &file_lss_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExtensionOnlyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExtensionOnlyRequest) ProtoMessage() {}
+
+func (x *ExtensionOnlyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lss_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExtensionOnlyRequest.ProtoReflect.Descriptor instead.
+func (*ExtensionOnlyRequest) Descriptor() ([]byte, []int) {
+	return file_lss_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ExtensionOnlyRequest) GetAuth() *Auth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+func (x *ExtensionOnlyRequest) GetHmac() []byte {
+	if x != nil {
+		return x.Hmac
+	}
+	return nil
+}
+
+func (x *ExtensionOnlyRequest) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+// ExtensionOnlyReply confirms the switch once it is durable.
+// hmac = ExtMAC(0x10, request hmac).
+type ExtensionOnlyReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hmac          []byte                 `protobuf:"bytes,1,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExtensionOnlyReply) Reset() {
+	*x = ExtensionOnlyReply{}
+	mi := &file_lss_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExtensionOnlyReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExtensionOnlyReply) ProtoMessage() {}
+
+func (x *ExtensionOnlyReply) ProtoReflect() protoreflect.Message {
+	mi := &file_lss_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExtensionOnlyReply.ProtoReflect.Descriptor instead.
+func (*ExtensionOnlyReply) Descriptor() ([]byte, []int) {
+	return file_lss_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ExtensionOnlyReply) GetHmac() []byte {
+	if x != nil {
+		return x.Hmac
+	}
+	return nil
+}
+
 var File_lss_proto protoreflect.FileDescriptor
 
 const file_lss_proto_rawDesc = "" +
@@ -1413,14 +1527,20 @@ const file_lss_proto_rawDesc = "" +
 	"\x04seal\x18\a \x01(\fR\x04seal\"W\n" +
 	"\vStatusReply\x124\n" +
 	"\ftransactions\x18\x01 \x03(\v2\x10.lss.TransactionR\ftransactions\x12\x12\n" +
-	"\x04hmac\x18\x02 \x01(\fR\x04hmac*L\n" +
+	"\x04hmac\x18\x02 \x01(\fR\x04hmac\"_\n" +
+	"\x14ExtensionOnlyRequest\x12\x1d\n" +
+	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x12\n" +
+	"\x04hmac\x18\x02 \x01(\fR\x04hmac\x12\x14\n" +
+	"\x05nonce\x18\x03 \x01(\fR\x05nonce\"(\n" +
+	"\x12ExtensionOnlyReply\x12\x12\n" +
+	"\x04hmac\x18\x01 \x01(\fR\x04hmac*L\n" +
 	"\aTxState\x12\x0e\n" +
 	"\n" +
 	"TX_UNKNOWN\x10\x00\x12\x0f\n" +
 	"\vTX_PREPARED\x10\x01\x12\x10\n" +
 	"\fTX_COMMITTED\x10\x02\x12\x0e\n" +
 	"\n" +
-	"TX_ABORTED\x10\x032\xe7\x03\n" +
+	"TX_ABORTED\x10\x032\xaf\x04\n" +
 	"\x10LightningStorage\x12(\n" +
 	"\x04Ping\x12\x10.lss.PingRequest\x1a\x0e.lss.PingReply\x12(\n" +
 	"\x04Info\x12\x10.lss.InfoRequest\x1a\x0e.lss.InfoReply\x12%\n" +
@@ -1432,7 +1552,8 @@ const file_lss_proto_rawDesc = "" +
 	"\x06Commit\x12\x0e.lss.TxRequest\x1a\f.lss.TxReply\x12%\n" +
 	"\x05Fence\x12\x0e.lss.TxRequest\x1a\f.lss.TxReply\x12%\n" +
 	"\x05Abort\x12\x0e.lss.TxRequest\x1a\f.lss.TxReply\x12.\n" +
-	"\x06Status\x12\x12.lss.StatusRequest\x1a\x10.lss.StatusReplyB&Z$github.com/lssquorum/lss/proto/lsspbb\x06proto3"
+	"\x06Status\x12\x12.lss.StatusRequest\x1a\x10.lss.StatusReply\x12F\n" +
+	"\x10SetExtensionOnly\x12\x19.lss.ExtensionOnlyRequest\x1a\x17.lss.ExtensionOnlyReplyB&Z$github.com/lssquorum/lss/proto/lsspbb\x06proto3"
 
 var (
 	file_lss_proto_rawDescOnce sync.Once
@@ -1447,28 +1568,30 @@ func file_lss_proto_rawDescGZIP() []byte {
 }
 
 var file_lss_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_lss_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_lss_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_lss_proto_goTypes = []any{
-	(TxState)(0),           // 0: lss.TxState
-	(*PingRequest)(nil),    // 1: lss.PingRequest
-	(*PingReply)(nil),      // 2: lss.PingReply
-	(*InfoRequest)(nil),    // 3: lss.InfoRequest
-	(*InfoReply)(nil),      // 4: lss.InfoReply
-	(*Auth)(nil),           // 5: lss.Auth
-	(*KeyValue)(nil),       // 6: lss.KeyValue
-	(*PutRequest)(nil),     // 7: lss.PutRequest
-	(*PutReply)(nil),       // 8: lss.PutReply
-	(*GetRequest)(nil),     // 9: lss.GetRequest
-	(*GetReply)(nil),       // 10: lss.GetReply
-	(*RestoreRequest)(nil), // 11: lss.RestoreRequest
-	(*RestoreReply)(nil),   // 12: lss.RestoreReply
-	(*PrepareRequest)(nil), // 13: lss.PrepareRequest
-	(*TxRequest)(nil),      // 14: lss.TxRequest
-	(*TxReply)(nil),        // 15: lss.TxReply
-	(*Conflict)(nil),       // 16: lss.Conflict
-	(*StatusRequest)(nil),  // 17: lss.StatusRequest
-	(*Transaction)(nil),    // 18: lss.Transaction
-	(*StatusReply)(nil),    // 19: lss.StatusReply
+	(TxState)(0),                 // 0: lss.TxState
+	(*PingRequest)(nil),          // 1: lss.PingRequest
+	(*PingReply)(nil),            // 2: lss.PingReply
+	(*InfoRequest)(nil),          // 3: lss.InfoRequest
+	(*InfoReply)(nil),            // 4: lss.InfoReply
+	(*Auth)(nil),                 // 5: lss.Auth
+	(*KeyValue)(nil),             // 6: lss.KeyValue
+	(*PutRequest)(nil),           // 7: lss.PutRequest
+	(*PutReply)(nil),             // 8: lss.PutReply
+	(*GetRequest)(nil),           // 9: lss.GetRequest
+	(*GetReply)(nil),             // 10: lss.GetReply
+	(*RestoreRequest)(nil),       // 11: lss.RestoreRequest
+	(*RestoreReply)(nil),         // 12: lss.RestoreReply
+	(*PrepareRequest)(nil),       // 13: lss.PrepareRequest
+	(*TxRequest)(nil),            // 14: lss.TxRequest
+	(*TxReply)(nil),              // 15: lss.TxReply
+	(*Conflict)(nil),             // 16: lss.Conflict
+	(*StatusRequest)(nil),        // 17: lss.StatusRequest
+	(*Transaction)(nil),          // 18: lss.Transaction
+	(*StatusReply)(nil),          // 19: lss.StatusReply
+	(*ExtensionOnlyRequest)(nil), // 20: lss.ExtensionOnlyRequest
+	(*ExtensionOnlyReply)(nil),   // 21: lss.ExtensionOnlyReply
 }
 var file_lss_proto_depIdxs = []int32{
 	5,  // 0: lss.PutRequest.auth:type_name -> lss.Auth
@@ -1490,33 +1613,36 @@ var file_lss_proto_depIdxs = []int32{
 	0,  // 16: lss.Transaction.state:type_name -> lss.TxState
 	6,  // 17: lss.Transaction.kvs:type_name -> lss.KeyValue
 	18, // 18: lss.StatusReply.transactions:type_name -> lss.Transaction
-	1,  // 19: lss.LightningStorage.Ping:input_type -> lss.PingRequest
-	3,  // 20: lss.LightningStorage.Info:input_type -> lss.InfoRequest
-	7,  // 21: lss.LightningStorage.Put:input_type -> lss.PutRequest
-	9,  // 22: lss.LightningStorage.Get:input_type -> lss.GetRequest
-	9,  // 23: lss.LightningStorage.BoundGet:input_type -> lss.GetRequest
-	11, // 24: lss.LightningStorage.Restore:input_type -> lss.RestoreRequest
-	13, // 25: lss.LightningStorage.Prepare:input_type -> lss.PrepareRequest
-	14, // 26: lss.LightningStorage.Commit:input_type -> lss.TxRequest
-	14, // 27: lss.LightningStorage.Fence:input_type -> lss.TxRequest
-	14, // 28: lss.LightningStorage.Abort:input_type -> lss.TxRequest
-	17, // 29: lss.LightningStorage.Status:input_type -> lss.StatusRequest
-	2,  // 30: lss.LightningStorage.Ping:output_type -> lss.PingReply
-	4,  // 31: lss.LightningStorage.Info:output_type -> lss.InfoReply
-	8,  // 32: lss.LightningStorage.Put:output_type -> lss.PutReply
-	10, // 33: lss.LightningStorage.Get:output_type -> lss.GetReply
-	10, // 34: lss.LightningStorage.BoundGet:output_type -> lss.GetReply
-	12, // 35: lss.LightningStorage.Restore:output_type -> lss.RestoreReply
-	15, // 36: lss.LightningStorage.Prepare:output_type -> lss.TxReply
-	15, // 37: lss.LightningStorage.Commit:output_type -> lss.TxReply
-	15, // 38: lss.LightningStorage.Fence:output_type -> lss.TxReply
-	15, // 39: lss.LightningStorage.Abort:output_type -> lss.TxReply
-	19, // 40: lss.LightningStorage.Status:output_type -> lss.StatusReply
-	30, // [30:41] is the sub-list for method output_type
-	19, // [19:30] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	5,  // 19: lss.ExtensionOnlyRequest.auth:type_name -> lss.Auth
+	1,  // 20: lss.LightningStorage.Ping:input_type -> lss.PingRequest
+	3,  // 21: lss.LightningStorage.Info:input_type -> lss.InfoRequest
+	7,  // 22: lss.LightningStorage.Put:input_type -> lss.PutRequest
+	9,  // 23: lss.LightningStorage.Get:input_type -> lss.GetRequest
+	9,  // 24: lss.LightningStorage.BoundGet:input_type -> lss.GetRequest
+	11, // 25: lss.LightningStorage.Restore:input_type -> lss.RestoreRequest
+	13, // 26: lss.LightningStorage.Prepare:input_type -> lss.PrepareRequest
+	14, // 27: lss.LightningStorage.Commit:input_type -> lss.TxRequest
+	14, // 28: lss.LightningStorage.Fence:input_type -> lss.TxRequest
+	14, // 29: lss.LightningStorage.Abort:input_type -> lss.TxRequest
+	17, // 30: lss.LightningStorage.Status:input_type -> lss.StatusRequest
+	20, // 31: lss.LightningStorage.SetExtensionOnly:input_type -> lss.ExtensionOnlyRequest
+	2,  // 32: lss.LightningStorage.Ping:output_type -> lss.PingReply
+	4,  // 33: lss.LightningStorage.Info:output_type -> lss.InfoReply
+	8,  // 34: lss.LightningStorage.Put:output_type -> lss.PutReply
+	10, // 35: lss.LightningStorage.Get:output_type -> lss.GetReply
+	10, // 36: lss.LightningStorage.BoundGet:output_type -> lss.GetReply
+	12, // 37: lss.LightningStorage.Restore:output_type -> lss.RestoreReply
+	15, // 38: lss.LightningStorage.Prepare:output_type -> lss.TxReply
+	15, // 39: lss.LightningStorage.Commit:output_type -> lss.TxReply
+	15, // 40: lss.LightningStorage.Fence:output_type -> lss.TxReply
+	15, // 41: lss.LightningStorage.Abort:output_type -> lss.TxReply
+	19, // 42: lss.LightningStorage.Status:output_type -> lss.StatusReply
+	21, // 43: lss.LightningStorage.SetExtensionOnly:output_type -> lss.ExtensionOnlyReply
+	32, // [32:44] is the sub-list for method output_type
+	20, // [20:32] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_lss_proto_init() }
@@ -1530,7 +1656,7 @@ func file_lss_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lss_proto_rawDesc), len(file_lss_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

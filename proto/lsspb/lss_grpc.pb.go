@@ -47,17 +47,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LightningStorage_Ping_FullMethodName     = "/lss.LightningStorage/Ping"
-	LightningStorage_Info_FullMethodName     = "/lss.LightningStorage/Info"
-	LightningStorage_Put_FullMethodName      = "/lss.LightningStorage/Put"
-	LightningStorage_Get_FullMethodName      = "/lss.LightningStorage/Get"
-	LightningStorage_BoundGet_FullMethodName = "/lss.LightningStorage/BoundGet"
-	LightningStorage_Restore_FullMethodName  = "/lss.LightningStorage/Restore"
-	LightningStorage_Prepare_FullMethodName  = "/lss.LightningStorage/Prepare"
-	LightningStorage_Commit_FullMethodName   = "/lss.LightningStorage/Commit"
-	LightningStorage_Fence_FullMethodName    = "/lss.LightningStorage/Fence"
-	LightningStorage_Abort_FullMethodName    = "/lss.LightningStorage/Abort"
-	LightningStorage_Status_FullMethodName   = "/lss.LightningStorage/Status"
+	LightningStorage_Ping_FullMethodName             = "/lss.LightningStorage/Ping"
+	LightningStorage_Info_FullMethodName             = "/lss.LightningStorage/Info"
+	LightningStorage_Put_FullMethodName              = "/lss.LightningStorage/Put"
+	LightningStorage_Get_FullMethodName              = "/lss.LightningStorage/Get"
+	LightningStorage_BoundGet_FullMethodName         = "/lss.LightningStorage/BoundGet"
+	LightningStorage_Restore_FullMethodName          = "/lss.LightningStorage/Restore"
+	LightningStorage_Prepare_FullMethodName          = "/lss.LightningStorage/Prepare"
+	LightningStorage_Commit_FullMethodName           = "/lss.LightningStorage/Commit"
+	LightningStorage_Fence_FullMethodName            = "/lss.LightningStorage/Fence"
+	LightningStorage_Abort_FullMethodName            = "/lss.LightningStorage/Abort"
+	LightningStorage_Status_FullMethodName           = "/lss.LightningStorage/Status"
+	LightningStorage_SetExtensionOnly_FullMethodName = "/lss.LightningStorage/SetExtensionOnly"
 )
 
 // LightningStorageClient is the client API for LightningStorage service.
@@ -80,6 +81,8 @@ type LightningStorageClient interface {
 	Abort(ctx context.Context, in *TxRequest, opts ...grpc.CallOption) (*TxReply, error)
 	// Extension: the transactions the server holds for this client.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusReply, error)
+	// Extension: switch this client's namespace to extension-only, for good.
+	SetExtensionOnly(ctx context.Context, in *ExtensionOnlyRequest, opts ...grpc.CallOption) (*ExtensionOnlyReply, error)
 }
 
 type lightningStorageClient struct {
@@ -200,6 +203,16 @@ func (c *lightningStorageClient) Status(ctx context.Context, in *StatusRequest, 
 	return out, nil
 }
 
+func (c *lightningStorageClient) SetExtensionOnly(ctx context.Context, in *ExtensionOnlyRequest, opts ...grpc.CallOption) (*ExtensionOnlyReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExtensionOnlyReply)
+	err := c.cc.Invoke(ctx, LightningStorage_SetExtensionOnly_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LightningStorageServer is the server API for LightningStorage service.
 // All implementations must embed UnimplementedLightningStorageServer
 // for forward compatibility.
@@ -220,6 +233,8 @@ type LightningStorageServer interface {
 	Abort(context.Context, *TxRequest) (*TxReply, error)
 	// Extension: the transactions the server holds for this client.
 	Status(context.Context, *StatusRequest) (*StatusReply, error)
+	// Extension: switch this client's namespace to extension-only, for good.
+	SetExtensionOnly(context.Context, *ExtensionOnlyRequest) (*ExtensionOnlyReply, error)
 	mustEmbedUnimplementedLightningStorageServer()
 }
 
@@ -262,6 +277,9 @@ func (UnimplementedLightningStorageServer) Abort(context.Context, *TxRequest) (*
 }
 func (UnimplementedLightningStorageServer) Status(context.Context, *StatusRequest) (*StatusReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedLightningStorageServer) SetExtensionOnly(context.Context, *ExtensionOnlyRequest) (*ExtensionOnlyReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetExtensionOnly not implemented")
 }
 func (UnimplementedLightningStorageServer) mustEmbedUnimplementedLightningStorageServer() {}
 func (UnimplementedLightningStorageServer) testEmbeddedByValue()                          {}
@@ -482,6 +500,24 @@ func _LightningStorage_Status_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LightningStorage_SetExtensionOnly_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExtensionOnlyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LightningStorageServer).SetExtensionOnly(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LightningStorage_SetExtensionOnly_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LightningStorageServer).SetExtensionOnly(ctx, req.(*ExtensionOnlyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LightningStorage_ServiceDesc is the grpc.ServiceDesc for LightningStorage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -532,6 +568,10 @@ var LightningStorage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _LightningStorage_Status_Handler,
+		},
+		{
+			MethodName: "SetExtensionOnly",
+			Handler:    _LightningStorage_SetExtensionOnly_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -27,6 +27,9 @@ const (
 	DomainAbortReply     Domain = 0x0c
 	DomainStatusReply    Domain = 0x0d
 	DomainBoundGetReply  Domain = 0x0e
+
+	DomainExtensionOnlyRequest Domain = 0x0f
+	DomainExtensionOnlyReply   Domain = 0x10
 )
 
 // extLabel starts every extension MAC so it can never equal a base shared HMAC,
