@@ -90,7 +90,7 @@ func TestMutualTLSProviders(t *testing.T) {
 	if err := cfg2.Save(); err != nil {
 		t.Fatal(err)
 	}
-	if out := main(ExitUsage, "get", "t"); !strings.Contains(out, `provider "bob": tls.ca`) {
+	if out := main(ExitUsage, "get", "t"); !strings.Contains(out, `provider "bob": tls`) || !strings.Contains(out, "missing.crt") {
 		t.Errorf("missing CA:\n%s", out)
 	}
 }
