@@ -644,3 +644,40 @@ func randomID(t *testing.T) string {
 	}
 	return hex.EncodeToString(k.PubKey().SerializeCompressed())
 }
+
+func TestJSONOutput(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	cfgPath := filepath.Join(home, "q", "config.json")
+	startTestnet(t, home, cfgPath, "-n", "3")
+	c := []string{"--config", cfgPath}
+	expect(t, run(t, home, append(c, "init")...), 0)
+	var r result
+	// --json: one object a script can read.
+	r = run(t, home, append(c, "put", "--json", "c", "0", "0c")...)
+	var pj struct {
+		Outcome      string   `json:"outcome"`
+		Acknowledged []string `json:"acknowledged"`
+		Stored       []struct {
+			Key     string `json:"key"`
+			Version int64  `json:"version"`
+			Value   string `json:"value"`
+		} `json:"stored"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &pj); err != nil || r.code != 0 || pj.Outcome != "stored" || len(pj.Acknowledged) < 2 ||
+		len(pj.Stored) != 1 || pj.Stored[0].Key != "c" || pj.Stored[0].Value != "0c" {
+		t.Errorf("put --json: %v %+v\n%s", err, pj, r)
+	}
+	r = run(t, home, append(c, "get", "--json", "c")...)
+	var gj struct {
+		Entries []struct {
+			Key, Value string
+			Version    int64
+		} `json:"entries"`
+		Providers []struct{ Name, Status string } `json:"providers"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &gj); err != nil || r.code != 0 || len(gj.Entries) != 1 || gj.Entries[0].Value != "0c" ||
+		len(gj.Providers) != 3 || gj.Providers[0].Status != "up to date" {
+		t.Errorf("get --json: %v %+v\n%s", err, gj, r)
+	}
+}

@@ -3,6 +3,7 @@ package quorumcli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lssquorum/lss/internal/cmdmain"
 	"github.com/lssquorum/lss/quorum"
@@ -24,6 +25,10 @@ const (
 	// client already saw acknowledged (the watermark): a rollback. No data was
 	// returned.
 	ExitRollback = 4
+	// ExitIndeterminate: an atomic put whose outcome is not known yet: it may
+	// still commit or abort (never half). `lss-quorum recover` settles it; until
+	// then, do not reuse its versions for other values.
+	ExitIndeterminate = 5
 )
 
 // exitError carries an exit status with the error to print.
@@ -56,6 +61,8 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.Is(err, quorum.ErrRollback):
 		return ExitRollback
+	case errors.Is(err, quorum.ErrIndeterminate):
+		return ExitIndeterminate
 	case errors.As(err, &de):
 		return ExitDisagree
 	case errors.As(err, &ee):
@@ -64,4 +71,22 @@ func ExitCode(err error) int {
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// indeterminateError words a library ErrIndeterminate for the command line: the
+// library says "run Recover" (its method); the operator runs the command.
+type indeterminateError struct{ err error }
+
+func (e *indeterminateError) Error() string {
+	msg := strings.ReplaceAll(e.err.Error(), "run Recover to", "run `lss-quorum recover` to")
+	return msg + "\nthe put may yet commit or abort, never half: run `lss-quorum recover` to settle it (exit status 5)"
+}
+func (e *indeterminateError) Unwrap() error { return e.err }
+
+// forCommandLine rewords errors the library words for programs.
+func forCommandLine(err error) error {
+	if errors.Is(err, quorum.ErrIndeterminate) {
+		return &indeterminateError{err}
+	}
+	return err
 }

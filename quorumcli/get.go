@@ -15,7 +15,7 @@ import (
 )
 
 func newGetCommand(g *globals) *cobra.Command {
-	var repair bool
+	var repair, jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "get [PREFIX]",
 		Short: "Read the keys under PREFIX through the quorum",
@@ -42,6 +42,12 @@ those cases no entries are printed.`,
 				return err
 			}
 			res, err := s.client.Get(cmd.Context(), prefix)
+			if jsonOut {
+				if jerr := WriteGetJSON(g.stdout, prefix, s.client.R(), res, err); err == nil {
+					err = jerr
+				}
+				return s.finish(err)
+			}
 			if err == nil {
 				WriteEntries(g.stdout, res.Entries)
 			}
@@ -58,6 +64,7 @@ those cases no entries are printed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&repair, "repair", false, "also repair the providers found behind (before exiting)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the entries and the providers' states as one JSON object")
 	return cmd
 }
 

@@ -17,7 +17,8 @@ import (
 )
 
 func newPutCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var jsonOut bool
+	cmd := &cobra.Command{
 		Use:   "put KEY VERSION HEXVALUE [KEY VERSION HEXVALUE ...]",
 		Short: "Write key-values through the quorum, all in one put",
 		Long: `put writes one or more key-values through the quorum in a single put. Each
@@ -25,7 +26,12 @@ VERSION must be the key's next version: 0 for a new key, otherwise the stored
 version plus one (see "get"). HEXVALUE is the value in hex ("" for empty).
 
 The put succeeds once W providers acknowledged it; the output names the providers
-that acknowledged, failed or were still writing.`,
+that acknowledged, failed or were still writing. With --json, one JSON object
+(stored key-values, providers, outcome) instead.
+
+Exit status 5: an atomic put whose outcome is indeterminate (too few providers
+answered to know whether it committed); it may yet commit or abort, never half.
+Run "lss-quorum recover" to settle it.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || len(args)%3 != 0 {
 				return usagef("put takes KEY VERSION HEXVALUE triples, got %d argument(s); usage: %s", len(args), cmd.UseLine())
@@ -42,7 +48,13 @@ that acknowledged, failed or were still writing.`,
 				return err
 			}
 			res, err := s.client.Put(cmd.Context(), kvs)
-			if res != nil {
+			err = forCommandLine(err)
+			switch {
+			case jsonOut:
+				if jerr := WritePutJSON(g.stdout, kvs, s.client.W(), res, err); err == nil {
+					err = jerr
+				}
+			case res != nil:
 				WritePutResult(g.stdout, len(kvs), s.client.W(), res)
 			}
 			if errors.Is(err, provider.ErrConflict) {
@@ -51,6 +63,8 @@ that acknowledged, failed or were still writing.`,
 			return s.finish(err)
 		},
 	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as one JSON object")
+	return cmd
 }
 
 // ParsePutArgs turns KEY VERSION HEXVALUE triples into key-values sorted by key

@@ -72,7 +72,8 @@ Exit status: 0 success (audit: every provider agrees); 1 the operation failed
 (no quorum, a provider refused, an I/O error); 2 bad arguments or configuration;
 3 audit found providers that disagree (with --repair: still disagree after the
 repair); 4 rollback detected (the providers hold older versions than this client
-saw acknowledged; no data is returned).`,
+saw acknowledged; no data is returned); 5 an atomic put's outcome is
+indeterminate (it may yet commit or abort, never half: run "lss-quorum recover").`,
 		// Without a command, show the help; an unknown one is a usage error
 		// (cobra's own handling would print the help and exit 0).
 		Args: cobra.ArbitraryArgs,

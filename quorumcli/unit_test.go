@@ -223,3 +223,28 @@ func TestVersionAndUsageLine(t *testing.T) {
 		t.Fatalf("put k: %d %q; want %d and the usage line", code, errOut.String(), ExitUsage)
 	}
 }
+
+func TestIndeterminatePutHasItsOwnStatusAndNamesTheCommand(t *testing.T) {
+	txErr := &quorum.TxError{TxID: []byte{1, 2}, Indeterminate: true, Decision: quorum.Undecided, Need: 2, Prepared: 1}
+	err := forCommandLine(fmt.Errorf("put: %w", txErr))
+	if ExitCode(err) != ExitIndeterminate {
+		t.Errorf("ExitCode = %d, want %d", ExitCode(err), ExitIndeterminate)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "run `lss-quorum recover` to settle it") || strings.Contains(msg, "run Recover") {
+		t.Errorf("message %q should name the command, not the method", msg)
+	}
+	// A definite abort stays a plain failure.
+	if code := ExitCode(forCommandLine(&quorum.TxError{Need: 2})); code != ExitFailure {
+		t.Errorf("aborted put: ExitCode = %d, want %d", code, ExitFailure)
+	}
+	var b bytes.Buffer
+	if err := WritePutJSON(&b, []provider.KV{{Key: "k", Version: 3, Value: []byte{0xab}}}, 2, &quorum.PutResult{Mode: quorum.ModeAtomic, TxID: []byte{1, 2}}, err); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"outcome": "indeterminate"`, `"txid": "0102"`, `"stored": [`, `"value": "ab"`, `"version": 3`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("put JSON lacks %s:\n%s", want, b.String())
+		}
+	}
+}
