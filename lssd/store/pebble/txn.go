@@ -44,14 +44,19 @@ func (t *txn) scan(prefix []byte, fn func(name, value []byte) error) (err error)
 	}
 	defer func() { err = errors.Join(err, it.Close()) }()
 	skip := len(t.ns) + 1
-	for ok := it.First(); ok; ok = it.Next() {
+	for ok := it.First(); ok; {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
 		}
-		if err := fn(slices.Clone(it.Key()[skip:]), slices.Clone(v)); err != nil {
+		k := slices.Clone(it.Key())
+		if err := fn(k[skip:], slices.Clone(v)); err != nil {
 			return err
 		}
+		// Seek past the key rather than step: Next walks every older version of
+		// the key still in the memtable (a signer rewrites the same few keys
+		// thousands of times), a seek jumps over them.
+		ok = it.SeekGE(append(k, 0))
 	}
 	return it.Error()
 }
