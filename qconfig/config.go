@@ -44,6 +44,12 @@ type Config struct {
 	// Watermark is the path of the watermark file; empty means
 	// "<config name>.watermark.json" next to the configuration.
 	Watermark string `json:"watermark,omitempty"`
+	// DisableEncryption writes values in plaintext, readable by every provider
+	// (quorum.Config.DisableEncryption); by default they are encrypted.
+	DisableEncryption bool `json:"disable_encryption,omitempty"`
+	// ReadLegacyPlaintext lets reads return values stored unencrypted
+	// (quorum.Config.ReadLegacyPlaintext).
+	ReadLegacyPlaintext bool `json:"read_legacy_plaintext,omitempty"`
 	// TestnetDir is set by `lss-quorum testnet up` to the network's data
 	// directory. It marks a file that a later `testnet up` may overwrite; a file
 	// without it describes a real deployment and is never overwritten.

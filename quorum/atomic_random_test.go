@@ -237,7 +237,7 @@ func checkStep(ctx context.Context, t *testing.T, a *atomicNet, checker *Client,
 			return
 		}
 		held[i] = map[string]provider.Entry{}
-		for _, e := range es {
+		for _, e := range a.plain(es) {
 			held[i][e.Key] = e
 		}
 		txs, err := cl.Status(ctx)

@@ -95,7 +95,7 @@ func (c *Client) seal(kvs []provider.KV) []provider.Entry {
 	m := wire.NewValueMAC(c.cfg.HMACSecret)
 	es := make([]provider.Entry, len(kvs))
 	for i, kv := range kvs {
-		es[i] = provider.Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value, Stored: m.Seal(kv.Key, kv.Version, kv.Value)}
+		es[i] = provider.Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value, Stored: m.Seal(kv.Key, kv.Version, c.encrypt(kv))}
 	}
 	slices.SortFunc(es, func(a, b provider.Entry) int { return strings.Compare(a.Key, b.Key) })
 	return es

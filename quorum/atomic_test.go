@@ -80,7 +80,7 @@ func (a *atomicNet) holds(i int, key string) (int64, []byte) {
 	if err != nil {
 		a.t.Fatalf("%s: get %q: %v", a.direct[i].Name(), key, err)
 	}
-	for _, e := range es {
+	for _, e := range a.plain(es) {
 		if e.Key == key {
 			return e.Version, e.Value
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lssquorum/lss/proto/wire"
+	"github.com/lssquorum/lss/quorum/envelope"
 )
 
 // Client reads and writes one client's state on a quorum of providers. It is safe
@@ -22,6 +23,8 @@ type Client struct {
 	grace   time.Duration
 	log     *slog.Logger
 	mark    clientMarks
+	// cipher encrypts the values of puts and decrypts those of gets (encrypt.go).
+	cipher *envelope.Cipher
 
 	mu     sync.Mutex
 	closed bool
@@ -102,6 +105,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := checkAtomicMode(cfg.Mode, cfg.Providers, names, w); err != nil {
 		return nil, err
 	}
+	cipher, err := newCipher(cfg)
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{
 		cfg: cfg, n: n, w: w, r: r,
 		timeout:        cfg.Timeout,
@@ -110,6 +117,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		repairing:      make(map[string]bool),
 		settler:        newSettler(),
 		settleDeadline: cfg.SettleDeadline,
+		cipher:         cipher,
 	}
 	for i, p := range cfg.Providers {
 		c.members = append(c.members, newMember(names[i], p, cfg))

@@ -114,6 +114,15 @@ type Config struct {
 	// Get save what they raised before returning, Close saves the rest. Nil
 	// keeps it in memory only (see Client.Watermark).
 	Watermarks WatermarkStore
+	// DisableEncryption writes values in plaintext, readable by every provider.
+	// By default every value is encrypted (quorum/envelope) before it is sealed,
+	// and the providers hold only ciphertext. A client with encryption disabled
+	// still decrypts the encrypted values it reads.
+	DisableEncryption bool
+	// ReadLegacyPlaintext lets Get return values that are not encrypted (written
+	// before encryption, or with it disabled) as they are; without it such a
+	// value fails the Get.
+	ReadLegacyPlaintext bool
 	// Logger receives what the client does in the background (late replies,
 	// repairs); slog.Default() if nil.
 	Logger *slog.Logger

@@ -36,6 +36,9 @@ func (c *Client) gather(ctx context.Context, prefix string, need int, grace time
 			if err == nil {
 				r.entries, err = cl.Get(callCtx, prefix)
 				m.noteErr(cl, err)
+				if err == nil {
+					r.unopened = c.openValues(r.entries)
+				}
 			}
 			if err != nil && quorumCtx.Err() != nil && ctx.Err() == nil {
 				// Cancelled by us, not a failure of the provider.

@@ -22,8 +22,10 @@ import (
 // and why. If the merge is below the watermark for any key (every answering
 // provider lost acknowledged writes), or holds another value at the acknowledged
 // version, the error is a *RollbackError; if a key's newest version is held
-// with different values none known to be acknowledged, a *TieError. In those
-// cases the result still describes the providers but holds no entries.
+// with different values none known to be acknowledged, a *TieError. Values are
+// decrypted as each reply verifies (encrypt.go); returning one that does not
+// decrypt is an error wrapping envelope.ErrEnvelope. In those cases the result
+// still describes the providers but holds no entries.
 //
 // In plain mode, a version that fewer than W replies hold is first written
 // back to the answering providers that lack it (see writeBack), so no later
@@ -62,12 +64,20 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 			return res, &UnconfirmedError{Prefix: prefix, Keys: keys, W: c.w}
 		}
 	}
-	res.Entries = m.merged
+	// The providers' replies verified whether or not this client can decrypt
+	// what they hold: the bookkeeping goes on, only the entries are withheld.
+	openErr := checkOpened(replies, m.merged)
+	if openErr == nil {
+		res.Entries = m.merged
+	}
 	c.raiseConfirmed(m.merged, m.holders)
 	if c.cfg.AutoRepair {
 		c.repairInBackground(prefix, planRepair(m.merged, m.states), m.states)
 	}
-	return res, c.saveWatermarks(ctx)
+	if err := c.saveWatermarks(ctx); openErr == nil {
+		return res, err
+	}
+	return res, openErr
 }
 
 // confirmedMarks snapshots what each provider confirmed holding, before a read,

@@ -15,6 +15,8 @@ type reply struct {
 	entries []provider.Entry
 	// err is why the reply cannot be used. It names the provider.
 	err error
+	// unopened lists the entries whose value did not decrypt (encrypt.go).
+	unopened map[string]openFailure
 }
 
 // isFaulty tells a provider that answered with something that fails

@@ -11,8 +11,10 @@ import (
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
+	"github.com/lssquorum/lss/proto/wire"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
+	"github.com/lssquorum/lss/quorum/envelope"
 	"github.com/lssquorum/lss/testnet"
 )
 
@@ -165,6 +167,23 @@ func direct(t *testing.T, p *testnet.Provider, key *secp256k1.PrivateKey, prefix
 	es, err := cl.Get(ctx, prefix)
 	if err != nil {
 		t.Fatalf("direct get from %s: %v", p.Name(), err)
+	}
+	return decrypted(t, key, es)
+}
+
+// decrypted opens the envelopes of es, as the quorum client does with what Get
+// returns (values written without encryption are left as they are).
+func decrypted(t *testing.T, key *secp256k1.PrivateKey, es []provider.Entry) []provider.Entry {
+	t.Helper()
+	secret := wire.CLIHMACSecret(key)
+	cipher, err := envelope.New(secret[:], envelope.Options{LegacyPlaintext: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range es {
+		if es[i].Value, err = cipher.Decrypt(e.Key, e.Version, e.Value); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return es
 }

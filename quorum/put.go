@@ -14,19 +14,25 @@ import (
 // the providers and succeeds once W of them acknowledged. On success the
 // watermark rises to the written versions.
 //
+// Every value is encrypted as it is sealed (encrypt.go), unless
+// Config.DisableEncryption: the providers get only ciphertext, and a retried put
+// sends a new ciphertext of the same value. The stored values a conflict
+// reports are decrypted for the caller.
+//
 // In plain mode every provider gets the base protocol's Put in parallel. Once W
 // acknowledged, Put returns; the other writes are left running (bounded by
 // Config.Timeout, awaited by Close) because a write that lands still helps the
 // providers converge. A failed plain put is a *QuorumError that names every
 // failed provider and the providers the write may have reached anyway; a later
 // Get returns the highest version and repairs the others towards it.
-func (c *Client) Put(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
+func (c *Client) Put(ctx context.Context, kvs []provider.KV) (_ *PutResult, err error) {
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := checkKVs(kvs); err != nil {
 		return nil, err
 	}
+	defer func() { c.openConflicts(err) }()
 	if err := c.checkPutWatermark(kvs); err != nil {
 		return nil, err
 	}

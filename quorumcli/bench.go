@@ -48,6 +48,8 @@ Modes (--modes, comma-separated; all by default):
   atomic    a quorum of three, atomic commit (prepare, then commit)
   slow      atomic, with one of the three providers slowed by 50 ms
   nogroup   one provider with group commit off (compare with one)
+  noencrypt atomic with the values not encrypted (compare with atomic: what
+            value encryption costs)
 
 By default (--testnet) each mode runs on a fresh local network of real lssd
 servers started for it, with their data in --dir (the system's temporary
@@ -84,7 +86,7 @@ flags.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.workloads, "workload", "provider", "workloads to run: provider, signer, or both comma-separated")
-	fl.StringVar(&f.modes, "modes", "one,plain,atomic,slow,nogroup", "modes to run, comma-separated")
+	fl.StringVar(&f.modes, "modes", "one,plain,atomic,slow,nogroup,noencrypt", "modes to run, comma-separated")
 	fl.IntVar(&f.rounds, "rounds", 0, "transactions per writer (default 100 for provider, 1000 for signer)")
 	fl.IntVar(&f.writers, "writers", bench.DefaultWriters, "concurrent writers of the provider workload")
 	fl.IntVar(&f.getEvery, "get-every", bench.DefaultGetEvery, "signer puts between two full gets")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
+	"github.com/lssquorum/lss/quorum/envelope"
 )
 
 func newGetCommand(g *globals) *cobra.Command {
@@ -25,12 +26,16 @@ verifies) and prints the entries, then one line per provider saying how it
 compares: up to date, behind (which keys, which versions), ahead, diverged,
 faulty (its reply failed verification; its data was ignored) or unreachable.
 
-Exit status 1 when fewer than R providers gave a valid reply, or when a key's
+Values are decrypted (they are stored encrypted unless the configuration says
+"disable_encryption"); a value stored unencrypted is an error unless the
+configuration says "read_legacy_plaintext": true.
+
+Exit status 1 when fewer than R providers gave a valid reply, when a key's
 newest version is held with different values none known to be the acknowledged
-one (a tie); 4 when the merged data is older than what this client saw
-acknowledged before, or holds another value at the acknowledged version (a
-rollback: the rolled-back keys are listed per provider, with the ways out). In
-those cases no entries are printed.`,
+one (a tie), or when a value does not decrypt; 4 when the merged data is older
+than what this client saw acknowledged before, or holds another value at the
+acknowledged version (a rollback: the rolled-back keys are listed per provider,
+with the ways out). In those cases no entries are printed.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prefix := ""
@@ -59,6 +64,9 @@ those cases no entries are printed.`,
 			var rb *quorum.RollbackError
 			if errors.As(err, &rb) {
 				WriteWaysOut(g.stdout, rb.Keys, rb.Unheard)
+			}
+			if errors.Is(err, envelope.ErrEnvelope) {
+				err = fmt.Errorf("%w\nhint: values stored unencrypted (written with \"disable_encryption\" or by an earlier version) are read with \"read_legacy_plaintext\": true in the configuration", err)
 			}
 			return s.finish(err)
 		},

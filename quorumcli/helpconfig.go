@@ -38,6 +38,12 @@ Fields:
                          creates it. Same format as the Rust lss-cli's client-key.
   watermark              where the highest acknowledged version of each key is kept between
                          runs (default: <config name>.watermark.json next to the config)
+  disable_encryption     true: write values in plaintext, readable by every provider.
+                         Default false: every value is encrypted (XChaCha20-Poly1305,
+                         key derived from the client key) before it leaves this machine
+  read_legacy_plaintext  true: reads also return values stored unencrypted (written
+                         with encryption disabled or by an earlier version); default
+                         false: such a value fails the read
   testnet_dir            set by "testnet up": marks a file it may overwrite
 
 Relative paths are relative to the configuration file's directory; "~/" is the home

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/proto/wire"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
+	"github.com/lssquorum/lss/quorum/envelope"
 	"github.com/lssquorum/lss/testnet"
 )
 
@@ -74,12 +76,19 @@ func TestMainInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	txid := bytes.Repeat([]byte{0x5a}, quorum.TxIDSize)
+	// Encrypted as the quorum client encrypts every value.
+	secret := wire.CLIHMACSecret(key)
+	cipher, err := envelope.New(secret[:], envelope.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := cipher.Encrypt("z", 0, []byte{0x7f})
 	for _, p := range network.Providers()[:2] {
 		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cl.Prepare(ctx, txid, provider.Quorum{}, nil, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: []byte{0x7f}}})); err != nil {
+		if _, err := cl.Prepare(ctx, txid, provider.Quorum{}, nil, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: z}})); err != nil {
 			t.Fatal(err)
 		}
 		cl.Close()

@@ -78,6 +78,9 @@ func quorumConfig(cfg *qconfig.Config, key *secp256k1.PrivateKey, logger *slog.L
 		Mode:       cfg.QuorumMode(),
 		AutoRepair: autoRepair,
 		Logger:     logger,
+
+		DisableEncryption:   cfg.DisableEncryption,
+		ReadLegacyPlaintext: cfg.ReadLegacyPlaintext,
 	}
 	if cfg.Grace > 0 {
 		qc.Grace = time.Duration(cfg.Grace)
