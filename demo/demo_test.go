@@ -25,6 +25,7 @@ func TestRun(t *testing.T) {
 		`(?m)^\s+- p2 is BEHIND .*` + regexp.QuoteMeta(behind),
 		`(?m)^\s+- p2 ROLLED BACK.*"demo/balance"`,
 		`(?m)^\s+- p1 is FAULTY: .*"demo/peer" v0`,
+		`(?m)^\s+p0: \d+ file\(s\) in its data directory searched for the 6 values written: no plaintext\.$`,
 		`=== 12\. Done ===`,
 		`All providers agree\.`,
 	} {

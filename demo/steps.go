@@ -42,6 +42,9 @@ func (d *run) steps(ctx context.Context) error {
 	if _, err := d.get(ctx, want); err != nil {
 		return err
 	}
+	if err := d.showNoPlaintext(firstRound, secondRound); err != nil {
+		return err
+	}
 
 	d.section(fmt.Sprintf("Inject faults: roll %s back, tamper with a value on %s", rb.Name(), tp.Name()))
 	if err := rb.Rollback(ctx, snap); err != nil {
