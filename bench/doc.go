@@ -12,8 +12,9 @@
 // The modes are ModeOne (a single provider, through the provider client
 // directly: the raw floor a deployment without a quorum pays), ModePlain and
 // ModeAtomic (a quorum of three), ModeSlow (the atomic quorum of three with one
-// provider slowed by 50 ms) and ModeNoGroup (a single provider with group commit
-// off, to show what group commit gains).
+// provider slowed by 50 ms), ModeNoGroup (a single provider with group commit
+// off, to show what group commit gains) and ModeNoEncrypt (the atomic quorum with
+// value encryption off, to show what encryption costs).
 //
 // RunLocal starts a fresh testnet of real lssd servers for each mode, on the
 // disk under Local.Dir, and connects the writers to the servers directly: the

@@ -38,6 +38,8 @@ type Providers struct {
 	Mode quorum.Mode
 	// W and R are the quorum sizes; 0 means a majority.
 	W, R int
+	// DisableEncryption turns the quorum client's value encryption off.
+	DisableEncryption bool
 	// Timeout bounds each call to one provider; quorum.DefaultTimeout if zero.
 	Timeout time.Duration
 	// Logger receives background logs; nil discards them.
@@ -73,6 +75,7 @@ func (p Providers) NewWriter(ctx context.Context) (Writer, error) {
 	}
 	c, err := quorum.New(ctx, quorum.Config{
 		Providers: p.Providers, ClientKey: key, W: p.W, R: p.R, Timeout: timeout, Mode: p.Mode, Logger: logger,
+		DisableEncryption: p.DisableEncryption,
 	})
 	if err != nil {
 		return nil, err

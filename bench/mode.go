@@ -21,6 +21,9 @@ const (
 	ModeSlow
 	// ModeNoGroup is ModeOne with the provider's group commit turned off.
 	ModeNoGroup
+	// ModeNoEncrypt is ModeAtomic with the quorum client's value encryption
+	// turned off (quorum.Config.DisableEncryption), to show what encryption costs.
+	ModeNoEncrypt
 )
 
 // SlowLatency is the delay the slowed provider of ModeSlow adds (testnet's
@@ -28,10 +31,10 @@ const (
 const SlowLatency = 50 * time.Millisecond
 
 // AllModes lists every mode in the order a comparison prints them.
-var AllModes = []Mode{ModeOne, ModePlain, ModeAtomic, ModeSlow, ModeNoGroup}
+var AllModes = []Mode{ModeOne, ModePlain, ModeAtomic, ModeSlow, ModeNoGroup, ModeNoEncrypt}
 
 var modeNames = map[Mode]string{
-	ModeOne: "one", ModePlain: "plain", ModeAtomic: "atomic", ModeSlow: "slow", ModeNoGroup: "nogroup",
+	ModeOne: "one", ModePlain: "plain", ModeAtomic: "atomic", ModeSlow: "slow", ModeNoGroup: "nogroup", ModeNoEncrypt: "noencrypt",
 }
 
 // String names the mode as the command line spells it.
@@ -62,7 +65,7 @@ func ParseMode(s string) (Mode, error) {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown mode %q (want one, plain, atomic, slow or nogroup)", s)
+	return 0, fmt.Errorf("unknown mode %q (want one, plain, atomic, slow, nogroup or noencrypt)", s)
 }
 
 // ParseModes parses a comma-separated list of modes, refusing an empty list and

@@ -52,7 +52,7 @@ func RunLocal(ctx context.Context, mode Mode, o Options, l Local) (res Result, e
 		return Result{}, err
 	}
 	defer func() { err = errors.Join(err, network.Close()) }()
-	env := Providers{Mode: quorumMode(mode), Logger: logger}
+	env := Providers{Mode: quorumMode(mode), Logger: logger, DisableEncryption: mode == ModeNoEncrypt}
 	ps := network.Providers()
 	for i, p := range ps {
 		// The testnet's proxy copies every byte through two more goroutines and
