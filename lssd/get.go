@@ -47,5 +47,9 @@ func (s *Server) get(ctx context.Context, method string, req *lsspb.GetRequest) 
 	if err != nil {
 		return nil, nil, storeError(s.log, method, err)
 	}
-	return secret, visible(kvs), nil
+	kvs = visible(kvs)
+	if err := s.limits.checkReplyKVs(method, req.KeyPrefix, kvs); err != nil {
+		return nil, nil, err
+	}
+	return secret, kvs, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -26,6 +27,14 @@ type Limits struct {
 	// MaxMessageSize bounds a whole request message, in bytes. gRPC enforces it
 	// before the request is decoded, answering RESOURCE_EXHAUSTED.
 	MaxMessageSize int
+
+	// MaxReplySize bounds the key-values (Get, BoundGet) or transaction records
+	// (Status) one reply may carry, in bytes of keys, values, txids, proofs and
+	// seals. A read over it is refused with RESOURCE_EXHAUSTED rather than
+	// answered in part: a client reads a large namespace by narrower prefixes.
+	// The default stays under the clients' 64 MiB receive limit, so a client
+	// always gets this clear error rather than a transport one.
+	MaxReplySize int
 
 	// MaxConnections bounds the open client connections; one more is closed as
 	// soon as it is accepted.
@@ -61,6 +70,8 @@ const (
 	DefaultMaxValueSize   = 1 << 20
 	DefaultMaxMessageSize = 16 << 20
 
+	DefaultMaxReplySize = 32 << 20
+
 	DefaultMaxConnections       = 512
 	DefaultMaxConcurrentStreams = 16
 	DefaultMaxInflightBytes     = 256 << 20
@@ -87,6 +98,8 @@ func DefaultLimits() Limits {
 		MaxValueSize:   DefaultMaxValueSize,
 		MaxMessageSize: DefaultMaxMessageSize,
 
+		MaxReplySize: DefaultMaxReplySize,
+
 		MaxConnections:       DefaultMaxConnections,
 		MaxConcurrentStreams: DefaultMaxConcurrentStreams,
 		MaxInflightBytes:     DefaultMaxInflightBytes,
@@ -111,6 +124,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxMessageSize == 0 {
 		l.MaxMessageSize = d.MaxMessageSize
+	}
+	if l.MaxReplySize == 0 {
+		l.MaxReplySize = d.MaxReplySize
 	}
 	if l.MaxConnections == 0 {
 		l.MaxConnections = d.MaxConnections
@@ -147,6 +163,7 @@ func (l Limits) validate() error {
 		{"max key length", float64(l.MaxKeyLength)},
 		{"max value size", float64(l.MaxValueSize)},
 		{"max message size", float64(l.MaxMessageSize)},
+		{"max reply size", float64(l.MaxReplySize)},
 		{"max connections", float64(l.MaxConnections)},
 		{"max concurrent streams", float64(l.MaxConcurrentStreams)},
 		{"max in-flight bytes", float64(l.MaxInflightBytes)},
@@ -220,4 +237,42 @@ func serverLimitOptions(l Limits) ([]grpc.ServerOption, grpc.UnaryServerIntercep
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 	}, in.interceptor()
+}
+
+// kvOverhead approximates the protobuf framing of one key-value, so that many
+// empty values still count.
+const kvOverhead = 16
+
+// checkReplyKVs refuses a read whose key-values exceed the max reply size.
+func (l Limits) checkReplyKVs(method, prefix string, kvs []store.KV) error {
+	size := 0
+	for _, kv := range kvs {
+		size += len(kv.Key) + len(kv.Value) + len(kv.TxID) + len(kv.Proof) + kvOverhead
+	}
+	if size > l.MaxReplySize {
+		return status.Errorf(codes.ResourceExhausted,
+			"%s of prefix %q would return %d keys, %d bytes: over the max reply size of %d bytes; read narrower prefixes",
+			method, prefix, len(kvs), size, l.MaxReplySize)
+	}
+	return nil
+}
+
+// checkReplyRecords refuses a Status whose records exceed the max reply size.
+func (l Limits) checkReplyRecords(recs []store.Record) error {
+	size := 0
+	for _, r := range recs {
+		size += len(r.TxID) + len(r.Seal) + kvOverhead
+		for _, p := range r.Quorum.Participants {
+			size += len(p)
+		}
+		for _, kv := range r.KVs {
+			size += len(kv.Key) + len(kv.Value) + kvOverhead
+		}
+	}
+	if size > l.MaxReplySize {
+		return status.Errorf(codes.ResourceExhausted,
+			"Status would return %d transaction records, %d bytes: over the max reply size of %d bytes; "+
+				"settle prepared transactions (lss-quorum recover) and let decided ones expire", len(recs), size, l.MaxReplySize)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package lssd
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -92,4 +93,34 @@ func TestKeyLimitMustFitBolt(t *testing.T) {
 	long := strings.Repeat("k", maxBoltKeyLength)
 	c.mustPut(kv(long, 0, "v"))
 	wantKVs(t, "longest key", c.get(""), kv(long, 0, "v"))
+}
+
+func TestMaxReplySizeHolds(t *testing.T) {
+	t.Parallel()
+	opts := testOptions(t)
+	opts.Limits.MaxReplySize = 4096
+	d := startDaemon(t, opts)
+	c := newClient(t, dial(t, d.Addr()), d.ServerID())
+	big := strings.Repeat("v", 1000)
+	c.mustPut(kv("a/1", 0, big), kv("a/2", 0, big), kv("b/1", 0, big), kv("b/2", 0, big), kv("b/3", 0, big))
+
+	// Under the limit: answered in full.
+	wantKVs(t, "prefix a/", c.get("a/"), kv("a/1", 0, big), kv("a/2", 0, big))
+	if got := c.boundGet("b/"); len(got) != 3 {
+		t.Errorf("BoundGet(b/) returned %d keys, want 3", len(got))
+	}
+	// Over it: refused whole, naming the limit and what to do.
+	_, err := c.rpc.Get(ctxT(t), &lsspb.GetRequest{Auth: c.auth(), Nonce: []byte{1}})
+	wantCode(t, "Get of everything", err, codes.ResourceExhausted, "max reply size", "4096", "narrower prefixes")
+	_, err = c.rpc.BoundGet(ctxT(t), &lsspb.GetRequest{Auth: c.auth(), Nonce: []byte{1}})
+	wantCode(t, "BoundGet of everything", err, codes.ResourceExhausted, "max reply size")
+
+	// Status: prepared records holding big values count too.
+	for i := range 4 {
+		if _, err := c.prepare(txid(t), kv(fmt.Sprintf("p/%d", i), 0, big)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = c.rpc.Status(ctxT(t), &lsspb.StatusRequest{Auth: c.auth(), Nonce: []byte{1}})
+	wantCode(t, "Status over the limit", err, codes.ResourceExhausted, "transaction records", "max reply size")
 }

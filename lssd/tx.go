@@ -124,6 +124,9 @@ func (s *Server) Status(ctx context.Context, req *lsspb.StatusRequest) (*lsspb.S
 	if err != nil {
 		return nil, storeError(s.log, "Status", err)
 	}
+	if err := s.limits.checkReplyRecords(recs); err != nil {
+		return nil, err
+	}
 	txs := toWireTransactions(recs)
 	return &lsspb.StatusReply{Transactions: txs, Hmac: wire.StatusReplyMAC(secret, req.Nonce, txs)}, nil
 }

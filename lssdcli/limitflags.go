@@ -9,6 +9,8 @@ import (
 // the key file check to f, filling o.
 func addLimitFlags(f *pflag.FlagSet, o *lssd.Options) {
 	l := &o.Limits
+	f.IntVar(&l.MaxReplySize, "max-reply-size", l.MaxReplySize,
+		"largest Get, BoundGet or Status reply, in bytes; a larger read is refused (read narrower prefixes)")
 	f.IntVar(&l.MaxConnections, "max-connections", l.MaxConnections, "most open client connections; more are closed at once")
 	f.IntVar(&l.MaxConcurrentStreams, "max-concurrent-streams", l.MaxConcurrentStreams, "most calls in progress on one connection")
 	f.Int64Var(&l.MaxInflightBytes, "max-inflight-bytes", l.MaxInflightBytes,

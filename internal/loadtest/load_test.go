@@ -193,10 +193,16 @@ func TestLoad(t *testing.T) {
 	if bin == "" {
 		t.Skip("set LSSD_LOADTEST to an lssd binary to run the load test")
 	}
-	s := start(t, bin, strings.Fields(os.Getenv("LSSD_LOADTEST_ARGS"))...)
-	conn := dialT(t, s.addr)
+	// Each attack gets a fresh server, so that one attack's heap (which Go keeps
+	// for a while) does not hide the next one's.
+	fresh := func() (*server, *grpc.ClientConn) {
+		s := start(t, bin, strings.Fields(os.Getenv("LSSD_LOADTEST_ARGS"))...)
+		return s, dialT(t, s.addr)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
+
+	s, conn := fresh()
 
 	report(t, s, "64 clients x 16 puts of 8 x 64 KiB values", func() map[string]int {
 		var tl tally
@@ -217,6 +223,7 @@ func TestLoad(t *testing.T) {
 		return tl.m
 	})
 
+	s, conn = fresh()
 	big := newClient(t, conn, s.id)
 	for round := range 60 {
 		kvs := []*lsspb.KeyValue{{Key: fmt.Sprintf("big/%03d", round), Version: 0, Value: value(1000 << 10)}}
@@ -237,6 +244,7 @@ func TestLoad(t *testing.T) {
 		return tl.m
 	})
 
+	s, _ = fresh()
 	report(t, s, "32 concurrent unauthenticated 15 MiB Puts", func() map[string]int {
 		var tl tally
 		var wg sync.WaitGroup
@@ -253,6 +261,7 @@ func TestLoad(t *testing.T) {
 		return tl.m
 	})
 
+	s, conn = fresh()
 	victim := newClient(t, conn, s.id)
 	report(t, s, "5,000 made-up client_ids, then a known client", func() map[string]int {
 		var tl tally
@@ -278,6 +287,7 @@ func TestLoad(t *testing.T) {
 		return tl.m
 	})
 
+	s, _ = fresh()
 	report(t, s, "3,000 idle TCP connections (open after 20s)", func() map[string]int {
 		var conns []net.Conn
 		for range 3000 {
