@@ -304,7 +304,7 @@ func TestHTTPSWithCustomCAAndClientCertificate(t *testing.T) {
 	// client does not trust the server.
 	s.mustFail("unavailable", "--timeout", "2s", "--tls-ca", certs.CA, "get", "k")
 	s.mustFail("certificate signed by unknown authority", "--timeout", "2s", "get", "k")
-	s.mustFail("go together", "--tls-ca", certs.CA, "--tls-cert", certs.ClientCert, "get", "k")
+	s.mustFail("both a certificate and a key", "--tls-ca", certs.CA, "--tls-cert", certs.ClientCert, "get", "k")
 }
 
 func TestConflictWithAPendingTransaction(t *testing.T) {

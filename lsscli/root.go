@@ -3,20 +3,20 @@ package lsscli
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lssquorum/lss/clientkey"
 	"github.com/lssquorum/lss/internal/cmdmain"
+	"github.com/lssquorum/lss/internal/endpoint"
+	"github.com/lssquorum/lss/internal/tlsfiles"
 )
 
 // DefaultRPC is the Rust lss-cli's default server.
@@ -70,9 +70,11 @@ func parseRPC(rpc string) (string, error) {
 		}
 		return "http://127.0.0.1:" + rpc, nil
 	}
-	u, err := url.Parse(rpc)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !strings.Contains(rpc, "://") {
 		return "", fmt.Errorf("--rpc %q is neither a port number nor an http:// or https:// URL", rpc)
+	}
+	if _, err := endpoint.Parse(rpc); err != nil {
+		return "", fmt.Errorf("--rpc: %w", err)
 	}
 	return rpc, nil
 }
@@ -80,33 +82,17 @@ func parseRPC(rpc string) (string, error) {
 // tlsConfig builds the TLS configuration of the flags; nil means the provider's
 // default (system roots for https://, plaintext for http://).
 func (g *globals) tlsConfig(addr string) (*tls.Config, error) {
-	if g.tlsCA == "" && g.tlsCert == "" && g.tlsKey == "" {
+	files := tlsfiles.Files{CA: g.tlsCA, Cert: g.tlsCert, Key: g.tlsKey}
+	if files.IsZero() {
 		return nil, nil
 	}
-	u, _ := url.Parse(addr)
-	if u == nil || u.Scheme != "https" {
+	ep, err := endpoint.Parse(addr)
+	if err != nil || !ep.TLS {
 		return nil, errors.New("--tls-ca, --tls-cert and --tls-key need an https:// --rpc URL")
 	}
-	cfg := &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
-	if g.tlsCA != "" {
-		pem, err := os.ReadFile(g.tlsCA)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-ca: %w", err)
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-ca %s: no PEM certificate found", g.tlsCA)
-		}
-	}
-	if (g.tlsCert == "") != (g.tlsKey == "") {
-		return nil, errors.New("--tls-cert and --tls-key go together")
-	}
-	if g.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(g.tlsCert, g.tlsKey)
-		if err != nil {
-			return nil, fmt.Errorf("client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+	cfg, err := tlsfiles.Client(files, ep.Host)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-ca, --tls-cert, --tls-key: %w", err)
 	}
 	return cfg, nil
 }

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/lssquorum/lss/internal/endpoint"
+	"github.com/lssquorum/lss/internal/tlsfiles"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
 )
@@ -78,15 +80,15 @@ func (o Options) connect() (*grpc.ClientConn, error) {
 			return nil, fmt.Errorf("pinned server_id: %w", err)
 		}
 	}
-	t, err := parseAddr(o.Addr)
+	ep, err := endpoint.Parse(o.Addr)
 	if err != nil {
 		return nil, err
 	}
 	tlsConfig := o.TLS
 	switch {
-	case t.https && tlsConfig == nil:
-		tlsConfig = &tls.Config{ServerName: t.host, MinVersion: tls.VersionTLS12}
-	case !t.https && tlsConfig != nil && strings.HasPrefix(o.Addr, "http://"):
+	case ep.TLS && tlsConfig == nil:
+		tlsConfig = &tls.Config{ServerName: ep.Host, MinVersion: tlsfiles.MinVersion}
+	case !ep.TLS && tlsConfig != nil && strings.HasPrefix(o.Addr, "http://"):
 		return nil, fmt.Errorf("address %q is plaintext http:// but a TLS configuration is set", o.Addr)
 	}
 	creds := insecure.NewCredentials()
@@ -97,7 +99,7 @@ func (o Options) connect() (*grpc.ClientConn, error) {
 	if maxMsg <= 0 {
 		maxMsg = DefaultMaxMessageSize
 	}
-	return grpc.NewClient(t.hostPort,
+	return grpc.NewClient(ep.HostPort,
 		grpc.WithTransportCredentials(creds),
 		// gRPC's default reconnect backoff grows to two minutes, so a provider that
 		// restarts would look down long after it is back. A quorum needs it back

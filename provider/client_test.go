@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -116,27 +115,4 @@ func TestStoppedServerIsUnavailable(t *testing.T) {
 	defer cancelGet()
 	_, err := c.Get(getCtx, "")
 	wantProviderError(t, err, "get", ErrUnavailable)
-}
-
-func TestParseAddr(t *testing.T) {
-	t.Parallel()
-	for addr, want := range map[string]target{
-		"127.0.0.1:55551":         {hostPort: "127.0.0.1:55551", host: "127.0.0.1"},
-		"localhost:1":             {hostPort: "localhost:1", host: "localhost"},
-		"http://127.0.0.1:55551":  {hostPort: "127.0.0.1:55551", host: "127.0.0.1"},
-		"https://example.org:443": {hostPort: "example.org:443", host: "example.org", https: true},
-		"http://[::1]:5/":         {hostPort: "[::1]:5", host: "::1"},
-	} {
-		got, err := parseAddr(addr)
-		if err != nil || got != want {
-			t.Errorf("parseAddr(%q) = %+v, %v, want %+v", addr, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "127.0.0.1", ":55551", "http://h", "http://u@h:1", "http://h:1?q"} {
-		if _, err := parseAddr(bad); err == nil {
-			t.Errorf("parseAddr(%q) accepted", bad)
-		} else if !strings.Contains(err.Error(), bad) && bad != "" {
-			t.Errorf("parseAddr(%q) error does not name the address: %v", bad, err)
-		}
-	}
 }

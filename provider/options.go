@@ -3,8 +3,6 @@ package provider
 import (
 	"crypto/tls"
 	"fmt"
-	"net"
-	"net/url"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -85,38 +83,6 @@ func (f Format) String() string {
 		return "quorum"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
-}
-
-// target is where to connect and whether TLS is required by the address itself.
-type target struct {
-	hostPort string
-	host     string
-	https    bool
-}
-
-// parseAddr accepts "host:port", "http://host:port" and "https://host:port".
-func parseAddr(addr string) (target, error) {
-	if addr == "" {
-		return target{}, fmt.Errorf("no address")
-	}
-	hostPort, https := addr, false
-	if u, err := url.Parse(addr); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
-			return target{}, fmt.Errorf("address %q: only scheme://host:port is supported", addr)
-		}
-		hostPort, https = u.Host, u.Scheme == "https"
-		if u.Port() == "" {
-			return target{}, fmt.Errorf("address %q has no port", addr)
-		}
-	}
-	host, port, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		return target{}, fmt.Errorf("address %q: want host:port or http(s)://host:port: %v", addr, err)
-	}
-	if host == "" || port == "" {
-		return target{}, fmt.Errorf("address %q: want host:port", addr)
-	}
-	return target{hostPort: hostPort, host: host, https: https}, nil
 }
 
 // MaxReconnectDelay caps the wait between reconnection attempts to a server that

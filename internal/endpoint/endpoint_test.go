@@ -33,6 +33,8 @@ func TestParse(t *testing.T) {
 		{"ftp://h:1", "scheme"},
 		{"https://h:1/path", "only scheme://host:port"},
 		{"https://u@h:1", "only scheme://host:port"},
+		{"http://h:1?q", "only scheme://host:port"},
+		{"http://h", "want host:port"},
 	}
 	for _, c := range bad {
 		_, err := Parse(c.in)
