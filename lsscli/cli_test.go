@@ -333,3 +333,20 @@ func TestConflictWithAPendingTransaction(t *testing.T) {
 		t.Errorf("put on a reserved key = %+v, want stdout %q", r, want)
 	}
 }
+
+func TestPutPrintsWhatItStoredAndConflictLeadsWithStoredVersion(t *testing.T) {
+	t.Parallel()
+	d := startServer(t)
+	s := newSession(t, d)
+	if r := s.run("init"); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	if r := s.run("put", "k", "0", "abcd"); r.code != 0 || r.stdout != "stored key: k, version: 0 value: abcd\n" {
+		t.Errorf("put: %+v", r)
+	}
+	r := s.run("put", "k", "0", "abcd")
+	if r.code != ExitFailure || r.stdout != "conflict key: k, version: 0 value: abcd\n" ||
+		!strings.HasPrefix(r.stderr, `lss-cli: stored version 0 of "k", sent version 0 (the next version is 1): put conflict`) {
+		t.Errorf("conflicting put: %+v", r)
+	}
+}

@@ -177,10 +177,10 @@ func TestBinariesSession(t *testing.T) {
 		code   int
 		stdout string
 	}{
-		{[]string{"put", "xx1", "0", "11"}, 0, ""},
+		{[]string{"put", "xx1", "0", "11"}, 0, "stored key: xx1, version: 0 value: 11\n"},
 		{[]string{"put", "xx1", "0", "11"}, 1, "conflict key: xx1, version: 0 value: 11\n"},
-		{[]string{"put", "xy1", "0", "11"}, 0, ""},
-		{[]string{"put", "xy2", "0", "22"}, 0, ""},
+		{[]string{"put", "xy1", "0", "11"}, 0, "stored key: xy1, version: 0 value: 11\n"},
+		{[]string{"put", "xy2", "0", "22"}, 0, "stored key: xy2, version: 0 value: 22\n"},
 		{[]string{"get", "xx"}, 0, "key: xx1, version: 0 value: 11\n"},
 		{[]string{"get", "xy"}, 0, "key: xy1, version: 0 value: 11\nkey: xy2, version: 0 value: 22\n"},
 		{[]string{"get", "xy1"}, 0, "key: xy1, version: 0 value: 11\n"},

@@ -21,8 +21,12 @@ func putCmd(g *globals, out io.Writer) *cobra.Command {
 		Use:   "put KEY VERSION HEXVALUE",
 		Short: "Write a versioned key-value",
 		Long: `Writes KEY at VERSION with the hex-encoded HEXVALUE. VERSION must be 0 for a new
-key and the stored version + 1 for an existing one. Prints nothing on success. On a
-conflict, prints for each conflicting key
+key and the stored version + 1 for an existing one. On success, prints what was
+stored:
+
+  stored key: KEY, version: VERSION value: HEXVALUE
+
+On a conflict, prints for each conflicting key
 
   conflict key: KEY, version: VERSION value: HEXVALUE
 
@@ -57,11 +61,18 @@ was sent is remembered (as HMACs, for the 4096 most recent key-versions) in
 				return err
 			}
 			err = c.Put(ctx, []provider.KV{{Key: args[0], Version: version, Value: value}})
+			if err == nil {
+				fmt.Fprintf(out, "stored key: %s, version: %d value: %x\n", args[0], version, value)
+				return nil
+			}
 			var ce *provider.ConflictError
 			if !errors.As(err, &ce) {
 				return err
 			}
-			return printConflicts(out, ce.Conflicts)
+			if perr := printConflicts(out, ce.Conflicts); errors.Is(perr, provider.ErrValueHMAC) {
+				return perr
+			}
+			return conflictError(args[0], version, ce.Conflicts)
 		},
 	}
 }
@@ -81,6 +92,23 @@ func printConflicts(out io.Writer, conflicts []provider.Conflict) error {
 			fmt.Fprintf(out, " (reserved by pending transaction %x)", cf.ReservedBy)
 		}
 		fmt.Fprintln(out)
+	}
+	return errPutConflict
+}
+
+// conflictError leads with what the server holds, then what was sent and what
+// to send instead.
+func conflictError(key string, sent int64, conflicts []provider.Conflict) error {
+	for _, cf := range conflicts {
+		if cf.Key != key {
+			continue
+		}
+		if len(cf.ReservedBy) > 0 {
+			return fmt.Errorf("stored version %d of %q, reserved by pending transaction %x; sent version %d: %w",
+				cf.Version, key, cf.ReservedBy, sent, errPutConflict)
+		}
+		return fmt.Errorf("stored version %d of %q, sent version %d (the next version is %d): %w",
+			cf.Version, key, sent, cf.Version+1, errPutConflict)
 	}
 	return errPutConflict
 }

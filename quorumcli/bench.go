@@ -3,6 +3,7 @@ package quorumcli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,7 +92,7 @@ flags.`,
 	fl.IntVar(&f.writers, "writers", bench.DefaultWriters, "concurrent writers of the provider workload")
 	fl.IntVar(&f.getEvery, "get-every", bench.DefaultGetEvery, "signer puts between two full gets")
 	fl.DurationVar(&f.maxDuration, "max-duration", bench.DefaultMaxDuration, "longest run of one workload in one mode")
-	fl.StringVar(&f.dir, "dir", "", "where local networks keep their data (default: the system's temporary directory)")
+	fl.StringVar(&f.dir, "dir", "", "where local networks keep their data, created if missing (default: the system's temporary directory)")
 	fl.StringVar(&f.databases, "database", "bolt", "embedded database of local networks: bolt, pebble, or both comma-separated")
 	fl.BoolVar(&f.testnet, "testnet", true, "start a local network for each mode (the default; an explicit --config measures the configured providers)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per workload and mode, one per line")
@@ -140,6 +141,11 @@ func (g *globals) runBench(ctx context.Context, f benchFlags) error {
 	plan.Log = g.stderr
 	var results []bench.Result
 	if f.testnet {
+		if f.dir != "" {
+			if err := os.MkdirAll(f.dir, 0o700); err != nil {
+				return fmt.Errorf("--dir: %w", err)
+			}
+		}
 		plan.Local = bench.Local{Dir: f.dir}
 		if g.verbose {
 			plan.Local.Logger = g.logger().With("component", "bench")
