@@ -225,3 +225,35 @@ func TestAuditAndRepairNeverDecrypt(t *testing.T) {
 	}
 	wantIdentical(t, net, key, "", "k@1=v1")
 }
+
+// A put retried after a failure sends a new ciphertext of the same value at the
+// same version, so providers end up holding different bytes for it; the quorum
+// compares the decrypted values, so that is one value, not a tie or a
+// divergence, and every provider is up to date.
+func TestRetriedPutIsOneValue(t *testing.T) {
+	t.Parallel()
+	net := startNet(t, 3)
+	ps := net.Providers()
+	key := newKey(t)
+	c := newClient(t, net, key)
+
+	ps[1].Cut()
+	ps[2].Cut()
+	if _, err := c.Put(testCtx(t), []provider.KV{kv("k", 0, "same")}); err == nil {
+		t.Fatal("put with two of three providers cut succeeded")
+	}
+	settle(t, c)
+	ps[1].Heal()
+	ps[2].Heal()
+	// p0 holds v0 already and refuses it; p1 and p2 make the quorum.
+	put(t, c, kv("k", 0, "same"))
+	settle(t, c)
+
+	first, second := direct(t, ps[0], key, "k"), direct(t, ps[1], key, "k")
+	if len(first) != 1 || len(second) != 1 || bytes.Equal(first[0].Stored, second[0].Stored) {
+		t.Fatalf("p0 holds %v, p1 %v: want the same version in different bytes", render(first), render(second))
+	}
+	res := get(t, c, "k")
+	wantEntries(t, res, "k@0=same")
+	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.UpToDate, "p1": quorum.UpToDate, "p2": quorum.UpToDate})
+}
