@@ -15,7 +15,7 @@ import (
 	"github.com/lssquorum/lss/proto/wire"
 )
 
-// The PROTOCOL.md test vector: client key 0x11 repeated.
+// The docs/protocol.md test vector: client key 0x11 repeated.
 const (
 	vecClientKey = "1111111111111111111111111111111111111111111111111111111111111111"
 	vecClientID  = "034f355bdcb7cc0af728ef3cceb9615d90684bb5b2ca5f859ab0f0b704075871aa"

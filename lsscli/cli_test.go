@@ -23,7 +23,7 @@ import (
 	"github.com/lssquorum/lss/provider"
 )
 
-// The PROTOCOL.md test vectors for client key 0x11 repeated.
+// The docs/protocol.md test vectors for client key 0x11 repeated.
 const (
 	vecClientKey  = "1111111111111111111111111111111111111111111111111111111111111111"
 	vecHMACSecret = "02d449a31fbb267c8f352e9968a79e3e5fc95c1bbeaa502fd6454ebde5a4bedc"

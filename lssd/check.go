@@ -9,7 +9,7 @@ import (
 )
 
 // The checks every request shares, split in two so each handler runs them in the
-// protocol's order (PROTOCOL.md, Put):
+// protocol's order (docs/protocol.md, Put):
 //
 //  1. auth missing → INVALID_ARGUMENT
 //  2. keys not ascending and distinct → INVALID_ARGUMENT

@@ -26,7 +26,7 @@
 //     listed in reservations with the txid.
 //   - Get and BoundGet read one snapshot, in ascending key order, prefix matched
 //     byte for byte; the nonce may have any length.
-//   - Transaction records move only forward (DESIGN.md): an unknown txid on Commit
+//   - Transaction records move only forward (docs/design.md): an unknown txid on Commit
 //     is NOT_FOUND; Commit of an aborted txid, Abort of a committed one and Prepare
 //     of a prepared txid with other writes are FAILED_PRECONDITION, each naming the
 //     txid. Prepare of an aborted (fenced) txid answers normally with TX_ABORTED.

@@ -87,7 +87,7 @@ func TestRestoreBadInput(t *testing.T) {
 	wantKVs(t, "nothing written", c.get(""), kv("k", 0, "v"))
 }
 
-// TestTxStateTable drives every request of DESIGN.md's table from every state.
+// TestTxStateTable drives every request of docs/design.md's table from every state.
 func TestTxStateTable(t *testing.T) {
 	t.Parallel()
 	_, c := server(t)

@@ -174,7 +174,7 @@ func TestUncompressedClientIDAcceptedAsTheRustServerDoes(t *testing.T) {
 }
 
 // The shared secret of an uncompressed client_id is the Rust server's: SHA256 of
-// the compressed ECDH point, the same as for the compressed id (PROTOCOL.md's
+// the compressed ECDH point, the same as for the compressed id (docs/protocol.md's
 // vectors).
 func TestUncompressedClientIDSecretMatchesVector(t *testing.T) {
 	clientPriv := secp256k1.PrivKeyFromBytes(bytes.Repeat([]byte{0x11}, 32))

@@ -63,7 +63,7 @@ func TestKeyFileRawBytesAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The PROTOCOL.md test vector for server_priv = 0x22 × 32.
+	// The docs/protocol.md test vector for server_priv = 0x22 × 32.
 	if got := hex.EncodeToString(wire.PublicID(key)); got != "02466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f27" {
 		t.Errorf("server_id = %s", got)
 	}

@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// The two-phase-commit RPCs. A txid's record only moves forward (DESIGN.md, the
+// The two-phase-commit RPCs. A txid's record only moves forward (docs/design.md, the
 // table of txid states); refusals the table calls for are FAILED_PRECONDITION, and a
 // Commit of a txid never prepared here is NOT_FOUND.
 

@@ -186,7 +186,7 @@ func TestBoundGetDetectsRewrittenPrefix(t *testing.T) {
 			wantProviderError(t, err, "get", ErrServerHMAC)
 			continue
 		}
-		// The base protocol's known weakness (PROTOCOL.md): its HMAC does not cover
+		// The base protocol's known weakness (docs/protocol.md): its HMAC does not cover
 		// the prefix, so one server alone cannot reveal the hidden key. This is why
 		// the quorum compares providers.
 		if err != nil || len(got) != 1 || got[0].Key != "xy2" {

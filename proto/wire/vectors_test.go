@@ -10,7 +10,7 @@ import (
 	"github.com/lssquorum/lss/proto/lsspb"
 )
 
-// The test vectors of PROTOCOL.md, computed independently of this code.
+// The test vectors of docs/protocol.md, computed independently of this code.
 const (
 	vecClientID     = "034f355bdcb7cc0af728ef3cceb9615d90684bb5b2ca5f859ab0f0b704075871aa"
 	vecServerID     = "02466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f27"
