@@ -74,7 +74,7 @@ const (
 
 	DefaultMaxConnections       = 512
 	DefaultMaxConcurrentStreams = 16
-	DefaultMaxInflightBytes     = 256 << 20
+	DefaultMaxInflightBytes     = 128 << 20
 	DefaultHandshakeTimeout     = 10 * time.Second
 	DefaultIdleTimeout          = 5 * time.Minute
 	DefaultNewClientsPerSecond  = 20
