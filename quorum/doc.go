@@ -21,8 +21,20 @@
 //     also keeps a watermark (the highest version acknowledged or returned per
 //     key); a merged result below it, which means every answering provider
 //     rolled back, is a *RollbackError and the stale data is never returned.
-//     The watermark lives in memory: persist it (Watermark, SetWatermark) to
-//     keep this protection across restarts.
+//     The watermark keeps, per key, the acknowledged version and the digest of
+//     its value: a Put at or below it is refused before sending
+//     (*BelowWatermarkError), and at one version with different values a read
+//     returns the acknowledged one or fails (*TieError), never a guess. Only
+//     acknowledged or W-confirmed versions raise it. Keep it across restarts
+//     with Config.Watermarks (WatermarkFile); the protection is only as good as
+//     where it is kept.
+//
+//   - Certified values (atomic mode): a transactional value is read only with
+//     its commit proof; one without is reported pending, never returned.
+//
+//   - Monotonic reads (plain mode): a version fewer than W providers hold is
+//     written back to W before a read returns it, or the read fails
+//     (*UnconfirmedError).
 //
 //   - Integrity: a provider whose reply fails verification (server HMAC, value
 //     HMAC, keys outside the prefix, wrong server_id) is faulty; all of its data is
