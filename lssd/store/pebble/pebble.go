@@ -66,9 +66,6 @@ type Options struct {
 	// FS is the file system the database lives on; the operating system's if nil.
 	// Tests use a crashable in-memory one to check what survives a crash.
 	FS vfs.FS
-	// CacheSize is the block cache's size in bytes; Pebble's default (8 MiB) if
-	// zero.
-	CacheSize int64
 }
 
 // Backend is a store.Backend and store.LazyUpdater on one Pebble database. It is
@@ -99,7 +96,8 @@ func Open(dir string, opts Options) (*Backend, error) {
 		// Larger memtables than Pebble's 4 MiB default, and room for more of them
 		// queued for flushing, so a burst of writes (the provider workload writes
 		// 8 KiB per transaction from 32 writers) is not stalled behind a flush on
-		// a busy machine. Memtables grow to this size only under such load.
+		// a busy machine. Pebble starts with a small memtable and doubles it at
+		// each rotation up to this size.
 		MemTableSize:                64 << 20,
 		MemTableStopWritesThreshold: 4,
 		L0StopWritesThreshold:       64,
@@ -111,11 +109,6 @@ func Open(dir string, opts Options) (*Backend, error) {
 	// No compression: a signer's values are ciphertext, which does not compress,
 	// so Snappy would only spend CPU on every flush and compaction.
 	popts.Levels[0].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
-	if opts.CacheSize > 0 {
-		cache := pebbledb.NewCache(opts.CacheSize)
-		defer cache.Unref() // the database holds its own reference
-		popts.Cache = cache
-	}
 	db, err := openLocked(dir, popts, opts.LockTimeout)
 	if err != nil {
 		return nil, err
