@@ -96,8 +96,10 @@ func (c *Client) youngWindow() time.Duration { return 4 * c.timeout }
 // putAtomicOnce is one attempt at an atomic put, with a fresh txid.
 func (c *Client) putAtomicOnce(ctx context.Context, kvs []provider.KV) (*PutResult, error) {
 	parts, base := c.participants()
-	t := &txRun{c: c, txid: c.newTxID(), entries: c.seal(kvs), kvs: kvs, parts: parts, base: base, wc: c.w,
+	txid := c.newTxID()
+	t := &txRun{c: c, txid: txid, entries: c.sealTx(txid, kvs), kvs: kvs, parts: parts, base: base, wc: c.w,
 		decided: make(chan struct{}), stopped: make(chan struct{})}
+	t.seal = c.prepareSeal(txid, t.quorum(), t.entries)
 	return t.run(ctx)
 }
 
@@ -110,9 +112,11 @@ type txRun struct {
 	txid    []byte
 	entries []provider.Entry
 	kvs     []provider.KV
-	parts   []*member
-	base    []*member
-	wc      int
+	// seal is the prepare seal every participant records (prepareSeal).
+	seal  []byte
+	parts []*member
+	base  []*member
+	wc    int
 
 	// Written by the coordinator before it closes decided; read-only after.
 	views    []TxView
@@ -284,7 +288,7 @@ func (t *txRun) prepare(ctx context.Context, i int, m *member, wait func(context
 	if err != nil {
 		return txAnswer{i: i, view: TxNoAnswer, err: named(m.name, "prepare", err)}
 	}
-	state, err := cl.PrepareQuorum(ctx, t.txid, t.quorum(), t.entries)
+	state, err := cl.Prepare(ctx, t.txid, t.quorum(), t.seal, t.entries)
 	m.noteErr(cl, err)
 	return txAnswer{i: i, view: viewOfPrepare(state, err), err: named(m.name, "prepare", err)}
 }
@@ -309,7 +313,9 @@ func (t *txRun) putPlainEntries(ctx context.Context, m *member) error {
 	if err != nil {
 		return err
 	}
-	err = cl.PutEntries(ctx, t.entries)
+	// Decided committed: the values go with their txid and commit proofs (in a
+	// carrier, since a stock server has no fields for them).
+	err = cl.PutEntries(ctx, t.c.certified(t.txid, t.entries))
 	m.noteErr(cl, err)
 	if err == nil {
 		m.confirmed.raiseKVs(t.kvs)

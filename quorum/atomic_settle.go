@@ -456,7 +456,8 @@ var errKeptBelow = errors.New("restore kept a key below the transaction's versio
 // transaction's value, or at a newer version; a key held at the same version with
 // another value is a divergence, never counted as holding the write.
 func (t *txRun) restoreOne(ctx context.Context, cl *provider.Client) error {
-	_, kept, err := cl.Restore(ctx, t.entries)
+	// With txid and proofs: the provider applies them all or nothing.
+	_, kept, err := cl.Restore(ctx, t.c.certified(t.txid, t.entries))
 	if err != nil {
 		return err
 	}

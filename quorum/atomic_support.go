@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -8,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lssquorum/lss/proto/wire"
+	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/provider"
 )
 
@@ -89,16 +90,46 @@ func (c *Client) stockNames() []string {
 	return names
 }
 
-// seal returns the stored form of kvs, sorted by key: the same bytes go to every
-// provider.
-func (c *Client) seal(kvs []provider.KV) []provider.Entry {
-	m := wire.NewValueMAC(c.cfg.HMACSecret)
+// seal returns the stored form of kvs for a plain put, sorted by key: the same
+// bytes go to every provider.
+func (c *Client) seal(kvs []provider.KV) []provider.Entry { return c.sealTx(nil, kvs) }
+
+// sealTx returns the stored form of kvs as written by transaction txid (value
+// MAC v2, bound to key, version and txid), sorted by key, each entry carrying
+// the txid.
+func (c *Client) sealTx(txid []byte, kvs []provider.KV) []provider.Entry {
+	m := c.cert.ValueMAC()
 	es := make([]provider.Entry, len(kvs))
 	for i, kv := range kvs {
-		es[i] = provider.Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value, Stored: m.Seal(kv.Key, kv.Version, c.encrypt(kv))}
+		es[i] = provider.Entry{Key: kv.Key, Version: kv.Version, Value: kv.Value, Stored: m.Seal(kv.Key, kv.Version, txid, c.encrypt(kv)),
+			TxID: bytes.Clone(txid)}
 	}
 	slices.SortFunc(es, func(a, b provider.Entry) int { return strings.Compare(a.Key, b.Key) })
 	return es
+}
+
+// prepareSeal is the client's seal of a prepare: txid, the recorded quorum and
+// every entry (key, version, stored bytes), in ascending key order.
+func (c *Client) prepareSeal(txid []byte, q provider.Quorum, es []provider.Entry) []byte {
+	kvs := make([]*lsspb.KeyValue, len(es))
+	for i, e := range es {
+		kvs[i] = &lsspb.KeyValue{Key: e.Key, Version: e.Version, Value: e.Stored}
+	}
+	slices.SortStableFunc(kvs, func(a, b *lsspb.KeyValue) int { return strings.Compare(a.Key, b.Key) })
+	return c.cert.PrepareSeal(txid, q.Participants, q.W, kvs)
+}
+
+// certified returns es (sorted by key) with the commit proofs of txid: what a
+// decided transaction sends to providers that never prepared it (Restore) and
+// to stock providers (a carrier). Only called once the commit is decided.
+func (c *Client) certified(txid []byte, es []provider.Entry) []provider.Entry {
+	out := slices.Clone(es)
+	slices.SortStableFunc(out, func(a, b provider.Entry) int { return strings.Compare(a.Key, b.Key) })
+	for i := range out {
+		out[i].TxID = bytes.Clone(txid)
+		out[i].Proof = c.cert.Proof(txid, out[i].Key, out[i].Version, out[i].Stored)
+	}
+	return out
 }
 
 // newTxID makes a txid stamped with now (see TxIDSize).

@@ -44,7 +44,8 @@ func startAtomicNet(t *testing.T, n int, baseOnly ...int) *atomicNet {
 	a := &atomicNet{t: t, net: net, key: key}
 	a.client = a.newClient()
 	for _, p := range net.Providers() {
-		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key})
+		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key,
+			Format: provider.FormatQuorum, Extension: !p.BaseOnly()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +269,7 @@ func TestRecoverAbortsBelowQuorum(t *testing.T) {
 		}
 	}
 	// A late prepare of the fenced txid is refused.
-	late := a.direct[1].Seal(one("k", 0, "v"))
+	late := a.direct[1].SealTx(txid, one("k", 0, "v"))
 	if s, err := a.direct[1].Prepare(ctx, txid, provider.Quorum{}, nil, late); err != nil || s != provider.TxAborted {
 		t.Errorf("late prepare = %v, %v; want refused as aborted", s, err)
 	}
@@ -311,7 +312,7 @@ func TestRecoverCompletesLostCommits(t *testing.T) {
 		a.waitState(i, txid, provider.TxPrepared)
 	}
 	// Only p0's commit arrived.
-	if err := a.direct[0].Commit(ctx, txid, a.direct[0].CommitProofs(txid, a.direct[0].Seal(one("k", 0, "v")))); err != nil {
+	if err := a.direct[0].Commit(ctx, txid, a.direct[0].CommitProofs(txid, a.direct[0].SealTx(txid, one("k", 0, "v")))); err != nil {
 		t.Fatal(err)
 	}
 	// A provider restarted while holding the transaction prepared keeps it.
@@ -342,7 +343,7 @@ func TestAtomicFenceFindsLostPrepare(t *testing.T) {
 	a := startAtomicNet(t, 3)
 	ctx := context.Background()
 	txid := fixedTxID(0xe5)()
-	entries := a.direct[1].Seal(one("k", 0, "v"))
+	entries := a.direct[1].SealTx(txid, one("k", 0, "v"))
 	// p1 prepared the transaction but its acknowledgement never reached the
 	// coordinator: prepare it directly, then cut the coordinator's prepare.
 	if s, err := a.direct[1].Prepare(ctx, txid, provider.Quorum{}, nil, entries); err != nil || s != provider.TxPrepared {
@@ -464,7 +465,7 @@ func TestAuditShowsPendingAndSplitTransactions(t *testing.T) {
 
 	// A split can only come from a provider that forgot a fence; make one by hand.
 	split := fixedTxID(0xf7)()
-	es := a.direct[0].Seal(one("s", 0, "v"))
+	es := a.direct[0].SealTx(split, one("s", 0, "v"))
 	if _, err := a.direct[0].Prepare(ctx, split, provider.Quorum{}, nil, es); err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +581,7 @@ func TestAtomicAbortFencesSilentProviders(t *testing.T) {
 		t.Fatalf("err = %v, want a definite abort", err)
 	}
 	a.waitState(2, txid, provider.TxAborted)
-	late := a.direct[2].Seal(one("k", 0, "mine"))
+	late := a.direct[2].SealTx(txid, one("k", 0, "mine"))
 	if s, err := a.direct[2].Prepare(ctx, txid, provider.Quorum{}, nil, late); err != nil || s != provider.TxAborted {
 		t.Errorf("late prepare on the silent provider = %v, %v; want refused as aborted", s, err)
 	}
@@ -636,7 +637,7 @@ func TestSettleCommitsALatePrepare(t *testing.T) {
 	ctx := context.Background()
 	txid := fixedTxID(0xaa)()
 	kvs := one("k", 0, "v")
-	tx := &txRun{c: a.client, txid: txid, entries: a.client.seal(kvs), kvs: kvs}
+	tx := &txRun{c: a.client, txid: txid, entries: a.client.sealTx(txid, kvs), kvs: kvs}
 	if s, err := a.direct[0].Prepare(ctx, txid, provider.Quorum{}, nil, tx.entries); err != nil || s != provider.TxPrepared {
 		t.Fatalf("prepare: %v, %v", s, err)
 	}

@@ -38,6 +38,9 @@ type Client struct {
 	// order makes enqueueing one put's writes on every provider's queue atomic,
 	// so the queues agree on the order of puts with overlapping keys.
 	order sync.Mutex
+	// cert holds the keys derived from the HMAC secret: value MAC v2, commit
+	// proofs, prepare seals.
+	cert *wire.Certifier
 	// settler finishes decided transactions in the background.
 	settler        settler
 	settleDeadline time.Duration
@@ -116,6 +119,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		log:            cfg.Logger,
 		repairing:      make(map[string]bool),
 		settler:        newSettler(),
+		cert:           wire.NewCertifier(cfg.HMACSecret),
 		settleDeadline: cfg.SettleDeadline,
 		cipher:         cipher,
 	}

@@ -52,7 +52,10 @@ func newMember(name string, p ProviderConfig, cfg Config) *member {
 			// Pinned, never learned: an UNIMPLEMENTED answer to BoundGet from
 			// an extension provider is a failure, not a reason to fall back to
 			// the base Get, whose HMAC does not cover the prefix.
-			RequireExtension: !p.Stock,
+			Extension: !p.Stock,
+			// Value MAC v2 bound to the txid, commit proofs checked on every
+			// read; stock providers get them in a carrier.
+			Format: provider.FormatQuorum,
 		},
 		lock:     make(chan struct{}, 1),
 		settling: make(chan struct{}, 1),

@@ -159,7 +159,8 @@ func wantStatus(t *testing.T, res *quorum.GetResult, want map[string]quorum.Stat
 func direct(t *testing.T, p *testnet.Provider, key *secp256k1.PrivateKey, prefix string) []provider.Entry {
 	t.Helper()
 	ctx := testCtx(t)
-	cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key, DialTimeout: callTimeout})
+	cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key, DialTimeout: callTimeout,
+		Format: provider.FormatQuorum, Extension: !p.BaseOnly()})
 	if err != nil {
 		t.Fatalf("dial %s: %v", p.Name(), err)
 	}

@@ -98,7 +98,8 @@ func TestAtomicModeNeedsWExtensionProviders(t *testing.T) {
 func preparedOn(t *testing.T, p *testnet.Provider, key *secp256k1.PrivateKey) int {
 	t.Helper()
 	ctx := testCtx(t)
-	cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key, DialTimeout: callTimeout})
+	cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key, DialTimeout: callTimeout,
+		Format: provider.FormatQuorum, Extension: !p.BaseOnly()})
 	if err != nil {
 		t.Fatalf("dial %s: %v", p.Name(), err)
 	}
