@@ -342,9 +342,15 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 	if d == Undecided && st.Recorded && len(st.Counted) == 0 {
 		rec.Actions = append(rec.Actions, "not settled: none of this client's providers is among its recorded participants (pin every server_id)")
 	}
-	if d != Undecided {
+	switch {
+	case d == DecidedCommit && st.Entries == nil:
+		// Commit proofs are made over the entries: without a verified copy
+		// of them, nothing can be committed (a provider could otherwise get
+		// proofs for what it claims was written).
+		rec.Actions = append(rec.Actions, "not settled: no provider returned its entries verified, so no commit proof can be made")
+	case d != Undecided:
 		act(planRecovery(d, ordered(), counted, st.Entries != nil))
-	} else if st.Inconsistent {
+	case st.Inconsistent:
 		rec.Actions = append(rec.Actions, "not settled: providers recorded different quorums for it")
 	}
 	slices.Sort(rec.Actions)

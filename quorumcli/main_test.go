@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,12 +84,19 @@ func TestMainInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	z := cipher.Encrypt("z", 0, []byte{0x7f})
+	q := provider.Quorum{W: 2}
+	for _, p := range network.Providers() {
+		q.Participants = append(q.Participants, p.ServerID())
+	}
+	slices.SortFunc(q.Participants, bytes.Compare)
 	for _, p := range network.Providers()[:2] {
-		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key})
+		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key,
+			Format: provider.FormatQuorum, Extension: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cl.Prepare(ctx, txid, provider.Quorum{}, nil, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: z}})); err != nil {
+		es := cl.SealTx(txid, []provider.KV{{Key: "z", Version: 0, Value: z}})
+		if _, err := cl.Prepare(ctx, txid, q, cl.PrepareSeal(txid, q, es), es); err != nil {
 			t.Fatal(err)
 		}
 		cl.Close()
