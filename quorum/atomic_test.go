@@ -305,6 +305,8 @@ func TestRecoverCommitsAtQuorum(t *testing.T) {
 
 func TestRecoverCompletesLostCommits(t *testing.T) {
 	a := startAtomicNet(t, 3)
+	// Deterministic stored bytes, so the test can make the coordinator's proofs.
+	a.client.cfg.DisableEncryption = true
 	ctx := context.Background()
 	txid := fixedTxID(0xd4)()
 	a.putUntil(stageDecided, txid, one("k", 0, "v"))
@@ -312,7 +314,7 @@ func TestRecoverCompletesLostCommits(t *testing.T) {
 		a.waitState(i, txid, provider.TxPrepared)
 	}
 	// Only p0's commit arrived.
-	if err := a.direct[0].Commit(ctx, txid, a.direct[0].CommitProofs(txid, a.direct[0].SealTx(txid, one("k", 0, "v")))); err != nil {
+	if err := a.direct[0].Commit(ctx, txid, a.direct[0].CommitProofs(txid, a.client.sealTx(txid, one("k", 0, "v")))); err != nil {
 		t.Fatal(err)
 	}
 	// A provider restarted while holding the transaction prepared keeps it.
@@ -341,9 +343,11 @@ func TestRecoverCompletesLostCommits(t *testing.T) {
 
 func TestAtomicFenceFindsLostPrepare(t *testing.T) {
 	a := startAtomicNet(t, 3)
+	// Deterministic stored bytes: p1 prepares exactly what the coordinator sends.
+	a.client.cfg.DisableEncryption = true
 	ctx := context.Background()
 	txid := fixedTxID(0xe5)()
-	entries := a.direct[1].SealTx(txid, one("k", 0, "v"))
+	entries := a.client.sealTx(txid, one("k", 0, "v"))
 	// p1 prepared the transaction but its acknowledgement never reached the
 	// coordinator: prepare it directly, then cut the coordinator's prepare.
 	if s, err := a.direct[1].Prepare(ctx, txid, provider.Quorum{}, nil, entries); err != nil || s != provider.TxPrepared {

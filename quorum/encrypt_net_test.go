@@ -90,7 +90,8 @@ func TestSamePlaintextEncryptsDifferently(t *testing.T) {
 		settle(t, c)
 		wantEntries(t, get(t, c, "k"), "k@0=same plaintext")
 		for _, p := range net.Providers() {
-			cl, err := provider.Dial(testCtx(t), provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key, HMACSecret: hmacSecret})
+			cl, err := provider.Dial(testCtx(t), provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key, HMACSecret: hmacSecret,
+				Format: provider.FormatQuorum, Extension: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -59,6 +59,7 @@ func TestObservation5StockProviderIsNeverAParticipant(t *testing.T) {
 	c := newClient(t, net, key, func(cfg *quorum.Config) { cfg.Mode = quorum.ModeAtomic })
 	ps := net.Providers()
 
+	put(t, c, kv("j", 0, "connections up")) // so the cut hits a prepare in flight
 	ps[1].Cut()
 	_, err := c.Put(ctx, []provider.KV{kv("k", 0, "v")})
 	if !errors.Is(err, quorum.ErrIndeterminate) {
@@ -79,7 +80,7 @@ func TestObservation5StockProviderIsNeverAParticipant(t *testing.T) {
 	// Nothing is left reserved: the same key can be written at once.
 	put(t, c, kv("k", 0, "w"))
 	settle(t, c)
-	wantEntries(t, get(t, c, ""), "k@0=w")
+	wantEntries(t, get(t, c, ""), "j@0=connections up", "k@0=w")
 }
 
 // Atomic mode is refused, with a clear error, when fewer than W providers are
