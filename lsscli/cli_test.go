@@ -250,7 +250,7 @@ func TestPingAndUnreachableServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	d.Stop(ctx)
-	s.mustFail("unavailable", "--timeout", "2s", "ping")
+	s.mustFail("unreachable: connection refused", "--timeout", "2s", "ping")
 }
 
 func TestParseRPC(t *testing.T) {
@@ -302,7 +302,7 @@ func TestHTTPSWithCustomCAAndClientCertificate(t *testing.T) {
 	}
 	// Without the client certificate the server refuses; without the CA the
 	// client does not trust the server.
-	s.mustFail("unavailable", "--timeout", "2s", "--tls-ca", certs.CA, "get", "k")
+	s.mustFail("unreachable:", "--timeout", "2s", "--tls-ca", certs.CA, "get", "k")
 	s.mustFail("certificate signed by unknown authority", "--timeout", "2s", "get", "k")
 	s.mustFail("both a certificate and a key", "--tls-ca", certs.CA, "--tls-cert", certs.ClientCert, "get", "k")
 }
@@ -348,5 +348,43 @@ func TestPutPrintsWhatItStoredAndConflictLeadsWithStoredVersion(t *testing.T) {
 	if r.code != ExitFailure || r.stdout != "conflict key: k, version: 0 value: abcd\n" ||
 		!strings.HasPrefix(r.stderr, `lss-cli: stored version 0 of "k", sent version 0 (the next version is 1): put conflict`) {
 		t.Errorf("conflicting put: %+v", r)
+	}
+}
+
+func TestUnreachableAndTLSMismatchAreOneReadableLine(t *testing.T) {
+	t.Parallel()
+	certs := testcerts.WriteFiles(t, t.TempDir())
+	opts := lssd.DefaultOptions()
+	opts.Port = 0
+	opts.DataDir = t.TempDir()
+	opts.Database = "memory"
+	opts.TLSCert, opts.TLSKey = certs.ServerCert, certs.ServerKey
+	tlsServer, err := lssd.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		tlsServer.Stop(ctx)
+	})
+	plain := startServer(t)
+	for _, tc := range []struct {
+		what string
+		args []string
+		want string
+	}{
+		{"nothing listening", []string{"--rpc", "1", "ping"}, "unreachable: connection refused"},
+		{"plaintext to TLS", []string{"--rpc", "http://" + tlsServer.Addr(), "ping"}, "requires TLS: use an https:// address"},
+		{"TLS to plaintext", []string{"--rpc", "https://" + plain.Addr(), "--tls-ca", certs.CA, "ping"}, "does not speak TLS; use an http:// address"},
+	} {
+		var stdout, stderr bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		code := Main(ctx, append([]string{"--datadir", t.TempDir(), "--timeout", "10s"}, tc.args...), &stdout, &stderr)
+		cancel()
+		msg := stderr.String()
+		if code != ExitFailure || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") != 1 || strings.Contains(msg, "rpc error") {
+			t.Errorf("%s: status %d, stderr %q; want one line saying %q", tc.what, code, msg, tc.want)
+		}
 	}
 }

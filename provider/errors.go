@@ -148,7 +148,7 @@ func rpcError(ctx context.Context, err error, codeErrs map[codes.Code]error) err
 	}
 	switch st.Code() {
 	case codes.Unavailable, codes.DeadlineExceeded:
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return newUnavailable(st, err)
 	case codes.Canceled:
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: %w", ctx.Err(), err)
