@@ -15,8 +15,9 @@ import (
 	"github.com/lssquorum/lss/quorum"
 )
 
-// DefaultTimeout is the per-call deadline when the configuration sets none.
-const DefaultTimeout = 10 * time.Second
+// DefaultTimeout is the per-call deadline when the configuration sets none: the
+// library's, so a program and lss-quorum on the same configuration behave alike.
+const DefaultTimeout = quorum.DefaultTimeout
 
 // DefaultClientKeyFile is the client key's file name, next to the configuration (the Rust lss-cli's name),
 // when the configuration names none.

@@ -1,6 +1,7 @@
 package quorumcli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -21,6 +22,7 @@ type benchFlags struct {
 	getEvery    int
 	maxDuration time.Duration
 	dir         string
+	plot        string
 	databases   string
 	testnet     bool
 	json        bool
@@ -92,6 +94,7 @@ flags.`,
 	fl.IntVar(&f.writers, "writers", bench.DefaultWriters, "concurrent writers of the provider workload")
 	fl.IntVar(&f.getEvery, "get-every", bench.DefaultGetEvery, "signer puts between two full gets")
 	fl.DurationVar(&f.maxDuration, "max-duration", bench.DefaultMaxDuration, "longest run of one workload in one mode")
+	fl.StringVar(&f.plot, "plot", "", "also write an SVG plot of the results (items/s and put latency percentiles per workload and mode) to FILE")
 	fl.StringVar(&f.dir, "dir", "", "where local networks keep their data, created if missing (default: the system's temporary directory)")
 	fl.StringVar(&f.databases, "database", "bolt", "embedded database of local networks: bolt, pebble, or both comma-separated")
 	fl.BoolVar(&f.testnet, "testnet", true, "start a local network for each mode (the default; an explicit --config measures the configured providers)")
@@ -216,6 +219,16 @@ func (g *globals) benchConfigured(ctx context.Context, plan bench.Plan) ([]bench
 func (g *globals) printBench(results []bench.Result, f benchFlags) error {
 	if len(results) == 0 {
 		return nil
+	}
+	if f.plot != "" {
+		var svg bytes.Buffer
+		if err := bench.WritePlot(&svg, results); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.plot, svg.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("--plot: %w", err)
+		}
+		fmt.Fprintf(g.stderr, "plot written to %s\n", f.plot)
 	}
 	if f.json {
 		if err := bench.WriteJSON(g.stdout, results); err != nil {

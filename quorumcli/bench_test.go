@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,7 +62,11 @@ func TestBenchOnTestnets(t *testing.T) {
 		t.Errorf("stderr lacks the targets or the progress:\n%s", stderr)
 	}
 
-	code, stdout, stderr = benchMain(t, append(args, "--modes", "one,atomic")...)
+	plot := filepath.Join(t.TempDir(), "bench.svg")
+	code, stdout, stderr = benchMain(t, append(args, "--modes", "one,atomic", "--plot", plot)...)
+	if svg, err := os.ReadFile(plot); err != nil || !strings.HasPrefix(string(svg), "<svg") || !strings.Contains(string(svg), "signer / atomic") {
+		t.Errorf("--plot wrote %q, %v", svg, err)
+	}
 	if code != quorumcli.ExitOK {
 		t.Fatalf("bench table: exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -595,11 +595,10 @@ func TestNoReadQuorum(t *testing.T) {
 	lineMatch(t, r.stdout, `^\s+alice\s+unreachable\s+provider alice: `)
 	lineMatch(t, r.stdout, `^\s+bob\s+unreachable\s+provider bob: `)
 
-	// Atomic mode (both are pinned as extension providers): with neither
-	// answering, nothing can rule out a prepare, so the outcome is
-	// indeterminate, naming both.
+	// An atomic put no provider answered is indeterminate (a prepare may have
+	// arrived before the connection failed): its own status, naming the command.
 	r = run(t, home, append(c, "put", "k", "0", "00")...)
-	expect(t, r, 5, "alice", "bob", "indeterminate")
+	expect(t, r, quorumcli.ExitIndeterminate, "alice", "bob", "unreachable: connection refused", "run `lss-quorum recover` to settle it")
 	expect(t, run(t, home, append(c, "audit")...), 3)
 }
 

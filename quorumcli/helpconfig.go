@@ -32,7 +32,7 @@ Fields:
   mode                   how puts are written: "auto" (default: the atomic commit where
                          providers support the extension, plain puts otherwise), "plain"
                          (the base protocol's put on every provider) or "atomic"
-  timeout                deadline of each call to a provider, e.g. "10s" (default 10s)
+  timeout                deadline of each call to a provider, e.g. "10s" (default 5s, as the library's)
   grace                  how long a read waits for lagging providers once a quorum answered
   client_key             client key file (default: client-key next to the config); init
                          creates it. Same format as the Rust lss-cli's client-key.
