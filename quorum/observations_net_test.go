@@ -1,18 +1,22 @@
 package quorum_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
 	"github.com/lssquorum/lss/testnet"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 )
 
 // Issue 9, observation 6: a network attacker answering the prefix-bound Get and
@@ -185,4 +189,84 @@ func TestObservation4PendingCommitIsFlushedBeforeThePut(t *testing.T) {
 			t.Errorf("%s holds %d transactions prepared after settling", p.Name(), n)
 		}
 	}
+}
+
+// Issue 9, observation 1: a provider that keeps the sealed entries it was sent
+// in an aborted Prepare and later writes them into its own database cannot
+// resurrect the put: the entries carry no commit proof (the client made none,
+// the put was aborted), so Get never returns them and Repair never copies them.
+func TestObservation1KeptPrepareIsNeverReturned(t *testing.T) {
+	t.Parallel()
+	net := startNet(t, 3)
+	key := newKey(t)
+	liar := startMITM(t, net.Providers()[2].Addr())
+	var mu sync.Mutex
+	var kept *lsspb.PrepareRequest
+	liar.watch(func(method string, req proto.Message) {
+		if method == "Prepare" {
+			mu.Lock()
+			kept = proto.Clone(req).(*lsspb.PrepareRequest)
+			mu.Unlock()
+		}
+	})
+	c := newClient(t, net, key, func(cfg *quorum.Config) {
+		cfg.Mode = quorum.ModeAtomic
+		cfg.Providers[2].Addr = liar.addr
+		// Plaintext, so that the test's direct writes read back.
+		cfg.DisableEncryption = true
+	})
+	put(t, c, kv("k", 0, "v0"))
+	settle(t, c)
+	// p0 and p1 refuse the next put by the version rule: a definite abort.
+	for _, p := range net.Providers()[:2] {
+		cl := dialQuorum(t, p, key)
+		if err := cl.Put(testCtx(t), []provider.KV{kv("k", 1, "someone else")}); err != nil {
+			t.Fatal(err)
+		}
+		cl.Close()
+	}
+	if _, err := c.Put(testCtx(t), []provider.KV{kv("k", 1, "aborted")}); !errors.Is(err, quorum.ErrTxAborted) {
+		t.Fatalf("put: %v, want a definite abort", err)
+	}
+	// p2 writes what it kept into its own database, at a higher version.
+	mu.Lock()
+	req := kept
+	mu.Unlock()
+	if req == nil || len(req.GetKvs()) != 1 {
+		t.Fatalf("the liar kept %v", req)
+	}
+	cl := dialQuorum(t, net.Providers()[2], key)
+	defer cl.Close()
+	e := provider.Entry{Key: "k", Version: 1, Stored: req.GetKvs()[0].GetValue(), TxID: req.GetTxid()}
+	if _, _, err := cl.Restore(testCtx(t), []provider.Entry{e}); err != nil {
+		t.Fatalf("restore of the kept value on p2: %v", err)
+	}
+	if got := direct(t, net.Providers()[2], key, "k"); len(got) != 1 || !bytes.Equal(got[0].Value, []byte("aborted")) || got[0].Certified {
+		t.Fatalf("p2 holds %v, want the aborted value, uncertified", render(got))
+	}
+	res := get(t, c, "k")
+	if v, ok := res.Value("k"); ok && bytes.Contains(v.Value, []byte("aborted")) {
+		t.Fatalf("Get returned the aborted value from p2: %s", render(res.Entries))
+	}
+	if _, err := c.Repair(testCtx(t), ""); err != nil {
+		t.Logf("repair: %v", err)
+	}
+	for _, p := range net.Providers()[:2] {
+		for _, e := range direct(t, p, key, "k") {
+			if bytes.Contains(e.Value, []byte("aborted")) {
+				t.Errorf("repair copied the aborted value onto %s", p.Name())
+			}
+		}
+	}
+}
+
+// dialQuorum is a provider client in the quorum format, as the quorum uses.
+func dialQuorum(t *testing.T, p *testnet.Provider, key *secp256k1.PrivateKey) *provider.Client {
+	t.Helper()
+	cl, err := provider.Dial(testCtx(t), provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key,
+		DialTimeout: callTimeout, Format: provider.FormatQuorum, Extension: !p.BaseOnly()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
 }
