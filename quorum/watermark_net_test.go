@@ -368,3 +368,38 @@ func TestLyingProviderWithAForgedHigherVersion(t *testing.T) {
 		t.Errorf("the client's real v1 was refused: %v", err)
 	}
 }
+
+// After a rollback of every provider, a client that knows the acknowledged
+// versions but not what each provider confirmed (a watermark file of the
+// older format) still names every answering provider as below the watermark,
+// never as up to date.
+func TestRollbackWithoutConfirmedVersionsNamesEveryProvider(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := startNet(t, 3)
+	ps := net.Providers()
+	key := newKey(t)
+	c := newClient(t, net, key)
+	put(t, c, kv("k", 0, "v0"))
+	settle(t, c)
+	snaps := snapshotAll(t, ps)
+	put(t, c, kv("k", 1, "v1"))
+	settle(t, c)
+	for i, p := range ps {
+		if err := p.Rollback(ctx, snaps[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	fresh := newClient(t, net, key)
+	fresh.SetWatermark(quorum.Watermarks{Keys: map[string]quorum.Mark{"k": {Version: 1}}})
+	res, err := fresh.Get(ctx, "")
+	if !errors.Is(err, quorum.ErrRollback) {
+		t.Fatalf("get: %v, want a rollback", err)
+	}
+	for _, s := range res.Providers {
+		if s.Status != quorum.Behind || len(s.BelowWatermark) != 1 || s.BelowWatermark[0] != (quorum.KeyLoss{Key: "k", Confirmed: 1, Held: 0}) {
+			t.Errorf("%s = %v %+v, want behind, below the watermark on k (v0 of v1)", s.Name, s.Status, s.BelowWatermark)
+		}
+	}
+}
