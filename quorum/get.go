@@ -46,10 +46,10 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	// everywhere are settled now, in the background.
 	c.wakeFor(prefix)
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
-	replies, pending := c.readable(c.gather(ctx, prefix, c.r, c.grace))
+	replies := c.gather(ctx, prefix, c.r, c.grace)
 	m := merge(replies, mark, c.w)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
-	res := &GetResult{Providers: m.states, Pending: pending}
+	res := &GetResult{Providers: m.states}
 	if err := c.readOutcome(prefix, m, replies, mark); err != nil {
 		// What the providers confirmed is kept even so; the read's error is
 		// what the caller needs.

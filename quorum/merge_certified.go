@@ -71,22 +71,3 @@ func splitCertified(replies []reply, certified func(provider.Entry) bool, txid f
 	slices.SortStableFunc(pending, func(a, b PendingEntry) int { return strings.Compare(a.Key, b.Key) })
 	return out, pending
 }
-
-// readable keeps, in atomic mode, only the entries of the replies that are
-// certified (a valid commit proof, checked by the provider client) or were
-// written by a plain put (no txid: the value MAC binds the txid, so a
-// provider cannot strip a prepared entry's), and reports the newer
-// transactional entries without a proof as pending; in plain mode every
-// verified entry is readable.
-func (c *Client) readable(replies []reply) ([]reply, []PendingEntry) {
-	if !c.useAtomic() {
-		return replies, nil
-	}
-	replies, pending := splitCertified(replies,
-		func(e provider.Entry) bool { return e.Certified || len(e.TxID) == 0 },
-		func(e provider.Entry) []byte { return e.TxID })
-	if len(pending) > 0 {
-		c.log.Info("quorum read: values without a commit proof are pending, not returned", "keys", len(pending))
-	}
-	return replies, pending
-}

@@ -77,7 +77,7 @@ func (c *Client) Repair(ctx context.Context, prefix string) (*RepairReport, erro
 		return nil, err
 	}
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
-	replies, _ := c.readable(c.gather(ctx, prefix, c.n, 0))
+	replies := c.gather(ctx, prefix, c.n, 0)
 	m := merge(replies, mark, c.w)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
 	report := c.repair(ctx, prefix, m.merged, m.states)

@@ -42,7 +42,7 @@ func (c *Client) Reput(ctx context.Context, kvs []provider.KV) (*RepairReport, e
 	entries := c.seal(kvs)
 	prefix := commonPrefix(entries)
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
-	replies, _ := c.readable(c.gather(ctx, prefix, c.n, 0))
+	replies := c.gather(ctx, prefix, c.n, 0)
 	// The acknowledged entries join the merge as one more (trusted) reply, so
 	// they win over the rolled-back versions and every provider holding less
 	// is planned for a Restore.
