@@ -52,6 +52,9 @@ type Options struct {
 	// EtcdUsername and EtcdPassword, given together, authenticate to "etcd" as an
 	// etcd user.
 	EtcdUsername, EtcdPassword string
+	// EtcdDialTimeout bounds connecting (and authenticating) to "etcd" at start;
+	// etcd's DefaultDialTimeout if zero.
+	EtcdDialTimeout time.Duration
 	// Backend, if set, is used instead of opening Database (for tests that need to
 	// observe or slow down storage). The Daemon closes it on stop.
 	Backend store.Backend

@@ -29,6 +29,9 @@ func etcdOptionsFor(t *testing.T, endpoints ...string) Options {
 	opts := testOptions(t)
 	opts.Database = "etcd"
 	opts.EtcdEndpoints = endpoints
+	// Authenticating runs bcrypt on the embedded etcd, slow under the race
+	// detector on a busy machine: connecting gets more than the 5 s default.
+	opts.EtcdDialTimeout = 30 * time.Second
 	return opts
 }
 

@@ -12,6 +12,9 @@ import (
 // options, loading the TLS files so that a bad one is a startup error naming it.
 func etcdOptions(opts Options) ([]etcd.Option, error) {
 	var out []etcd.Option
+	if opts.EtcdDialTimeout > 0 {
+		out = append(out, etcd.WithDialTimeout(opts.EtcdDialTimeout))
+	}
 	if opts.EtcdPrefix != "" {
 		out = append(out, etcd.WithPrefix(opts.EtcdPrefix))
 	}
