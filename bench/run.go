@@ -204,6 +204,18 @@ func (t *tally) fail(err error) {
 	}
 }
 
+// cutByDeadline says whether a call that failed was cut short by the run's own
+// bound: ctx ended, or its deadline is about to. A server answers
+// DEADLINE_EXCEEDED on its own timer, started from the deadline the call carried,
+// and that answer can arrive a moment before ctx's timer fires here.
+func cutByDeadline(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < 50*time.Millisecond
+}
+
 // drive runs writer i's rounds until they are done or ctx ends. A call that
 // fails because ctx ended marks the run truncated instead of counting an error.
 func drive(ctx context.Context, w Writer, i int, o Options, done *atomic.Int64) tally {
@@ -222,7 +234,7 @@ func drive(ctx context.Context, w Writer, i int, o Options, done *atomic.Int64) 
 		took := time.Since(begin)
 		done.Add(1)
 		switch {
-		case err != nil && ctx.Err() != nil:
+		case err != nil && cutByDeadline(ctx):
 			t.truncated = true
 			return t
 		case err != nil:
@@ -238,7 +250,7 @@ func drive(ctx context.Context, w Writer, i int, o Options, done *atomic.Int64) 
 		n, err := w.Get(ctx, signerPrefix)
 		took = time.Since(begin)
 		switch {
-		case err != nil && ctx.Err() != nil:
+		case err != nil && cutByDeadline(ctx):
 			t.truncated = true
 			return t
 		case err != nil:

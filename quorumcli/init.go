@@ -37,6 +37,12 @@ that address, and a provider that suddenly answers like a stock server may be a
 man in the middle downgrading the client. If the operator really replaced the
 server, run init --force to re-pin it.
 
+When every provider is an extension provider (and "mode" is not "plain"), init
+also switches the client's namespace on each of them to extension-only: the base
+Get and Put are refused from then on, so a holder of the client's token cannot use
+the base Get as a MAC oracle. This is for good; a Rust lss-cli with the same key
+loses access to those namespaces.
+
 Providers that cannot be reached are left unpinned and reported (exit status 1);
 run init again when they are up.`,
 		Args: exactArgs(0),
@@ -99,6 +105,12 @@ func (g *globals) runInit(ctx context.Context, force bool) error {
 	fmt.Fprintf(g.stdout, "configuration saved to %s\n", cfg.Path())
 	if len(unreachable) > 0 {
 		return fmt.Errorf("not pinned, unreachable: %s; run init again when they answer", strings.Join(unreachable, "; "))
+	}
+	if extensionOnlyWanted(cfg) {
+		if err := switchExtensionOnly(ctx, cfg, key); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, "every provider is an extension provider: the client's namespaces are now extension-only (base Get and Put refused)")
 	}
 	return nil
 }
