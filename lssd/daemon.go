@@ -75,6 +75,9 @@ type Options struct {
 	GroupCommit bool
 	// Retention of decided transaction records; store.DefaultRetention if zero.
 	Retention time.Duration
+	// Quota bounds each client's keys, bytes and pending transactions; zero
+	// fields are unlimited.
+	Quota store.Quota
 	// PruneInterval between deletions of expired records; DefaultPruneInterval if
 	// zero.
 	PruneInterval time.Duration
@@ -97,6 +100,7 @@ func DefaultOptions() Options {
 		Limits:        DefaultLimits(),
 		GroupCommit:   true,
 		Retention:     store.DefaultRetention,
+		Quota:         DefaultQuota(),
 		PruneInterval: DefaultPruneInterval,
 	}
 }

@@ -20,6 +20,8 @@ func statusCode(err error) codes.Code {
 		return codes.NotFound
 	case errors.Is(err, store.ErrTxAborted), errors.Is(err, store.ErrTxCommitted), errors.Is(err, store.ErrTxMismatch):
 		return codes.FailedPrecondition
+	case errors.Is(err, store.ErrQuota):
+		return codes.ResourceExhausted
 	case errors.Is(err, context.Canceled):
 		return codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):

@@ -23,6 +23,7 @@ func TestStatusCode(t *testing.T) {
 		store.ErrTxAborted:         codes.FailedPrecondition,
 		store.ErrTxCommitted:       codes.FailedPrecondition,
 		store.ErrTxMismatch:        codes.FailedPrecondition,
+		store.ErrQuota:             codes.ResourceExhausted,
 		context.Canceled:           codes.Canceled,
 		context.DeadlineExceeded:   codes.DeadlineExceeded,
 		fmt.Errorf("disk on fire"): codes.Internal,

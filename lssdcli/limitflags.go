@@ -20,6 +20,12 @@ func addLimitFlags(f *pflag.FlagSet, o *lssd.Options) {
 	f.Float64Var(&l.NewClientsPerSecond, "new-clients-per-second", l.NewClientsPerSecond,
 		"requests per second, per peer address, with a client_id not recently authenticated (each costs an ECDH)")
 	f.IntVar(&l.NewClientsBurst, "new-clients-burst", l.NewClientsBurst, "burst allowed over --new-clients-per-second")
+	f.Int64Var(&o.Quota.MaxKeys, "max-keys-per-client", o.Quota.MaxKeys,
+		"most keys one client may store, counting keys its prepared transactions would create (0: unlimited)")
+	f.Int64Var(&o.Quota.MaxBytes, "max-bytes-per-client", o.Quota.MaxBytes,
+		"most bytes (sum of key and value lengths) one client may store, counting its prepared writes (0: unlimited)")
+	f.Int64Var(&o.Quota.MaxPending, "max-pending-per-client", o.Quota.MaxPending,
+		"most prepared, undecided transactions one client may hold (0: unlimited)")
 	f.BoolVar(&o.AllowInsecureKeyFile, "allow-insecure-key-file", false,
 		"start even if the server key file is accessible to group or others (logs a warning)")
 }

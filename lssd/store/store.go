@@ -26,6 +26,8 @@ type Options struct {
 	Retention time.Duration
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
+	// Quota bounds what each client may hold; zero fields are unlimited.
+	Quota Quota
 }
 
 // Store implements the LSS storage rules over a Backend. It is safe for concurrent
@@ -34,11 +36,12 @@ type Store struct {
 	b         Backend
 	retention time.Duration
 	now       func() time.Time
+	quota     Quota
 }
 
 // New returns a Store over b.
 func New(b Backend, opts Options) *Store {
-	s := &Store{b: b, retention: opts.Retention, now: opts.Now}
+	s := &Store{b: b, retention: opts.Retention, now: opts.Now, quota: opts.Quota}
 	if s.retention <= 0 {
 		s.retention = DefaultRetention
 	}
@@ -66,12 +69,16 @@ func (s *Store) Put(ctx context.Context, client []byte, kvs []KV) (conflicts []C
 		if err != nil || len(conflicts) > 0 {
 			return err
 		}
+		q, err := loadUsage(tx)
+		if err != nil {
+			return err
+		}
 		for _, kv := range kvs {
-			if err := tx.Set(kv); err != nil {
+			if err := q.set(kv); err != nil {
 				return err
 			}
 		}
-		return nil
+		return q.save(s.quota)
 	})
 	if err != nil {
 		return nil, err
@@ -128,12 +135,21 @@ func (s *Store) Restore(ctx context.Context, client []byte, kvs []KV) (applied [
 		if err != nil {
 			return err
 		}
+		q, err := loadUsage(tx)
+		if err != nil {
+			return err
+		}
+		for _, rec := range settle {
+			if err := q.settle(rec.KVs); err != nil {
+				return err
+			}
+		}
 		for i, kv := range kvs {
 			if !plan[i] {
 				kept = append(kept, conflictOf(kv.Key, held[i].kv, held[i].ok, held[i].reservedBy))
 				continue
 			}
-			if err := tx.Set(kv); err != nil {
+			if err := q.set(kv); err != nil {
 				return err
 			}
 			applied = append(applied, kv.Key)
@@ -148,7 +164,7 @@ func (s *Store) Restore(ctx context.Context, client []byte, kvs []KV) (applied [
 				return err
 			}
 		}
-		return nil
+		return q.save(s.quota)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -311,6 +327,16 @@ func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum
 		if err != nil || len(conflicts) > 0 {
 			return err
 		}
+		u, err := loadUsage(tx)
+		if err != nil {
+			return err
+		}
+		if err := u.prepare(kvs); err != nil {
+			return err
+		}
+		if err := u.save(s.quota); err != nil {
+			return err
+		}
 		for _, kv := range kvs {
 			if err := tx.Reserve(kv.Key, txid); err != nil {
 				return err
@@ -356,9 +382,17 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte, proofs [][]byte
 			return fmt.Errorf("%w: commit of txid %x carries %d proofs for %d prepared writes",
 				ErrInvalid, txid, len(proofs), len(rec.KVs))
 		}
+		// Prepare counted the writes, so Commit never grows usage.
+		q, err := loadUsage(tx)
+		if err != nil {
+			return err
+		}
+		if err := q.settle(rec.KVs); err != nil {
+			return err
+		}
 		for i, kv := range rec.KVs {
 			kv.TxID, kv.Proof = txid, proofs[i]
-			if err := tx.Set(kv); err != nil {
+			if err := q.set(kv); err != nil {
 				return err
 			}
 			if err := tx.Release(kv.Key); err != nil {
@@ -370,6 +404,9 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte, proofs [][]byte
 		// drops them rather than store every value a second time. The quorum stays,
 		// for audit to judge the transaction's records by, and the seal, which
 		// authenticates it.
+		if err := q.save(s.quota); err != nil {
+			return err
+		}
 		return tx.SetRecord(Record{TxID: txid, State: TxCommitted, Updated: s.now(), Quorum: rec.Quorum, Seal: rec.Seal})
 	})
 }
@@ -417,6 +454,18 @@ func (s *Store) Abort(ctx context.Context, client, txid []byte) error {
 		case ok && rec.State == TxCommitted:
 			return fmt.Errorf("%w: txid %x cannot be aborted", ErrTxCommitted, txid)
 		}
+		if ok {
+			q, err := loadUsage(tx)
+			if err != nil {
+				return err
+			}
+			if err := q.settle(rec.KVs); err != nil {
+				return err
+			}
+			if err := q.save(s.quota); err != nil {
+				return err
+			}
+		}
 		for _, kv := range rec.KVs {
 			if err := tx.Release(kv.Key); err != nil {
 				return err
@@ -431,7 +480,8 @@ func (s *Store) Abort(ctx context.Context, client, txid []byte) error {
 func (s *Store) Transactions(ctx context.Context, client []byte) ([]Record, error) {
 	var recs []Record
 	err := s.b.View(ctx, client, func(r Reader) (err error) {
-		recs, err = r.Records()
+		all, err := r.Records()
+		recs = slices.DeleteFunc(all, isUsageRecord)
 		return err
 	})
 	return recs, err
@@ -461,7 +511,7 @@ func (s *Store) Prune(ctx context.Context, client []byte) (int, error) {
 				if n == pruneBatch {
 					break
 				}
-				if rec.State != TxPrepared && rec.Updated.Before(cutoff) {
+				if rec.State != TxPrepared && !isUsageRecord(rec) && rec.Updated.Before(cutoff) {
 					if err := tx.DeleteRecord(rec.TxID); err != nil {
 						return err
 					}
@@ -516,4 +566,22 @@ func sameKVs(a, b []KV) bool {
 	return slices.EqualFunc(a, b, func(x, y KV) bool {
 		return x.Key == y.Key && x.Version == y.Version && bytes.Equal(x.Value, y.Value)
 	})
+}
+
+// Usage returns what the client holds, as its quotas count it.
+func (s *Store) Usage(ctx context.Context, client []byte) (Usage, error) {
+	var u Usage
+	err := s.b.View(ctx, client, func(r Reader) error {
+		rec, ok, err := r.Record(usageTxID)
+		switch {
+		case err != nil:
+			return err
+		case ok:
+			u, err = decodeUsage(rec.Seal)
+			return err
+		}
+		u, err = countUsage(r)
+		return err
+	})
+	return u, err
 }

@@ -4,7 +4,7 @@
 // all-or-nothing writes, prefix reads from one snapshot, isolation between clients,
 // concurrency, forward-only restore, the transaction state table with reservations
 // and fencing, the txid and commit proof stored with values and the seal kept with
-// records, Restore's all-or-nothing transaction groups, pruning, and, when the backend is durable, persistence across a
+// records, Restore's all-or-nothing transaction groups, pruning, per-client quotas, and, when the backend is durable, persistence across a
 // restart.
 //
 // A backend's own test calls Run with a Factory:
@@ -81,6 +81,9 @@ func Run(t *testing.T, f Factory) {
 		{"PrepareQuorum", testPrepareQuorum},
 		{"ConcurrentPrepare", testConcurrentPrepare},
 		{"Restart", testRestart},
+		{"QuotaKeysAndBytes", testQuotaKeysAndBytes},
+		{"QuotaLowered", testQuotaLowered},
+		{"QuotaPending", testQuotaPending},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

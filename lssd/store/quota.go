@@ -1,0 +1,197 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrQuota: a write would take the client over one of its quotas. Nothing of the
+// write is kept. The message names the quota, its limit and the client's usage.
+var ErrQuota = errors.New("quota exceeded")
+
+// Quota bounds what one client may hold. A zero field is unlimited.
+type Quota struct {
+	// MaxKeys bounds the keys stored, plus the keys that prepared transactions
+	// would create (they are counted at Prepare, so that Commit never grows usage).
+	MaxKeys int64
+	// MaxBytes bounds the sum of len(key)+len(value) over the stored keys, plus
+	// the same sum over the writes held by prepared transactions (their records
+	// hold the values until Commit).
+	MaxBytes int64
+	// MaxPending bounds the prepared (not yet committed or aborted) transactions.
+	MaxPending int64
+}
+
+// Usage is what a client holds, as the quotas count it.
+type Usage struct {
+	Keys, Bytes, Pending int64
+}
+
+// usageTxID names the record holding a client's usage. It is shorter than
+// MinTxIDLen, so no client txid can reach it, and it is hidden from Transactions
+// and Prune.
+var usageTxID = []byte("\x00lss-usage")
+
+func isUsageRecord(rec Record) bool { return bytes.Equal(rec.TxID, usageTxID) }
+
+// kvSize is what one key-value counts against MaxBytes.
+func kvSize(kv KV) int64 { return int64(len(kv.Key)) + int64(len(kv.Value)) }
+
+// quotaTx tracks one client's usage through one backend transaction: writes go
+// through it so that usage changes in the same transaction as the data, and save
+// checks the quota and stores the new usage.
+type quotaTx struct {
+	tx     Txn
+	before Usage
+	u      Usage
+}
+
+// loadUsage reads the client's usage record. A client written before usage was
+// tracked has none: its usage is counted once from the data and the records.
+func loadUsage(tx Txn) (*quotaTx, error) {
+	rec, ok, err := tx.Record(usageTxID)
+	if err != nil {
+		return nil, err
+	}
+	var u Usage
+	if ok {
+		if u, err = decodeUsage(rec.Seal); err != nil {
+			return nil, err
+		}
+	} else if u, err = countUsage(tx); err != nil {
+		return nil, err
+	}
+	return &quotaTx{tx: tx, before: u, u: u}, nil
+}
+
+// countUsage counts a client's usage by reading everything it holds.
+func countUsage(tx Reader) (Usage, error) {
+	var u Usage
+	kvs, err := tx.Scan("")
+	if err != nil {
+		return u, err
+	}
+	for _, kv := range kvs {
+		u.Keys++
+		u.Bytes += kvSize(kv)
+	}
+	recs, err := tx.Records()
+	if err != nil {
+		return u, err
+	}
+	for _, rec := range recs {
+		if rec.State != TxPrepared || isUsageRecord(rec) {
+			continue
+		}
+		keys, b, err := preparedUsage(tx, rec.KVs)
+		if err != nil {
+			return u, err
+		}
+		u.Keys, u.Bytes, u.Pending = u.Keys+keys, u.Bytes+b, u.Pending+1
+	}
+	return u, nil
+}
+
+// preparedUsage is what a prepared transaction's writes count: the keys not yet
+// stored, and the size of every write.
+func preparedUsage(tx Reader, kvs []KV) (keys, size int64, err error) {
+	for _, kv := range kvs {
+		size += kvSize(kv)
+		if _, ok, err := tx.Get(kv.Key); err != nil {
+			return 0, 0, err
+		} else if !ok {
+			keys++
+		}
+	}
+	return keys, size, nil
+}
+
+// set stores kv, counting the key if new and the change in size.
+func (q *quotaTx) set(kv KV) error {
+	old, ok, err := q.tx.Get(kv.Key)
+	if err != nil {
+		return err
+	}
+	if ok {
+		q.u.Bytes -= kvSize(old)
+	} else {
+		q.u.Keys++
+	}
+	q.u.Bytes += kvSize(kv)
+	return q.tx.Set(kv)
+}
+
+// prepare counts a transaction being prepared with kvs; call it before its keys
+// are stored.
+func (q *quotaTx) prepare(kvs []KV) error {
+	keys, size, err := preparedUsage(q.tx, kvs)
+	if err != nil {
+		return err
+	}
+	q.u.Keys, q.u.Bytes, q.u.Pending = q.u.Keys+keys, q.u.Bytes+size, q.u.Pending+1
+	return nil
+}
+
+// settle uncounts a prepared transaction being committed or aborted; call it
+// before its writes are stored (its reserved keys are unchanged since Prepare,
+// so it uncounts exactly what prepare counted).
+func (q *quotaTx) settle(kvs []KV) error {
+	keys, size, err := preparedUsage(q.tx, kvs)
+	if err != nil {
+		return err
+	}
+	q.u.Keys, q.u.Bytes, q.u.Pending = q.u.Keys-keys, q.u.Bytes-size, q.u.Pending-1
+	return nil
+}
+
+// save refuses the transaction with ErrQuota if it takes usage over a quota (a
+// count that does not grow is never refused, so a client over a lowered quota
+// can still shrink), and otherwise stores the new usage.
+func (q *quotaTx) save(limit Quota) error {
+	if err := checkQuota(limit, q.before, q.u); err != nil {
+		return err
+	}
+	if q.u == q.before {
+		if _, ok, err := q.tx.Record(usageTxID); err != nil || ok {
+			return err
+		}
+	}
+	return q.tx.SetRecord(Record{TxID: usageTxID, State: TxCommitted, Updated: time.Unix(0, 0), Seal: encodeUsage(q.u)})
+}
+
+// checkQuota is the quota decision: after may exceed a limit only where it does
+// not exceed before.
+func checkQuota(limit Quota, before, after Usage) error {
+	check := func(name string, max, was, now int64) error {
+		if max > 0 && now > max && now > was {
+			return fmt.Errorf("%w: %s quota is %d, client holds %d, this write would make it %d", ErrQuota, name, max, was, now)
+		}
+		return nil
+	}
+	return errors.Join(
+		check("keys", limit.MaxKeys, before.Keys, after.Keys),
+		check("bytes", limit.MaxBytes, before.Bytes, after.Bytes),
+		check("pending transactions", limit.MaxPending, before.Pending, after.Pending))
+}
+
+func encodeUsage(u Usage) []byte {
+	b := make([]byte, 0, 24)
+	for _, n := range []int64{u.Keys, u.Bytes, u.Pending} {
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return b
+}
+
+func decodeUsage(b []byte) (Usage, error) {
+	if len(b) != 24 {
+		return Usage{}, fmt.Errorf("store: corrupt usage record: %d bytes", len(b))
+	}
+	return Usage{
+		Keys:    int64(binary.BigEndian.Uint64(b)),
+		Bytes:   int64(binary.BigEndian.Uint64(b[8:])),
+		Pending: int64(binary.BigEndian.Uint64(b[16:])),
+	}, nil
+}
