@@ -43,7 +43,9 @@ func OpenStore(opts Options) (*store.Store, error) {
 	return store.New(b, storeOptions(opts)), nil
 }
 
-func storeOptions(opts Options) store.Options { return store.Options{Retention: opts.Retention, Quota: opts.Quota} }
+func storeOptions(opts Options) store.Options {
+	return store.Options{Retention: opts.Retention, Quota: opts.Quota}
+}
 
 // openBackend opens the backend OpenStore describes; onCommit, if set, observes
 // the embedded database's commits.
