@@ -35,7 +35,11 @@ type Usage struct {
 // and Prune.
 var usageTxID = []byte("\x00lss-usage")
 
-func isUsageRecord(rec Record) bool { return bytes.Equal(rec.TxID, usageTxID) }
+func isUsageRecord(rec Record) bool { return IsUsageTxID(rec.TxID) }
+
+// IsUsageTxID reports whether txid names the store's per-client usage record
+// rather than a transaction, for backends that walk records themselves (metrics).
+func IsUsageTxID(txid []byte) bool { return bytes.Equal(txid, usageTxID) }
 
 // kvSize is what one key-value counts against MaxBytes.
 func kvSize(kv KV) int64 { return int64(len(kv.Key)) + int64(len(kv.Value)) }

@@ -56,6 +56,9 @@ func (b *Backend) Stats(ctx context.Context) (Stats, error) {
 				return nil
 			}
 			return recs.ForEach(func(txid, v []byte) error {
+				if store.IsUsageTxID(txid) {
+					return nil // the client's quota usage, not a transaction
+				}
 				rec, err := store.DecodeRecord(v)
 				if err != nil {
 					return fmt.Errorf("store/bolt: record %x: %w", txid, err)
