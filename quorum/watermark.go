@@ -5,10 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/lssquorum/lss/provider"
 )
@@ -135,18 +133,7 @@ func checkWatermark(prefix string, merged []provider.Entry, mark map[string]Mark
 // or W-confirmed, with its digest. It only rises. dirty are the keys changed
 // since the last save.
 type markSet struct {
-	mu    sync.Mutex
-	v     map[string]Mark
-	dirty map[string]struct{}
-}
-
-// snapshot copies the watermark. A Get checks against the copy taken when it
-// starts, so a put acknowledged while the Get is in flight cannot make the Get
-// look like a rollback.
-func (w *markSet) snapshot() map[string]Mark {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return maps.Clone(w.v)
+	savedMap[Mark]
 }
 
 // get returns the mark of key, and whether there is one.
@@ -185,62 +172,11 @@ func (w *markSet) raiseKVs(kvs []provider.KV) {
 	}
 }
 
-// reset forgets keys (every key when keys is empty): the deliberate way out
-// after a rollback nobody can repair.
-func (w *markSet) reset(keys []string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(keys) == 0 {
-		w.v, w.dirty = nil, nil
-		return
-	}
-	for _, k := range keys {
-		delete(w.v, k)
-		delete(w.dirty, k)
-	}
-}
-
-// takeDirty returns the marks changed since the last call and forgets that
-// they changed; putBack undoes it when saving them failed.
-func (w *markSet) takeDirty() map[string]Mark {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.dirty) == 0 {
-		return nil
-	}
-	out := make(map[string]Mark, len(w.dirty))
-	for k := range w.dirty {
-		out[k] = w.v[k]
-	}
-	clear(w.dirty)
-	return out
-}
-
-// putBack marks keys dirty again after a failed save.
-func (w *markSet) putBack(m map[string]Mark) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for k := range m {
-		if _, ok := w.v[k]; ok {
-			w.dirty[k] = struct{}{}
-		}
-	}
-}
-
 // watermark is one provider's confirmed versions: the highest version per key
 // it confirmed holding (acknowledged, restored, or returned). It only rises.
 // dirty are the keys changed since the last save.
 type watermark struct {
-	mu    sync.Mutex
-	v     map[string]int64
-	dirty map[string]struct{}
-}
-
-// snapshot copies the versions.
-func (w *watermark) snapshot() map[string]int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return maps.Clone(w.v)
+	savedMap[int64]
 }
 
 // raise lifts each key to at least version.
@@ -279,44 +215,4 @@ func (w *watermark) raiseKVs(kvs []provider.KV) {
 			}
 		}
 	})
-}
-
-// reset forgets keys (every key when keys is empty).
-func (w *watermark) reset(keys []string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(keys) == 0 {
-		w.v, w.dirty = nil, nil
-		return
-	}
-	for _, k := range keys {
-		delete(w.v, k)
-		delete(w.dirty, k)
-	}
-}
-
-// takeDirty returns the versions changed since the last call.
-func (w *watermark) takeDirty() map[string]int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.dirty) == 0 {
-		return nil
-	}
-	out := make(map[string]int64, len(w.dirty))
-	for k := range w.dirty {
-		out[k] = w.v[k]
-	}
-	clear(w.dirty)
-	return out
-}
-
-// putBack marks keys dirty again after a failed save.
-func (w *watermark) putBack(m map[string]int64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for k := range m {
-		if _, ok := w.v[k]; ok {
-			w.dirty[k] = struct{}{}
-		}
-	}
 }
