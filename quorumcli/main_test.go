@@ -2,47 +2,24 @@ package quorumcli
 
 import (
 	"bytes"
-	"context"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lssquorum/lss/clientkey"
 	"github.com/lssquorum/lss/proto/wire"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
 	"github.com/lssquorum/lss/quorum/envelope"
-	"github.com/lssquorum/lss/testnet"
 )
 
 // TestMainInProcess runs the commands through Main in this process, so that the
 // race detector sees the command code itself, against an in-process testnet.
 func TestMainInProcess(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	network, err := testnet.Start(ctx, testnet.Config{N: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer network.Close()
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
-	if err := testnetConfig(cfgPath, nil, network.Dir(), providersOf(network)).Save(); err != nil {
-		t.Fatal(err)
-	}
-
-	main := func(wantCode int, args ...string) string {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		// --verbose: on failure, the quorum client's log says what it did.
-		code := Main(ctx, append([]string{"--config", cfgPath, "--verbose"}, args...), &stdout, &stderr)
-		if code != wantCode {
-			t.Fatalf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, stdout.String(), stderr.String())
-		}
-		return stdout.String() + stderr.String()
-	}
+	// --verbose: on failure, the quorum client's log says what it did.
+	ctx, network, cfgPath, main := inProcess(t, "--verbose")
 	main(ExitOK, "init")
 	main(ExitOK, "put", "x", "0", "01", "y", "0", "02")
 	main(ExitOK, "put", "x", "1", "03")

@@ -14,7 +14,6 @@ import (
 	"github.com/lssquorum/lss/clientkey"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
-	"github.com/lssquorum/lss/testnet"
 )
 
 // recover beside a live signer leaves alone a transaction younger than a
@@ -22,26 +21,7 @@ import (
 // --young settles it.
 func TestRecoverLeavesYoungTransactionsAlone(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	network, err := testnet.Start(ctx, testnet.Config{N: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer network.Close()
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
-	if err := testnetConfig(cfgPath, nil, network.Dir(), providersOf(network)).Save(); err != nil {
-		t.Fatal(err)
-	}
-	main := func(wantCode int, args ...string) string {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		code := Main(ctx, append([]string{"--config", cfgPath}, args...), &stdout, &stderr)
-		if code != wantCode {
-			t.Fatalf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, stdout.String(), stderr.String())
-		}
-		return stdout.String() + stderr.String()
-	}
+	ctx, network, cfgPath, main := inProcess(t)
 	main(ExitOK, "init")
 	key, err := clientkey.Load(filepath.Join(filepath.Dir(cfgPath), "client-key"))
 	if err != nil {
