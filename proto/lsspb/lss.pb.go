@@ -552,11 +552,21 @@ func (x *PutReply) GetReservations() []*Conflict {
 }
 
 // GetRequest is shared by Get and BoundGet.
+//
+// Paging (BoundGet only; the base Get refuses both fields with INVALID_ARGUMENT):
+// page_limit > 0 asks for one page of at most page_limit key-values (the server
+// may return fewer: it caps the count with its own limit and the size with its
+// max reply size, but returns at least one key-value when any is left), starting
+// after the key start_after when it is set (set and empty means after the empty
+// key). page_limit = 0 (and start_after unset) asks for the whole listing in one
+// reply, refused with RESOURCE_EXHAUSTED when over the max reply size.
 type GetRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Auth          *Auth                  `protobuf:"bytes,1,opt,name=auth,proto3" json:"auth,omitempty"`
 	KeyPrefix     string                 `protobuf:"bytes,2,opt,name=key_prefix,json=keyPrefix,proto3" json:"key_prefix,omitempty"`
 	Nonce         []byte                 `protobuf:"bytes,3,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	PageLimit     int32                  `protobuf:"varint,4,opt,name=page_limit,json=pageLimit,proto3" json:"page_limit,omitempty"`
+	StartAfter    *string                `protobuf:"bytes,5,opt,name=start_after,json=startAfter,proto3,oneof" json:"start_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -612,12 +622,34 @@ func (x *GetRequest) GetNonce() []byte {
 	return nil
 }
 
+func (x *GetRequest) GetPageLimit() int32 {
+	if x != nil {
+		return x.PageLimit
+	}
+	return 0
+}
+
+func (x *GetRequest) GetStartAfter() string {
+	if x != nil && x.StartAfter != nil {
+		return *x.StartAfter
+	}
+	return ""
+}
+
 // GetReply is shared by Get and BoundGet. For Get, hmac is the base shared HMAC
-// SH(nonce, kvs). For BoundGet, hmac = ExtMAC(0x0e, key_prefix, nonce, kvs).
+// SH(nonce, kvs). For a BoundGet without paging, hmac = ExtMAC(0x0e, key_prefix,
+// nonce, kvs). For a paged BoundGet, hmac = ExtMAC(0x11, key_prefix, nonce,
+// start_after is set (0 or 1, int64), start_after, page_limit as int64, kvs,
+// more (0 or 1, int64)): it binds the page to the request's start and limit, and
+// says whether this page ends the listing (more = false) or more keys follow,
+// so that neither a network attacker nor anyone else can cut a listing short.
 type GetReply struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kvs           []*KeyValue            `protobuf:"bytes,1,rep,name=kvs,proto3" json:"kvs,omitempty"`
-	Hmac          []byte                 `protobuf:"bytes,2,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kvs   []*KeyValue            `protobuf:"bytes,1,rep,name=kvs,proto3" json:"kvs,omitempty"`
+	Hmac  []byte                 `protobuf:"bytes,2,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	// Paged BoundGet only: keys under the prefix follow this page's last key; ask
+	// again with start_after set to it.
+	More          bool `protobuf:"varint,3,opt,name=more,proto3" json:"more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -664,6 +696,13 @@ func (x *GetReply) GetHmac() []byte {
 		return x.Hmac
 	}
 	return nil
+}
+
+func (x *GetReply) GetMore() bool {
+	if x != nil {
+		return x.More
+	}
+	return false
 }
 
 // RestoreRequest: for each key, the server stores the kv iff its version is greater
@@ -1121,10 +1160,17 @@ func (x *Conflict) GetReservedBy() []byte {
 }
 
 // StatusRequest asks for the client's pending and recently decided transactions.
+// page_limit > 0 asks for one page of at most page_limit transactions (capped by
+// the server's limit and its max reply size, at least one when any is left),
+// those whose txid sorts after start_after (from the first when empty: a txid is
+// never empty). page_limit = 0 (and start_after empty) asks for all of them in one
+// reply, refused with RESOURCE_EXHAUSTED when over the max reply size.
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Auth          *Auth                  `protobuf:"bytes,1,opt,name=auth,proto3" json:"auth,omitempty"`
 	Nonce         []byte                 `protobuf:"bytes,2,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	StartAfter    []byte                 `protobuf:"bytes,3,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
+	PageLimit     int32                  `protobuf:"varint,4,opt,name=page_limit,json=pageLimit,proto3" json:"page_limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1171,6 +1217,20 @@ func (x *StatusRequest) GetNonce() []byte {
 		return x.Nonce
 	}
 	return nil
+}
+
+func (x *StatusRequest) GetStartAfter() []byte {
+	if x != nil {
+		return x.StartAfter
+	}
+	return nil
+}
+
+func (x *StatusRequest) GetPageLimit() int32 {
+	if x != nil {
+		return x.PageLimit
+	}
+	return 0
 }
 
 // Transaction is one txid the server holds.
@@ -1272,13 +1332,19 @@ func (x *Transaction) GetSeal() []byte {
 	return nil
 }
 
-// StatusReply: transactions in ascending txid order. hmac = ExtMAC(0x0d, nonce,
-// then for each transaction: txid, state as int64, kvs, updated_unix_ms, the
-// count of participants as int64, each participant, write_quorum as int64, seal).
+// StatusReply: transactions in ascending txid order. Without paging, hmac =
+// ExtMAC(0x0d, nonce, then for each transaction: txid, state as int64, kvs,
+// updated_unix_ms, the count of participants as int64, each participant,
+// write_quorum as int64, seal). For a paged request, hmac = ExtMAC(0x12, nonce,
+// start_after, page_limit as int64, the count of transactions as int64, each
+// transaction as above, more (0 or 1, int64)).
 type StatusReply struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Transactions  []*Transaction         `protobuf:"bytes,1,rep,name=transactions,proto3" json:"transactions,omitempty"`
-	Hmac          []byte                 `protobuf:"bytes,2,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Transactions []*Transaction         `protobuf:"bytes,1,rep,name=transactions,proto3" json:"transactions,omitempty"`
+	Hmac         []byte                 `protobuf:"bytes,2,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	// Paged Status only: transactions follow this page's last txid; ask again
+	// with start_after set to it.
+	More          bool `protobuf:"varint,3,opt,name=more,proto3" json:"more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1325,6 +1391,13 @@ func (x *StatusReply) GetHmac() []byte {
 		return x.Hmac
 	}
 	return nil
+}
+
+func (x *StatusReply) GetMore() bool {
+	if x != nil {
+		return x.More
+	}
+	return false
 }
 
 // ExtensionOnlyRequest switches the client's namespace to extension-only: from
@@ -1473,16 +1546,22 @@ const file_lss_proto_rawDesc = "" +
 	"\x04hmac\x18\x02 \x01(\fR\x04hmac\x12+\n" +
 	"\tconflicts\x18\n" +
 	" \x03(\v2\r.lss.KeyValueR\tconflicts\x121\n" +
-	"\freservations\x18\v \x03(\v2\r.lss.ConflictR\freservations\"`\n" +
+	"\freservations\x18\v \x03(\v2\r.lss.ConflictR\freservations\"\xb5\x01\n" +
 	"\n" +
 	"GetRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x1d\n" +
 	"\n" +
 	"key_prefix\x18\x02 \x01(\tR\tkeyPrefix\x12\x14\n" +
-	"\x05nonce\x18\x03 \x01(\fR\x05nonce\"?\n" +
+	"\x05nonce\x18\x03 \x01(\fR\x05nonce\x12\x1d\n" +
+	"\n" +
+	"page_limit\x18\x04 \x01(\x05R\tpageLimit\x12$\n" +
+	"\vstart_after\x18\x05 \x01(\tH\x00R\n" +
+	"startAfter\x88\x01\x01B\x0e\n" +
+	"\f_start_after\"S\n" +
 	"\bGetReply\x12\x1f\n" +
 	"\x03kvs\x18\x01 \x03(\v2\r.lss.KeyValueR\x03kvs\x12\x12\n" +
-	"\x04hmac\x18\x02 \x01(\fR\x04hmac\"d\n" +
+	"\x04hmac\x18\x02 \x01(\fR\x04hmac\x12\x12\n" +
+	"\x04more\x18\x03 \x01(\bR\x04more\"d\n" +
 	"\x0eRestoreRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x1f\n" +
 	"\x03kvs\x18\x02 \x03(\v2\r.lss.KeyValueR\x03kvs\x12\x12\n" +
@@ -1513,10 +1592,14 @@ const file_lss_proto_rawDesc = "" +
 	"\bConflict\x12%\n" +
 	"\x06stored\x18\x01 \x01(\v2\r.lss.KeyValueR\x06stored\x12\x1f\n" +
 	"\vreserved_by\x18\x02 \x01(\fR\n" +
-	"reservedBy\"D\n" +
+	"reservedBy\"\x84\x01\n" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x14\n" +
-	"\x05nonce\x18\x02 \x01(\fR\x05nonce\"\xe9\x01\n" +
+	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12\x1f\n" +
+	"\vstart_after\x18\x03 \x01(\fR\n" +
+	"startAfter\x12\x1d\n" +
+	"\n" +
+	"page_limit\x18\x04 \x01(\x05R\tpageLimit\"\xe9\x01\n" +
 	"\vTransaction\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\fR\x04txid\x12\"\n" +
 	"\x05state\x18\x02 \x01(\x0e2\f.lss.TxStateR\x05state\x12\x1f\n" +
@@ -1524,10 +1607,11 @@ const file_lss_proto_rawDesc = "" +
 	"\x0fupdated_unix_ms\x18\x04 \x01(\x03R\rupdatedUnixMs\x12\"\n" +
 	"\fparticipants\x18\x05 \x03(\fR\fparticipants\x12!\n" +
 	"\fwrite_quorum\x18\x06 \x01(\x05R\vwriteQuorum\x12\x12\n" +
-	"\x04seal\x18\a \x01(\fR\x04seal\"W\n" +
+	"\x04seal\x18\a \x01(\fR\x04seal\"k\n" +
 	"\vStatusReply\x124\n" +
 	"\ftransactions\x18\x01 \x03(\v2\x10.lss.TransactionR\ftransactions\x12\x12\n" +
-	"\x04hmac\x18\x02 \x01(\fR\x04hmac\"_\n" +
+	"\x04hmac\x18\x02 \x01(\fR\x04hmac\x12\x12\n" +
+	"\x04more\x18\x03 \x01(\bR\x04more\"_\n" +
 	"\x14ExtensionOnlyRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x12\n" +
 	"\x04hmac\x18\x02 \x01(\fR\x04hmac\x12\x14\n" +
@@ -1650,6 +1734,7 @@ func file_lss_proto_init() {
 	if File_lss_proto != nil {
 		return
 	}
+	file_lss_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -30,6 +30,9 @@ const (
 
 	DomainExtensionOnlyRequest Domain = 0x0f
 	DomainExtensionOnlyReply   Domain = 0x10
+
+	DomainBoundGetPageReply Domain = 0x11
+	DomainStatusPageReply   Domain = 0x12
 )
 
 // extLabel starts every extension MAC so it can never equal a base shared HMAC,
@@ -94,6 +97,14 @@ func (m *ExtMAC) List(bs [][]byte) *ExtMAC {
 		m.Bytes(b)
 	}
 	return m
+}
+
+// Bool adds a flag as an int64, 1 for true and 0 for false.
+func (m *ExtMAC) Bool(b bool) *ExtMAC {
+	if b {
+		return m.Int(1)
+	}
+	return m.Int(0)
 }
 
 // Sum returns the MAC.

@@ -70,11 +70,16 @@ func TxReplyMAC(secret []byte, d Domain, txid []byte, state lsspb.TxState, confl
 func StatusReplyMAC(secret, nonce []byte, txs []*lsspb.Transaction) []byte {
 	m := NewExtMAC(secret, DomainStatusReply).Bytes(nonce)
 	for _, tx := range txs {
-		// The quorum part is always there, so each transaction's layout is fixed.
-		m.Bytes(tx.GetTxid()).Int(int64(tx.GetState())).KVs(tx.GetKvs()).Int(tx.GetUpdatedUnixMs()).
-			quorum(tx.GetParticipants(), tx.GetWriteQuorum()).Bytes(tx.GetSeal())
+		m.transaction(tx)
 	}
 	return m.Sum()
+}
+
+// transaction adds one Status transaction. The quorum part is always there, so
+// each transaction's layout is fixed.
+func (m *ExtMAC) transaction(tx *lsspb.Transaction) *ExtMAC {
+	return m.Bytes(tx.GetTxid()).Int(int64(tx.GetState())).KVs(tx.GetKvs()).Int(tx.GetUpdatedUnixMs()).
+		quorum(tx.GetParticipants(), tx.GetWriteQuorum()).Bytes(tx.GetSeal())
 }
 
 // RequestDomains maps each TxRequest kind to its request and reply domains.
