@@ -86,13 +86,13 @@ func TestPageReplyMACsBindEveryField(t *testing.T) {
 	txs[1].Txid = bytes.Repeat([]byte{0x7f}, 16)
 	sbase := StatusPageReplyMAC(v2Secret, nonce, nil, 2, txs, true)
 	for name, m := range map[string][]byte{
-		"more dropped":      StatusPageReplyMAC(v2Secret, nonce, nil, 2, txs, false),
-		"last tx dropped":   StatusPageReplyMAC(v2Secret, nonce, nil, 2, txs[:1], true),
-		"start moved":       StatusPageReplyMAC(v2Secret, nonce, v2Txid, 2, txs, true),
-		"limit changed":     StatusPageReplyMAC(v2Secret, nonce, nil, 3, txs, true),
-		"unpaged reply":     StatusReplyMAC(v2Secret, nonce, txs),
-		"nonce changed":     StatusPageReplyMAC(v2Secret, nonce[1:], nil, 2, txs, true),
-		"first tx dropped":  StatusPageReplyMAC(v2Secret, nonce, nil, 2, txs[1:], true),
+		"more dropped":     StatusPageReplyMAC(v2Secret, nonce, nil, 2, txs, false),
+		"last tx dropped":  StatusPageReplyMAC(v2Secret, nonce, nil, 2, txs[:1], true),
+		"start moved":      StatusPageReplyMAC(v2Secret, nonce, v2Txid, 2, txs, true),
+		"limit changed":    StatusPageReplyMAC(v2Secret, nonce, nil, 3, txs, true),
+		"unpaged reply":    StatusReplyMAC(v2Secret, nonce, txs),
+		"nonce changed":    StatusPageReplyMAC(v2Secret, nonce[1:], nil, 2, txs, true),
+		"first tx dropped": StatusPageReplyMAC(v2Secret, nonce, nil, 2, txs[1:], true),
 	} {
 		if bytes.Equal(m, sbase) {
 			t.Errorf("status %s: same MAC as the original page", name)
