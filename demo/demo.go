@@ -121,7 +121,8 @@ func (d *run) newClient(ctx context.Context) error {
 	for _, p := range d.net {
 		cfg.Providers = append(cfg.Providers, quorum.ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID(), Stock: p.BaseOnly()})
 	}
-	c, err := quorum.New(ctx, cfg)
+	// As a signer opens it: Open settles what an earlier process left.
+	c, _, err := quorum.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ Exit status:
 			if len(args) == 1 {
 				prefix = args[0]
 			}
-			s, err := g.openSession(cmd.Context(), false)
+			s, err := g.openSession(cmd.Context(), sessionMode{settle: repair})
 			if err != nil {
 				return err
 			}

@@ -42,7 +42,7 @@ with the ways out). In those cases no entries are printed.`,
 			if len(args) == 1 {
 				prefix = args[0]
 			}
-			s, err := g.openSession(cmd.Context(), repair)
+			s, err := g.openSession(cmd.Context(), sessionMode{autoRepair: repair, settle: true})
 			if err != nil {
 				return err
 			}

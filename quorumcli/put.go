@@ -43,7 +43,7 @@ Run "lss-quorum recover" to settle it.`,
 			if err != nil {
 				return usageError(err)
 			}
-			s, err := g.openSession(cmd.Context(), false)
+			s, err := g.openSession(cmd.Context(), sessionMode{settle: true})
 			if err != nil {
 				return err
 			}

@@ -38,7 +38,9 @@ providers answered to decide them: run recover again when they are up), 1 when
 recovery could not run.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := g.openSession(cmd.Context(), false)
+			// Not quorum.Open: its recovery at start would ignore --dry-run
+			// and --young; this command runs the one recovery it reports.
+			s, err := g.openSession(cmd.Context(), sessionMode{})
 			if err != nil {
 				return err
 			}

@@ -33,9 +33,22 @@ func (g *globals) loadConfig() (*qconfig.Config, error) {
 	return cfg, nil
 }
 
+// sessionMode says how a command opens the quorum client.
+type sessionMode struct {
+	// autoRepair makes reads repair the providers found behind.
+	autoRepair bool
+	// settle opens the client as a signer does (quorum.Open): it first settles
+	// the atomic puts an earlier process left prepared, leaving alone those
+	// young enough that a live coordinator may still be deciding them. The
+	// commands that write or read the client's state set it; the ones that
+	// only look (audit without --repair, recover --dry-run) and recover itself,
+	// which runs its own recovery with its own options, do not.
+	settle bool
+}
+
 // openSession loads the configuration, the client key and the watermark, and
-// creates the quorum client. autoRepair makes reads repair providers found behind.
-func (g *globals) openSession(ctx context.Context, autoRepair bool) (*session, error) {
+// opens the quorum client as mode says.
+func (g *globals) openSession(ctx context.Context, mode sessionMode) (*session, error) {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return nil, err
@@ -51,13 +64,20 @@ func (g *globals) openSession(ctx context.Context, autoRepair bool) (*session, e
 		return nil, usageError(err)
 	}
 	clientID := wire.PublicID(key)
-	qcfg, err := quorumConfig(cfg, key, g.logger(), autoRepair)
+	qcfg, err := quorumConfig(cfg, key, g.logger(), mode.autoRepair)
 	if err != nil {
 		return nil, usageError(err)
 	}
 	// Saved by every put and get before it returns, and at Close.
 	qcfg.Watermarks = quorum.OpenWatermarkFile(cfg.WatermarkPath(), clientID)
-	qc, err := quorum.New(ctx, qcfg)
+	var qc *quorum.Client
+	if mode.settle {
+		// The report is logged by the library (--verbose shows it); what it
+		// could not settle yet is left to the client's settler and to recover.
+		qc, _, err = quorum.Open(ctx, qcfg)
+	} else {
+		qc, err = quorum.New(ctx, qcfg)
+	}
 	if errors.Is(err, quorum.ErrConfig) {
 		return nil, usageError(err)
 	}

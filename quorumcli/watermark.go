@@ -171,7 +171,7 @@ read still finds a rollback.`,
 			if err != nil {
 				return usageError(err)
 			}
-			s, err := g.openSession(cmd.Context(), false)
+			s, err := g.openSession(cmd.Context(), sessionMode{settle: true})
 			if err != nil {
 				return err
 			}
