@@ -144,6 +144,17 @@ func (c errorCountingBackend) Update(ctx context.Context, client []byte, fn func
 	return c.count("update", c.Backend.Update(ctx, client, fn))
 }
 
+// UpdateLazy forwards a lazy update (store.LazyUpdater, the second phase of a
+// commit) to the backend if it has one, so that wrapping the backend for metrics
+// does not make every commit synced; otherwise it is a durable Update, which is
+// stronger than needed.
+func (c errorCountingBackend) UpdateLazy(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+	if l, ok := c.Backend.(store.LazyUpdater); ok {
+		return c.count("update", l.UpdateLazy(ctx, client, fn))
+	}
+	return c.count("update", c.Backend.Update(ctx, client, fn))
+}
+
 func (c errorCountingBackend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
 	return c.count("view", c.Backend.View(ctx, client, fn))
 }
