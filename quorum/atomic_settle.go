@@ -73,11 +73,14 @@ type settler struct {
 	// recovering is a one-slot semaphore: one recovery of undecided jobs at a
 	// time.
 	recovering chan struct{}
+	// pendingSeen holds when each transaction met as a pending value (read
+	// without a commit proof) was handed over for recovery (settlePending).
+	pendingSeen map[string]time.Time
 }
 
 func newSettler() settler {
 	return settler{jobs: map[string]*settleJob{}, wake: make(chan struct{}, 1), closing: make(chan struct{}),
-		recovering: make(chan struct{}, 1)}
+		recovering: make(chan struct{}, 1), pendingSeen: map[string]time.Time{}}
 }
 
 // backoff is the wait before attempt number n+1.

@@ -25,11 +25,13 @@ func (c *Client) Audit(ctx context.Context, prefix string, opts AuditOptions) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	replies, pending := c.readable(replies)
 	m := merge(replies, mark, c.w)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
 	report := assess(prefix, c.addrs(), c.serverIDs(ctx, m.states), m.merged, m.states,
 		rolledBackKeys(prefix, m, mark), c.n, c.w, c.r)
 	report.addTies(m.ties)
+	report.addPending(pending)
 	report.addTransactions(c.txAudit(ctx))
 	// An audit raises nothing but what the providers confirmed; that is saved
 	// so a later run can tell a rollback from a lag.
@@ -38,6 +40,8 @@ func (c *Client) Audit(ctx context.Context, prefix string, opts AuditOptions) (*
 		return report, nil
 	}
 	report.Repair = c.repair(ctx, prefix, m.merged, m.states)
+	report.Repair.Pending = pending
+	c.settlePending(pending)
 	after, err := c.Audit(ctx, prefix, AuditOptions{})
 	if err != nil {
 		return report, err

@@ -95,6 +95,9 @@ type AuditReport struct {
 	// Ties are keys whose newest version the providers hold with different
 	// values, none known to be the acknowledged one.
 	Ties []Tie `json:"ties,omitempty"`
+	// Pending are values newer than the merged ones, held without a commit
+	// proof (atomic mode): never read; Recover settles their transactions.
+	Pending []PendingEntry `json:"pending,omitempty"`
 	// Problems say in plain words what is wrong, one sentence each; empty when
 	// the verdict is Agree.
 	Problems []string `json:"problems,omitempty"`

@@ -29,6 +29,9 @@
 //     with Config.Watermarks (WatermarkFile); the protection is only as good as
 //     where it is kept.
 //
+//   - Certified values (atomic mode): a transactional value is read only with
+//     its commit proof; one without is reported pending, never returned.
+//
 //   - Monotonic reads (plain mode): a version fewer than W providers hold is
 //     written back to W before a read returns it, or the read fails
 //     (*UnconfirmedError).

@@ -27,11 +27,19 @@ import (
 // decrypt is an error wrapping envelope.ErrEnvelope. In those cases the result
 // still describes the providers but holds no entries.
 //
-// In plain mode, a version that fewer than W replies hold is first written
-// back to the answering providers that lack it (see writeBack), so no later
-// read can miss it; if it still is not held by W, and is not the version and
-// value this client saw acknowledged, the error is an *UnconfirmedError and no
-// entries are returned. The watermark rises only to versions that at least W
+// In atomic mode only certified values are read (a valid commit proof bound
+// to txid, key, version and stored bytes) and values of plain puts (written
+// before the quorum switched to atomic); a value held without a proof, newer
+// than every readable one of its key, is reported in GetResult.Pending, never
+// returned, and its transaction is recovered in the background
+// (settlePending).
+//
+// In plain mode (and, in atomic mode, for a plain put's value), a version
+// that fewer than W replies hold is first written back to the answering
+// providers that lack it (see writeBack), so no later read can miss it; if it
+// still is not held by W, and is not the version and value this client saw
+// acknowledged, the error is an *UnconfirmedError and no entries are
+// returned. The watermark rises only to versions that at least W
 // providers hold with the same value (as good as acknowledged), and is saved to Config.Watermarks
 // before Get returns; a failed save is a *WatermarkSaveError returned with the
 // entries.
@@ -46,10 +54,10 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	// everywhere are settled now, in the background.
 	c.wakeFor(prefix)
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
-	replies := c.gather(ctx, prefix, c.r, c.grace)
+	replies, pending := c.readable(c.gather(ctx, prefix, c.r, c.grace))
 	m := merge(replies, mark, c.w)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
-	res := &GetResult{Providers: m.states}
+	res := &GetResult{Providers: m.states, Pending: pending}
 	if err := c.readOutcome(prefix, m, replies, mark); err != nil {
 		// What the providers confirmed is kept even so; the read's error is
 		// what the caller needs.
@@ -57,12 +65,12 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 		return res, err
 	}
 	c.logProblems("get", m.states)
-	if !c.useAtomic() {
-		c.writeBack(ctx, &m)
-		if keys := unconfirmed(m, mark, c.w); len(keys) > 0 {
-			_ = c.saveWatermarks(ctx)
-			return res, &UnconfirmedError{Prefix: prefix, Keys: keys, W: c.w}
-		}
+	c.settlePending(pending)
+	plain := c.plainOnly()
+	c.writeBack(ctx, &m, plain)
+	if keys := unconfirmed(m, mark, c.w, plain); len(keys) > 0 {
+		_ = c.saveWatermarks(ctx)
+		return res, &UnconfirmedError{Prefix: prefix, Keys: keys, W: c.w}
 	}
 	// The providers' replies verified whether or not this client can decrypt
 	// what they hold: the bookkeeping goes on, only the entries are withheld.

@@ -1,8 +1,10 @@
 package quorum
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lssquorum/lss/provider"
 )
@@ -71,3 +73,98 @@ func splitCertified(replies []reply, certified func(provider.Entry) bool, txid f
 	slices.SortStableFunc(pending, func(a, b PendingEntry) int { return strings.Compare(a.Key, b.Key) })
 	return out, pending
 }
+
+// readable keeps, in atomic mode, only the entries of the replies that are
+// certified (a valid commit proof, checked by the provider client) or were
+// written by a plain put (no txid: the value MAC binds the txid, so a
+// provider cannot strip a prepared entry's), and reports the newer
+// transactional entries without a proof as pending; in plain mode every
+// verified entry is readable.
+//
+// A plain value in an atomic quorum was written before the quorum switched to
+// atomic (plain mode, or ModeAuto before every server_id was pinned): the
+// value MAC proves this client wrote it and there is no transaction to prove
+// committed, so it stays readable, under the plain-mode read rules (see
+// plainOnly): existing data does not become unreadable when the mode changes.
+func (c *Client) readable(replies []reply) ([]reply, []PendingEntry) {
+	if !c.useAtomic() {
+		return replies, nil
+	}
+	replies, pending := splitCertified(replies, readableInAtomic, func(e provider.Entry) []byte { return e.TxID })
+	if len(pending) > 0 {
+		c.log.Info("quorum read: values without a commit proof are pending, not returned", "keys", len(pending))
+	}
+	return replies, pending
+}
+
+// readableInAtomic is the atomic-mode rule for one verified entry: a valid
+// commit proof, or no transaction at all (a plain put's value).
+func readableInAtomic(e provider.Entry) bool { return e.Certified || len(e.TxID) == 0 }
+
+// plainOnly says which merged entries the plain-mode read rules (write-back to
+// W, else *UnconfirmedError) apply to: all of them in plain mode; in atomic
+// mode only the values of plain puts. A certified value needs neither: its
+// transaction was decided committed, and the put returned only once W
+// providers held it.
+func (c *Client) plainOnly() func(provider.Entry) bool {
+	if !c.useAtomic() {
+		return func(provider.Entry) bool { return true }
+	}
+	return func(e provider.Entry) bool { return len(e.TxID) == 0 }
+}
+
+// maxPendingSettle bounds how many transactions one read hands to the settler:
+// a provider serving many made-up pending values must not make a read start an
+// unbounded amount of recovery.
+const maxPendingSettle = 16
+
+// settlePending hands the transactions of pending values to the background
+// settler, which recovers them (fence, decide, settle; a committed one then
+// reads certified, an aborted one is left to be overwritten): a pending value
+// is settled, never returned. A transaction this process still settles is only
+// woken; one that may still be in its coordinator's hands (young, see
+// youngTx) is recovered once it no longer is; one recovered recently is not
+// recovered again before Config.SettleDeadline has passed, so a provider that
+// keeps serving an aborted value costs one recovery, not one per read.
+func (c *Client) settlePending(pending []PendingEntry) {
+	now := time.Now()
+	s := &c.settler
+	var adopt [][]byte
+	s.mu.Lock()
+	for id, at := range s.pendingSeen {
+		if now.Sub(at) > c.settleDeadline {
+			delete(s.pendingSeen, id)
+		}
+	}
+	for _, p := range pending {
+		id := string(p.TxID)
+		if len(p.TxID) == 0 || len(adopt) == maxPendingSettle {
+			continue
+		}
+		if _, seen := s.pendingSeen[id]; seen {
+			continue
+		}
+		if _, known := s.jobs[id]; known {
+			continue // woken by wakeFor
+		}
+		if len(s.pendingSeen) >= maxPendingSeen {
+			continue
+		}
+		s.pendingSeen[id] = now
+		adopt = append(adopt, p.TxID)
+	}
+	s.mu.Unlock()
+	for _, txid := range adopt {
+		c.log.Info("quorum read: recovering the transaction of a value held without a commit proof",
+			"txid", fmt.Sprintf("%x", txid))
+		at := txBorn(txid).Add(c.youngWindow())
+		if at.Before(now) {
+			at = now
+		}
+		c.adopt(txid, nil, at)
+	}
+}
+
+// maxPendingSeen bounds the memory of transactions recovered because of a
+// pending value.
+const maxPendingSeen = 4096

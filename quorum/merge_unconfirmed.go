@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/lssquorum/lss/provider"
 )
 
 // ErrUnconfirmed is matched (errors.Is) by every *UnconfirmedError.
@@ -45,11 +47,12 @@ func (e *UnconfirmedError) Error() string {
 func (e *UnconfirmedError) Is(target error) bool { return target == ErrUnconfirmed }
 
 // unconfirmed returns the merged entries that fewer than w providers hold and
-// that are not the acknowledged version and value of the watermark mark.
-func unconfirmed(m mergeResult, mark map[string]Mark, w int) []KeyUnconfirmed {
+// that are not the acknowledged version and value of the watermark mark,
+// among those only selects.
+func unconfirmed(m mergeResult, mark map[string]Mark, w int, only func(provider.Entry) bool) []KeyUnconfirmed {
 	var out []KeyUnconfirmed
 	for i, e := range m.merged {
-		if m.holders[i] >= w {
+		if m.holders[i] >= w || !only(e) {
 			continue
 		}
 		if mk, ok := mark[e.Key]; ok && mk.Version == e.Version && mk.matches(e.Value) {

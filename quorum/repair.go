@@ -46,6 +46,10 @@ type RepairReport struct {
 	Prefix string `json:"prefix"`
 	// Providers are every provider in configuration order.
 	Providers []ProviderRepair `json:"providers"`
+	// Pending are values held without a commit proof (atomic mode), newer
+	// than every certified one of their key: never copied; their transactions
+	// are handed to recovery.
+	Pending []PendingEntry `json:"pending,omitempty"`
 }
 
 // Complete reports whether every provider was reached and now holds the merged
@@ -69,6 +73,13 @@ func (r *RepairReport) Complete() bool {
 // that is possible (the merged version is exactly the next one for the key); the
 // other keys are reported as unrepairable.
 //
+// In atomic mode only certified values and plain puts' values are copied
+// (see Get): a value held without a commit proof is reported in
+// RepairReport.Pending and its transaction recovered, never copied, so a
+// provider serving an aborted put's prepared value cannot spread it. Copies
+// keep their txid and commit proof (Restore; a carrier for a stock provider),
+// so what a repaired provider holds is as certified as the original.
+//
 // If the merge is below the watermark (every answering provider rolled back) the
 // repair still runs, since it cannot lower anything, and the report comes with a
 // *RollbackError. With no valid reply at all the error is a *QuorumError.
@@ -77,10 +88,12 @@ func (c *Client) Repair(ctx context.Context, prefix string) (*RepairReport, erro
 		return nil, err
 	}
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
-	replies := c.gather(ctx, prefix, c.n, 0)
+	replies, pending := c.readable(c.gather(ctx, prefix, c.n, 0))
 	m := merge(replies, mark, c.w)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
 	report := c.repair(ctx, prefix, m.merged, m.states)
+	report.Pending = pending
+	c.settlePending(pending)
 	err := c.readOutcome(prefix, m, replies, mark)
 	var qe *QuorumError
 	if errors.As(err, &qe) && qe.Got > 0 {

@@ -19,6 +19,10 @@ var ErrNotAcknowledged = errors.New("not the acknowledged version and value")
 // and value digest; nothing else can be written this way, so it cannot be used
 // to put an older or another value in place.
 //
+// In atomic mode the values go as one transaction of their own with commit
+// proofs (the watermark's digests show them acknowledged), since only certified
+// values are read there.
+//
 // The values are copied with the forward-only Restore, as Repair does (a plain
 // Put would be refused: the providers hold an older version than the next one),
 // to every provider that holds the key at a lower version; a provider without
@@ -40,9 +44,16 @@ func (c *Client) Reput(ctx context.Context, kvs []provider.KV) (*RepairReport, e
 		}
 	}
 	entries := c.seal(kvs)
+	if c.useAtomic() {
+		// Atomic mode reads only certified values: the acknowledged values
+		// are written again as a transaction of their own, certified at once
+		// (they are known acknowledged: the watermark holds their digests).
+		txid := c.newTxID()
+		entries = c.certified(txid, c.sealTx(txid, kvs))
+	}
 	prefix := commonPrefix(entries)
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
-	replies := c.gather(ctx, prefix, c.n, 0)
+	replies, _ := c.readable(c.gather(ctx, prefix, c.n, 0))
 	// The acknowledged entries join the merge as one more (trusted) reply, so
 	// they win over the rolled-back versions and every provider holding less
 	// is planned for a Restore.

@@ -21,13 +21,14 @@ import (
 // than W hold it even so, Get returns an *UnconfirmedError instead (unless it
 // is the version and value this client saw acknowledged).
 //
-// Atomic mode does not need it: a value is readable there only with a commit
-// proof, issued once the commit is decided, and Put returns only once W
+// Atomic mode does not need it for certified values (only plain puts'
+// values, selected by only, get it): a value is readable there only with a
+// commit proof, issued once the commit is decided, and Put returns only once W
 // providers hold it.
-func (c *Client) writeBack(ctx context.Context, m *mergeResult) {
+func (c *Client) writeBack(ctx context.Context, m *mergeResult, only func(provider.Entry) bool) {
 	short := make(map[string]int) // key -> index in m.merged
 	for i, e := range m.merged {
-		if m.holders[i] < c.w {
+		if m.holders[i] < c.w && only(e) {
 			short[e.Key] = i
 		}
 	}

@@ -140,6 +140,9 @@ type GetResult struct {
 	Entries []provider.Entry
 	// Providers describe every provider, in configuration order.
 	Providers []ProviderState
+	// Pending are values newer than the entries, held without a commit proof
+	// (atomic mode): not returned, to be settled by Recover.
+	Pending []PendingEntry
 }
 
 // Provider returns the state of the named provider, and whether it exists.
