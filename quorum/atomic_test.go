@@ -72,6 +72,14 @@ func (a *atomicNet) newClient() *Client {
 	return c
 }
 
+// prepare prepares es under txid on provider i as the coordinator of
+// a.client does: with the quorum it records and its prepare seal.
+func (a *atomicNet) prepare(ctx context.Context, i int, txid []byte, es []provider.Entry) (provider.TxState, error) {
+	parts, _ := a.client.participants()
+	q := (&txRun{parts: parts, wc: a.client.w}).quorum()
+	return a.direct[i].Prepare(ctx, txid, q, a.client.prepareSeal(txid, q, es), es)
+}
+
 func (a *atomicNet) provider(i int) *testnet.Provider { return a.net.Providers()[i] }
 
 // holds returns what provider i stores for key: its version, or -1 if absent.
@@ -270,7 +278,7 @@ func TestRecoverAbortsBelowQuorum(t *testing.T) {
 	}
 	// A late prepare of the fenced txid is refused.
 	late := a.direct[1].SealTx(txid, one("k", 0, "v"))
-	if s, err := a.direct[1].Prepare(ctx, txid, provider.Quorum{}, nil, late); err != nil || s != provider.TxAborted {
+	if s, err := a.prepare(ctx, 1, txid, late); err != nil || s != provider.TxAborted {
 		t.Errorf("late prepare = %v, %v; want refused as aborted", s, err)
 	}
 }
@@ -350,7 +358,7 @@ func TestAtomicFenceFindsLostPrepare(t *testing.T) {
 	entries := a.client.sealTx(txid, one("k", 0, "v"))
 	// p1 prepared the transaction but its acknowledgement never reached the
 	// coordinator: prepare it directly, then cut the coordinator's prepare.
-	if s, err := a.direct[1].Prepare(ctx, txid, provider.Quorum{}, nil, entries); err != nil || s != provider.TxPrepared {
+	if s, err := a.prepare(ctx, 1, txid, entries); err != nil || s != provider.TxPrepared {
 		t.Fatalf("prepare on p1: %v, %v", s, err)
 	}
 	// p2 refuses by the version rule, so only p0 prepares in the first round.
@@ -470,7 +478,7 @@ func TestAuditShowsPendingAndSplitTransactions(t *testing.T) {
 	// A split can only come from a provider that forgot a fence; make one by hand.
 	split := fixedTxID(0xf7)()
 	es := a.direct[0].SealTx(split, one("s", 0, "v"))
-	if _, err := a.direct[0].Prepare(ctx, split, provider.Quorum{}, nil, es); err != nil {
+	if _, err := a.prepare(ctx, 0, split, es); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.direct[0].Commit(ctx, split, a.direct[0].CommitProofs(split, es)); err != nil {
@@ -586,7 +594,7 @@ func TestAtomicAbortFencesSilentProviders(t *testing.T) {
 	}
 	a.waitState(2, txid, provider.TxAborted)
 	late := a.direct[2].SealTx(txid, one("k", 0, "mine"))
-	if s, err := a.direct[2].Prepare(ctx, txid, provider.Quorum{}, nil, late); err != nil || s != provider.TxAborted {
+	if s, err := a.prepare(ctx, 2, txid, late); err != nil || s != provider.TxAborted {
 		t.Errorf("late prepare on the silent provider = %v, %v; want refused as aborted", s, err)
 	}
 }
@@ -642,7 +650,7 @@ func TestSettleCommitsALatePrepare(t *testing.T) {
 	txid := fixedTxID(0xaa)()
 	kvs := one("k", 0, "v")
 	tx := &txRun{c: a.client, txid: txid, entries: a.client.sealTx(txid, kvs), kvs: kvs}
-	if s, err := a.direct[0].Prepare(ctx, txid, provider.Quorum{}, nil, tx.entries); err != nil || s != provider.TxPrepared {
+	if s, err := a.prepare(ctx, 0, txid, tx.entries); err != nil || s != provider.TxPrepared {
 		t.Fatalf("prepare: %v, %v", s, err)
 	}
 	// Seen as holding no record, as if the Commit had come first.

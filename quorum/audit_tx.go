@@ -19,27 +19,27 @@ func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
 	return pendingTxs(parts, c.pinnedIDs(), lists, c.w), splitTxs(parts, c.pinnedIDs(), lists, c.w)
 }
 
-// splitTxs finds the transactions committed on one provider and aborted on so
-// many of its participants (N − W + 1, by the quorum recorded with its prepares)
-// that the rule would have decided them aborted: both decisions, which honest
-// providers cannot produce. A committed transaction merely fenced on a provider
-// that never prepared it is not a split.
+// splitTxs finds the transactions that show both decisions (see isSplit):
+// committed on one recorded participant, and aborted on the N − W + 1 that
+// decide an abort. The thresholds are those a verified prepare seal
+// authenticates; a decided transaction keeps no entries to verify its seal
+// against, so for one without a verified record they are the quorum its records
+// agree on, which a report may use (a split decides nothing) and a recovery never
+// does.
 func splitTxs(parts []string, ids map[string][]byte, lists [][]provider.Transaction, w int) []TxStatus {
 	var out []TxStatus
 	for _, st := range gatherTxs(parts, ids, lists, w) {
 		if st.Inconsistent {
 			continue
 		}
-		committed, aborted := false, 0
-		for _, name := range st.Counted {
-			switch st.Views[name] {
-			case TxCommitted:
-				committed = true
-			case TxAborted:
-				aborted++
-			}
+		if !st.Recorded && st.claimedOK {
+			st.N, st.W, st.Counted = len(st.claimed.Participants), st.claimed.W, countedOf(st.claimed, parts, ids)
 		}
-		if committed && aborted >= st.N-st.W+1 {
+		views := make([]TxView, len(st.Counted))
+		for i, name := range st.Counted {
+			views[i] = st.Views[name]
+		}
+		if isSplit(st.N, st.W, views) {
 			out = append(out, st)
 		}
 	}
@@ -55,18 +55,22 @@ func (r *AuditReport) addTransactions(pending, split []TxStatus) {
 		what := "too few providers answer to decide it; Recover fences the silent ones when they answer"
 		switch {
 		case tx.Inconsistent:
-			what = "providers recorded different quorums for it, so it cannot be decided safely; only a faulty coordinator or provider causes this"
+			what = "its records carry different valid prepare seals or a malformed quorum, so it cannot be decided safely; only a faulty coordinator causes this"
 		case tx.Decision == DecidedCommit:
 			what = "it is decided COMMITTED; Recover completes it"
 		case tx.Decision == DecidedAbort:
 			what = "it is decided ABORTED; Recover releases its keys"
+		}
+		if len(tx.Unverified) > 0 {
+			what += fmt.Sprintf("; the records of %s count for nothing: their prepare seal is missing or does not verify (made up, or replayed), so no provider's word alone decides it",
+				strings.Join(tx.Unverified, ", "))
 		}
 		r.Problems = append(r.Problems, fmt.Sprintf("transaction %x is pending (%s) on keys %s: %s",
 			tx.TxID[:min(8, len(tx.TxID))], viewList(tx.Views), quoteKeys(tx.Keys), what))
 	}
 	for _, tx := range split {
 		r.Problems = append(r.Problems, fmt.Sprintf(
-			"transaction %x is SPLIT (%s): committed on one provider, yet aborted on enough others to decide it aborted, which only a provider that rolled back its transaction records can cause",
+			"transaction %x is SPLIT (%s): committed on one provider, yet aborted on enough others to decide it aborted, which honest providers cannot show: either a provider rolled back its transaction records, or the committed record is false",
 			tx.TxID[:min(8, len(tx.TxID))], viewList(tx.Views)))
 	}
 	if len(r.Problems) > 0 {

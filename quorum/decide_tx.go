@@ -172,6 +172,65 @@ func decideVotes(n, w int, votes []txVote) Decision {
 	return Undecided
 }
 
+// authenticate applies the seal rule to the records of one txid, given as
+// votes whose SealOK says, for a prepared record, that its seal verifies over
+// its txid, recorded quorum and entries. A committed record keeps no entries to
+// verify its seal against: it counts (SealOK in the result) only if its seal
+// equals one a verified prepared record carries. Any other committed or prepared
+// record counts for nothing. trusted is the one seal the verified prepared
+// records carry (nil if none); conflict says they carry several, which only a
+// faulty coordinator could make (it seals each txid once), so no quorum or
+// entries can be taken from them.
+func authenticate(in []txVote) (out []txVote, trusted []byte, conflict bool) {
+	out = make([]txVote, len(in))
+	for _, v := range in {
+		if v.View != TxPrepared || !v.SealOK {
+			continue
+		}
+		switch {
+		case trusted == nil:
+			trusted = v.Seal
+		case string(trusted) != string(v.Seal):
+			conflict = true
+		}
+	}
+	for i, v := range in {
+		out[i] = v
+		switch v.View {
+		case TxPrepared:
+			out[i].SealOK = v.SealOK && len(v.Seal) > 0
+		case TxCommitted:
+			out[i].SealOK = trusted != nil && !conflict && len(v.Seal) > 0 && string(v.Seal) == string(trusted)
+		default:
+			out[i].SealOK = false
+		}
+	}
+	if conflict {
+		trusted = nil
+	}
+	return out, trusted, conflict
+}
+
+// isSplit says whether views of the n recorded participants of a txid with
+// write quorum w show both decisions: committed on one, and aborted on the
+// n − w + 1 that decide an abort. Honest providers cannot produce this (a
+// committed transaction merely fenced on a provider that never prepared it has
+// fewer fences); it means some provider rolled back its transaction records, or
+// one provider's "committed" is false.
+func isSplit(n, w int, views []TxView) bool {
+	t := tally{n: n, need: w}
+	committed := false
+	for _, v := range views {
+		switch v {
+		case TxCommitted:
+			committed = true
+		case TxAborted:
+			t.no++
+		}
+	}
+	return committed && t.lost()
+}
+
 // youngTx says whether a transaction is so young that its coordinator may
 // still be deciding it: its txid's timestamp (see TxIDSize) is less than window
 // before now. A recovery in another process leaves such transactions to their
@@ -242,6 +301,24 @@ func planRecovery(d Decision, views []TxView, counted []bool, haveEntries bool) 
 		}
 	}
 	return steps
+}
+
+// recoveryHold says why a recovery leaves a transaction as it is once it has
+// fenced what it could, or "" when it carries out decision d (or has nothing to
+// carry out: undecided, waiting for silent providers).
+func recoveryHold(d Decision, inconsistent, recorded bool, counted int, haveEntries bool) string {
+	switch {
+	case inconsistent:
+		return "its records carry different valid prepare seals or a malformed quorum (only a faulty coordinator makes these)"
+	case d == Undecided && recorded && counted == 0:
+		return "none of this client's providers is among its recorded participants (pin every server_id)"
+	case d == DecidedCommit && !haveEntries:
+		// Commit proofs are made over the entries: without a copy the seal
+		// verifies, nothing can be committed (a provider could otherwise get
+		// proofs for what it claims was written).
+		return "no provider returned its entries under a valid prepare seal, so no commit proof can be made"
+	}
+	return ""
 }
 
 // txBorn is the time stamped in a txid (see TxIDSize); the zero time for a

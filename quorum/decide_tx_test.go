@@ -390,3 +390,127 @@ func TestPlanRecoveryNeverFlips(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthenticate(t *testing.T) {
+	committed := func(seal string) txVote { return txVote{View: TxCommitted, Seal: []byte(seal)} }
+	prepared := func(seal string, ok bool) txVote { return txVote{View: TxPrepared, Seal: []byte(seal), SealOK: ok} }
+	cases := []struct {
+		name     string
+		in       []txVote
+		counts   []bool
+		trusted  string
+		conflict bool
+	}{
+		{"valid prepared and committed with its seal", []txVote{prepared("S", true), committed("S")}, []bool{true, true}, "S", false},
+		{"committed with another seal", []txVote{prepared("S", true), committed("T")}, []bool{true, false}, "S", false},
+		{"committed with no verified record", []txVote{committed("S"), committed("S")}, []bool{false, false}, "", false},
+		{"prepared whose seal fails", []txVote{prepared("S", false), committed("S")}, []bool{false, false}, "", false},
+		{"an empty seal never counts", []txVote{prepared("", true)}, []bool{false}, "", false},
+		{"two valid seals", []txVote{prepared("S", true), prepared("T", true), committed("S")}, []bool{true, true, false}, "", true},
+		{"fences and silence", []txVote{{View: TxAborted, SealOK: true}, {View: TxNone}}, []bool{false, false}, "", false},
+	}
+	for _, c := range cases {
+		out, trusted, conflict := authenticate(c.in)
+		counts := make([]bool, len(out))
+		for i, v := range out {
+			counts[i] = v.SealOK
+		}
+		if !slices.Equal(counts, c.counts) || string(trusted) != c.trusted || conflict != c.conflict {
+			t.Errorf("%s: counts %v trusted %q conflict %v, want %v %q %v", c.name, counts, trusted, conflict, c.counts, c.trusted, c.conflict)
+		}
+	}
+}
+
+// TestAuthenticateNeverForgesACommit: for every assignment of records of n ≤ 4
+// providers, among them records with seals that do not verify, the rule over
+// the authenticated votes decides commit only if the same transaction without
+// the unverified records (taken as silent) does too.
+func TestAuthenticateNeverForgesACommit(t *testing.T) {
+	all := []txVote{
+		{View: TxNoAnswer}, {View: TxNone}, {View: TxAborted},
+		{View: TxPrepared, Seal: []byte("S"), SealOK: true},
+		{View: TxPrepared, Seal: []byte("S")}, // kept, but its record was altered
+		{View: TxPrepared, Seal: []byte("F")}, // made up
+		{View: TxCommitted, Seal: []byte("S")},
+		{View: TxCommitted, Seal: []byte("F")},
+	}
+	for n := 1; n <= 4; n++ {
+		for w := 1; w <= n; w++ {
+			vs := make([]txVote, n)
+			var walk func(i int)
+			walk = func(i int) {
+				if i < n {
+					for _, v := range all {
+						vs[i] = v
+						walk(i + 1)
+					}
+					return
+				}
+				votes, _, _ := authenticate(vs)
+				if decideVotes(n, w, votes) != DecidedCommit {
+					return
+				}
+				// The honest providers alone: those with a verified prepared
+				// record, and committed ones with its seal.
+				honest := 0
+				for _, v := range vs {
+					if v.View == TxPrepared && v.SealOK || v.View == TxCommitted && string(v.Seal) == "S" {
+						honest++
+					}
+				}
+				valid := slices.ContainsFunc(vs, func(v txVote) bool { return v.View == TxPrepared && v.SealOK })
+				if honest < w || !valid {
+					t.Fatalf("n=%d w=%d %+v: commit decided from %d authentic records", n, w, vs, honest)
+				}
+			}
+			walk(0)
+		}
+	}
+}
+
+func TestIsSplit(t *testing.T) {
+	cases := []struct {
+		n, w  int
+		views string
+		want  bool
+	}{
+		{3, 2, "CAA", true},
+		{3, 2, "CCA", false}, // fenced where never prepared: normal
+		{3, 2, "CA?", false},
+		{3, 3, "CA-", true}, // one fence decides when all must prepare
+		{3, 2, "PAA", false},
+		{3, 2, "AAA", false},
+		{5, 3, "CAAA-", true},
+		{5, 3, "CCAA-", false},
+	}
+	for _, c := range cases {
+		if got := isSplit(c.n, c.w, views(c.views)); got != c.want {
+			t.Errorf("isSplit(n=%d, w=%d, %s) = %v, want %v", c.n, c.w, c.views, got, c.want)
+		}
+	}
+}
+
+func TestRecoveryHold(t *testing.T) {
+	cases := []struct {
+		d                      Decision
+		inconsistent, recorded bool
+		counted                int
+		entries                bool
+		want                   string
+	}{
+		{DecidedCommit, false, true, 3, true, ""},
+		{DecidedAbort, false, true, 3, false, ""},
+		{Undecided, false, true, 3, true, ""},
+		{Undecided, false, false, 3, false, ""},
+		{DecidedCommit, false, true, 3, false, "no provider returned its entries under a valid prepare seal"},
+		{Undecided, false, true, 0, true, "none of this client's providers is among its recorded participants"},
+		{Undecided, true, true, 3, true, "different valid prepare seals"},
+	}
+	for _, c := range cases {
+		got := recoveryHold(c.d, c.inconsistent, c.recorded, c.counted, c.entries)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("recoveryHold(%v, inconsistent %v, recorded %v, counted %d, entries %v) = %q, want %q",
+				c.d, c.inconsistent, c.recorded, c.counted, c.entries, got, c.want)
+		}
+	}
+}

@@ -24,9 +24,10 @@ type mitm struct {
 	up   lsspb.LightningStorageClient
 	addr string
 
-	mu      sync.Mutex
-	refuse  map[string]codes.Code
-	watcher func(method string, req proto.Message)
+	mu       sync.Mutex
+	refuse   map[string]codes.Code
+	watcher  func(method string, req proto.Message)
+	rewriter func(method string, req, rep proto.Message) proto.Message
 }
 
 // startMITM serves a mitm in front of the server at upstream.
@@ -83,11 +84,20 @@ func (p *mitm) watch(f func(method string, req proto.Message)) {
 	p.watcher = f
 }
 
+// rewrite installs a hook that sees every reply and may answer another one
+// instead, as a provider that lies would (it holds the shared secret, so it can
+// MAC whatever it says).
+func (p *mitm) rewrite(f func(method string, req, rep proto.Message) proto.Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rewriter = f
+}
+
 func relay[Req, Rep proto.Message](p *mitm, method string, req Req, call func(Req) (Rep, error)) (Rep, error) {
 	var zero Rep
 	p.mu.Lock()
 	code, refused := p.refuse[method]
-	watcher := p.watcher
+	watcher, rewriter := p.watcher, p.rewriter
 	p.mu.Unlock()
 	if refused {
 		return zero, status.Errorf(code, "method %s refused by the man in the middle", method)
@@ -95,7 +105,11 @@ func relay[Req, Rep proto.Message](p *mitm, method string, req Req, call func(Re
 	if watcher != nil {
 		watcher(method, req)
 	}
-	return call(req)
+	rep, err := call(req)
+	if err == nil && rewriter != nil && rep.ProtoReflect().IsValid() {
+		rep = rewriter(method, req, rep).(Rep)
+	}
+	return rep, err
 }
 
 func (p *mitm) Ping(ctx context.Context, r *lsspb.PingRequest) (*lsspb.PingReply, error) {

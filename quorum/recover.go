@@ -1,7 +1,6 @@
 package quorum
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,76 +11,6 @@ import (
 
 	"github.com/lssquorum/lss/provider"
 )
-
-// TxStatus is one transaction as the providers hold it.
-type TxStatus struct {
-	TxID []byte `json:"txid"`
-	// Views is what each participating provider holds (TxNoAnswer for one that did
-	// not answer Status, TxNone for one without a record).
-	Views map[string]TxView `json:"views"`
-	// Decision is what the decision rule concludes from Views.
-	Decision Decision `json:"decision"`
-	// Entries are the transaction's writes, as a provider holding it reported.
-	Entries []provider.Entry `json:"-"`
-	// Keys are the keys the transaction writes.
-	Keys []string `json:"keys"`
-	// N and W are the thresholds the decision counts with (committed once
-	// prepared on W, aborted once fenced on N − W + 1), and Counted the providers
-	// whose views count: the participants the coordinator recorded with its
-	// prepares (by pinned server_id), or, for a transaction prepared without a
-	// record, this client's providers that speak the extension and its W.
-	N       int      `json:"n"`
-	W       int      `json:"w"`
-	Counted []string `json:"counted"`
-	// Recorded says whether the coordinator recorded the participants and W.
-	Recorded bool `json:"recorded"`
-	// Inconsistent is set when providers recorded different quorums for the
-	// transaction (only a faulty coordinator or provider can cause it): it is
-	// then decided only if committed somewhere.
-	Inconsistent bool `json:"inconsistent,omitempty"`
-	recorded     provider.Quorum
-}
-
-// decideFrom applies the decision rule to views (by provider name), counting only
-// the providers that take part.
-func (s *TxStatus) decideFrom(views map[string]TxView) Decision {
-	counted := make([]TxView, 0, len(s.Counted))
-	for _, name := range s.Counted {
-		counted = append(counted, views[name])
-	}
-	if s.Inconsistent {
-		// No thresholds can be trusted, and one provider's "committed" is
-		// only its word: never decided.
-		return Undecided
-	}
-	return decide(s.N, s.W, counted)
-}
-
-// quorumOf fills N, W and Counted: from the recorded quorum if there is one,
-// else from this client's providers. ids maps provider names to pinned server_ids.
-func (s *TxStatus) quorumOf(parts []string, ids map[string][]byte, localW int) {
-	if !s.Recorded {
-		s.N, s.W, s.Counted = len(parts), localW, parts
-		return
-	}
-	s.N, s.W, s.Counted = len(s.recorded.Participants), s.recorded.W, nil
-	for _, name := range parts {
-		id := ids[name]
-		if id != nil && slices.ContainsFunc(s.recorded.Participants, func(p []byte) bool { return bytes.Equal(p, id) }) {
-			s.Counted = append(s.Counted, name)
-		}
-	}
-}
-
-// Pending reports whether some provider still holds the transaction prepared.
-func (s TxStatus) Pending() bool {
-	for _, v := range s.Views {
-		if v == TxPrepared {
-			return true
-		}
-	}
-	return false
-}
 
 // TxRecovery is what Recover did for one transaction.
 type TxRecovery struct {
@@ -225,82 +154,6 @@ func pendingTxs(parts []string, ids map[string][]byte, lists [][]provider.Transa
 	return out
 }
 
-// gatherTxs builds every transaction the providers hold records of, in txid
-// order, with what each provider holds, the quorum it is decided by, and the
-// decision.
-func gatherTxs(parts []string, ids map[string][]byte, lists [][]provider.Transaction, localW int) []TxStatus {
-	byID := map[string]*TxStatus{}
-	var txids []string
-	for i, list := range lists {
-		for _, tx := range list {
-			id := string(tx.TxID)
-			st := byID[id]
-			if st == nil {
-				st = &TxStatus{TxID: tx.TxID, Views: map[string]TxView{}}
-				byID[id] = st
-				txids = append(txids, id)
-			}
-			st.Views[parts[i]] = viewOfState(tx.State)
-			if !tx.Quorum.IsZero() {
-				if !validQuorum(tx.Quorum) || (st.Recorded && !sameQuorum(st.recorded, tx.Quorum)) {
-					st.Inconsistent = true
-				}
-				st.recorded, st.Recorded = tx.Quorum, true
-			}
-			if st.Entries == nil && len(tx.Entries) > 0 && entriesVerified(tx.Entries) {
-				st.Entries = tx.Entries
-			}
-		}
-	}
-	slices.Sort(txids)
-	out := make([]TxStatus, 0, len(txids))
-	for _, id := range txids {
-		st := byID[id]
-		for i, p := range parts {
-			if _, ok := st.Views[p]; !ok {
-				st.Views[p] = TxNone
-				if lists[i] == nil {
-					st.Views[p] = TxNoAnswer
-				}
-			}
-		}
-		st.quorumOf(parts, ids, localW)
-		st.Decision = st.decideFrom(st.Views)
-		for _, e := range st.Entries {
-			st.Keys = append(st.Keys, e.Key)
-		}
-		out = append(out, *st)
-	}
-	return out
-}
-
-// validQuorum checks a quorum a provider reports: 1 <= W <= participants, the
-// participants distinct and ascending. Anything else is never decided on.
-func validQuorum(q provider.Quorum) bool {
-	if q.W < 1 || q.W > len(q.Participants) {
-		return false
-	}
-	for i := 1; i < len(q.Participants); i++ {
-		if bytes.Compare(q.Participants[i-1], q.Participants[i]) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func sameQuorum(a, b provider.Quorum) bool {
-	return a.W == b.W && slices.EqualFunc(a.Participants, b.Participants, bytes.Equal)
-}
-
-func entriesVerified(es []provider.Entry) bool {
-	for _, e := range es {
-		if e.Value == nil {
-			return false
-		}
-	}
-	return true
-}
-
 // recoverTx settles one transaction: fence if undecided, then act on the
 // decision.
 func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxRecovery {
@@ -339,19 +192,10 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 		act(planRecovery(Undecided, ordered(), counted, st.Entries != nil))
 		d = st.decideFrom(views)
 	}
-	if d == Undecided && st.Recorded && len(st.Counted) == 0 {
-		rec.Actions = append(rec.Actions, "not settled: none of this client's providers is among its recorded participants (pin every server_id)")
-	}
-	switch {
-	case d == DecidedCommit && st.Entries == nil:
-		// Commit proofs are made over the entries: without a verified copy
-		// of them, nothing can be committed (a provider could otherwise get
-		// proofs for what it claims was written).
-		rec.Actions = append(rec.Actions, "not settled: no provider returned its entries verified, so no commit proof can be made")
-	case d != Undecided:
+	if why := recoveryHold(d, st.Inconsistent, st.Recorded, len(st.Counted), st.Entries != nil); why != "" {
+		rec.Actions = append(rec.Actions, "not settled: "+why)
+	} else if d != Undecided {
 		act(planRecovery(d, ordered(), counted, st.Entries != nil))
-	case st.Inconsistent:
-		rec.Actions = append(rec.Actions, "not settled: providers recorded different quorums for it")
 	}
 	slices.Sort(rec.Actions)
 	rec.Decision = d

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,13 +32,22 @@ func TestRecoverLeavesYoungTransactionsAlone(t *testing.T) {
 	txid := make([]byte, quorum.TxIDSize)
 	binary.BigEndian.PutUint64(txid, uint64(time.Now().UnixMilli()))
 	rand.Read(txid[8:])
+	// It prepares as a coordinator does: in the quorum format, with the
+	// recorded quorum (2 of the three providers) and the prepare seal.
+	q := provider.Quorum{W: 2}
+	for _, p := range network.Providers() {
+		q.Participants = append(q.Participants, p.ServerID())
+	}
+	slices.SortFunc(q.Participants, bytes.Compare)
 	p := network.Providers()[0]
-	cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key})
+	cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), ServerID: p.ServerID(), ClientKey: key,
+		Format: provider.FormatQuorum, Extension: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if _, err := cl.Prepare(ctx, txid, provider.Quorum{}, nil, cl.Seal([]provider.KV{{Key: "z", Version: 0, Value: []byte{1}}})); err != nil {
+	es := cl.SealTx(txid, []provider.KV{{Key: "z", Version: 0, Value: []byte{1}}})
+	if _, err := cl.Prepare(ctx, txid, q, cl.PrepareSeal(txid, q, es), es); err != nil {
 		t.Fatal(err)
 	}
 	short := hex.EncodeToString(txid)[:16]
