@@ -61,12 +61,6 @@ func (s *Server) refuseBase(ctx context.Context, method string, client []byte) e
 		"client_id is extension-only: base %s is refused (use BoundGet, Prepare and Commit, or Restore)", method)
 }
 
-// visible drops the extension-only marker from a read.
-func visible(kvs []store.KV) []store.KV {
-	for i, kv := range kvs {
-		if kv.Key == extOnlyKey {
-			return append(kvs[:i:i], kvs[i+1:]...)
-		}
-	}
-	return kvs
-}
+// isServerKey reports whether key is one the server keeps for itself in a
+// client's namespace (the mode key), which reads leave out.
+func isServerKey(key string) bool { return key == extOnlyKey }

@@ -6,7 +6,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -33,8 +32,13 @@ type Limits struct {
 	// seals. A read over it is refused with RESOURCE_EXHAUSTED rather than
 	// answered in part: a client reads a large namespace by narrower prefixes.
 	// The default stays under the clients' 64 MiB receive limit, so a client
-	// always gets this clear error rather than a transport one.
+	// always gets this clear error rather than a transport one. A read stops as
+	// soon as it passes this size, so a refused read holds no more than it.
+	// Paged reads (BoundGet and Status with page_limit) end a page before it.
 	MaxReplySize int
+	// MaxPageItems caps the entries (key-values or transaction records) of one
+	// page of a paged BoundGet or Status, whatever page_limit the client asks.
+	MaxPageItems int
 
 	// MaxConnections bounds the open client connections; one more is closed as
 	// soon as it is accepted.
@@ -71,6 +75,7 @@ const (
 	DefaultMaxMessageSize = 16 << 20
 
 	DefaultMaxReplySize = 32 << 20
+	DefaultMaxPageItems = 1000
 
 	DefaultMaxConnections       = 512
 	DefaultMaxConcurrentStreams = 16
@@ -99,6 +104,7 @@ func DefaultLimits() Limits {
 		MaxMessageSize: DefaultMaxMessageSize,
 
 		MaxReplySize: DefaultMaxReplySize,
+		MaxPageItems: DefaultMaxPageItems,
 
 		MaxConnections:       DefaultMaxConnections,
 		MaxConcurrentStreams: DefaultMaxConcurrentStreams,
@@ -127,6 +133,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxReplySize == 0 {
 		l.MaxReplySize = d.MaxReplySize
+	}
+	if l.MaxPageItems == 0 {
+		l.MaxPageItems = d.MaxPageItems
 	}
 	if l.MaxConnections == 0 {
 		l.MaxConnections = d.MaxConnections
@@ -164,6 +173,7 @@ func (l Limits) validate() error {
 		{"max value size", float64(l.MaxValueSize)},
 		{"max message size", float64(l.MaxMessageSize)},
 		{"max reply size", float64(l.MaxReplySize)},
+		{"max page items", float64(l.MaxPageItems)},
 		{"max connections", float64(l.MaxConnections)},
 		{"max concurrent streams", float64(l.MaxConcurrentStreams)},
 		{"max in-flight bytes", float64(l.MaxInflightBytes)},
@@ -239,40 +249,8 @@ func serverLimitOptions(l Limits) ([]grpc.ServerOption, grpc.UnaryServerIntercep
 	}, in.interceptor()
 }
 
-// kvOverhead approximates the protobuf framing of one key-value, so that many
-// empty values still count.
-const kvOverhead = 16
-
-// checkReplyKVs refuses a read whose key-values exceed the max reply size.
-func (l Limits) checkReplyKVs(method, prefix string, kvs []store.KV) error {
-	size := 0
-	for _, kv := range kvs {
-		size += len(kv.Key) + len(kv.Value) + len(kv.TxID) + len(kv.Proof) + kvOverhead
-	}
-	if size > l.MaxReplySize {
-		return status.Errorf(codes.ResourceExhausted,
-			"%s of prefix %q would return %d keys, %d bytes: over the max reply size of %d bytes; read narrower prefixes",
-			method, prefix, len(kvs), size, l.MaxReplySize)
-	}
-	return nil
-}
-
-// checkReplyRecords refuses a Status whose records exceed the max reply size.
-func (l Limits) checkReplyRecords(recs []store.Record) error {
-	size := 0
-	for _, r := range recs {
-		size += len(r.TxID) + len(r.Seal) + kvOverhead
-		for _, p := range r.Quorum.Participants {
-			size += len(p)
-		}
-		for _, kv := range r.KVs {
-			size += len(kv.Key) + len(kv.Value) + kvOverhead
-		}
-	}
-	if size > l.MaxReplySize {
-		return status.Errorf(codes.ResourceExhausted,
-			"Status would return %d transaction records, %d bytes: over the max reply size of %d bytes; "+
-				"settle prepared transactions (lss-quorum recover) and let decided ones expire", len(recs), size, l.MaxReplySize)
-	}
-	return nil
+// pageItems is the number of entries a page asked to hold at most limit (> 0)
+// may hold: limit, capped by the server's max page items.
+func (l Limits) pageItems(limit int32) int {
+	return min(int(limit), l.MaxPageItems)
 }

@@ -10,7 +10,9 @@ import (
 func addLimitFlags(f *pflag.FlagSet, o *lssd.Options) {
 	l := &o.Limits
 	f.IntVar(&l.MaxReplySize, "max-reply-size", l.MaxReplySize,
-		"largest Get, BoundGet or Status reply, in bytes; a larger read is refused (read narrower prefixes)")
+		"largest Get, BoundGet or Status reply, in bytes; a larger unpaged read is refused, a page ends before it")
+	f.IntVar(&l.MaxPageItems, "max-page-items", l.MaxPageItems,
+		"most key-values or transaction records in one page of a paged BoundGet or Status")
 	f.IntVar(&l.MaxConnections, "max-connections", l.MaxConnections, "most open client connections; more are closed at once")
 	f.IntVar(&l.MaxConcurrentStreams, "max-concurrent-streams", l.MaxConcurrentStreams, "most calls in progress on one connection")
 	f.Int64Var(&l.MaxInflightBytes, "max-inflight-bytes", l.MaxInflightBytes,

@@ -30,6 +30,16 @@ type Reader interface {
 	Record(txid []byte) (rec Record, ok bool, err error)
 	// Records returns every record, in ascending txid order.
 	Records() ([]Record, error)
+	// ScanRange is Scan from the first key after *after (from the first key under
+	// prefix when after is nil), bounded by b: it stops after b.Items key-values,
+	// or after the one that takes their total KV.Size past b.Bytes (that one is
+	// returned, so the caller sees the bound was passed), without reading further
+	// from the database. A page or a capped read never holds the whole namespace.
+	ScanRange(prefix string, after *string, b Bound) ([]KV, error)
+	// RecordsRange is Records from the first txid after after (from the first when
+	// after is empty; a txid is never empty), bounded by b as ScanRange is, with
+	// Record.Size.
+	RecordsRange(after []byte, b Bound) ([]Record, error)
 }
 
 // Txn reads and writes one client's namespace inside Backend.Update.

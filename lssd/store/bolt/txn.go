@@ -172,3 +172,52 @@ func (t *txn) DeleteRecord(txid []byte) error {
 	t.wrote = true
 	return t.recs.Delete(txid)
 }
+
+func (t *txn) ScanRange(prefix string, after *string, b store.Bound) ([]store.KV, error) {
+	if t.data == nil {
+		return nil, nil
+	}
+	var from []byte
+	if after != nil {
+		from = tagged(*after)
+	}
+	var out []store.KV
+	p := tagged(prefix)
+	g := b.Budget()
+	c := t.data.Cursor()
+	for k, v := c.Seek(store.SeekStart(p, from)); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		kv, err := store.DecodeValue(string(k[1:]), v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kv)
+		if !g.Take(kv.Size()) {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (t *txn) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
+	if t.recs == nil {
+		return nil, nil
+	}
+	var from []byte
+	if len(after) > 0 {
+		from = after
+	}
+	var out []store.Record
+	g := b.Budget()
+	c := t.recs.Cursor()
+	for k, v := c.Seek(store.SeekStart(nil, from)); k != nil; k, v = c.Next() {
+		rec, err := store.DecodeRecord(slices.Clone(v))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+		if !g.Take(rec.Size()) {
+			break
+		}
+	}
+	return out, nil
+}

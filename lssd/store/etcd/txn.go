@@ -266,3 +266,85 @@ func (t *txn) guard() []clientv3.Cmp {
 	}
 	return cmps
 }
+
+// rangeBatch bounds the etcd keys one request of a ranged read fetches: a read
+// bounded by bytes asks again from where it stopped rather than for every key.
+const rangeBatch = 64
+
+// scanFrom calls fn with every etcd key-value under prefix from the etcd key from
+// on (from sorts at or after prefix), in key order, at the snapshot revision,
+// until fn returns false. With writes buffered (only an Update has any, and
+// ranged reads serve Views) it merges them into a read of the whole prefix.
+func (t *txn) scanFrom(prefix, from string, fn func(key string, value []byte) (bool, error)) error {
+	if len(t.writes) > 0 {
+		keys, values, err := t.scan(prefix)
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if k < from {
+				continue
+			}
+			if more, err := fn(k, values[i]); err != nil || !more {
+				return err
+			}
+		}
+		return nil
+	}
+	end := clientv3.GetPrefixRangeEnd(prefix)
+	t.ranged = true
+	for {
+		resp, err := t.kv.Get(t.ctx, from, append(t.atRev(), clientv3.WithRange(end), clientv3.WithLimit(rangeBatch))...)
+		if err != nil {
+			return err
+		}
+		t.pin(resp.Header.Revision)
+		for _, kv := range resp.Kvs {
+			if more, err := fn(string(kv.Key), kv.Value); err != nil || !more {
+				return err
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return nil
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
+func (t *txn) ScanRange(prefix string, after *string, b store.Bound) ([]store.KV, error) {
+	var from []byte
+	if after != nil {
+		from = []byte(t.l.entryKey(*after))
+	}
+	p := t.l.entryKey(prefix)
+	var out []store.KV
+	g := b.Budget()
+	err := t.scanFrom(p, string(store.SeekStart([]byte(p), from)), func(k string, v []byte) (bool, error) {
+		e, err := decodeEntry(t.l.keyOf(k), v)
+		if err != nil || !e.hasValue {
+			return err == nil, err // a key only reserved holds no value
+		}
+		out = append(out, e.kv)
+		return g.Take(e.kv.Size()), nil
+	})
+	return out, err
+}
+
+func (t *txn) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
+	var from []byte
+	if len(after) > 0 {
+		from = []byte(t.l.recordKey(after))
+	}
+	p := t.l.recordPrefix()
+	var out []store.Record
+	g := b.Budget()
+	err := t.scanFrom(p, string(store.SeekStart([]byte(p), from)), func(_ string, v []byte) (bool, error) {
+		rec, err := store.DecodeRecord(v)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, rec)
+		return g.Take(rec.Size()), nil
+	})
+	return out, err
+}

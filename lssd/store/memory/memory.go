@@ -220,3 +220,55 @@ func cloneRecord(rec store.Record) store.Record {
 	}
 	return rec
 }
+
+func (t *txn) ScanRange(prefix string, after *string, b store.Bound) ([]store.KV, error) {
+	var keys []string
+	in := func(k string) bool { return strings.HasPrefix(k, prefix) && (after == nil || k > *after) }
+	for k := range t.data {
+		if in(k) {
+			keys = append(keys, k)
+		}
+	}
+	for k := range t.base.data {
+		if _, over := t.data[k]; !over && in(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []store.KV
+	g := b.Budget()
+	for _, k := range keys {
+		kv, _, _ := t.Get(k)
+		out = append(out, kv)
+		if !g.Take(kv.Size()) {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (t *txn) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
+	var ids []string
+	in := func(id string) bool { return len(after) == 0 || id > string(after) }
+	for id := range t.base.recs {
+		if _, over := t.recs[id]; !over && in(id) {
+			ids = append(ids, id)
+		}
+	}
+	for id, rec := range t.recs {
+		if rec != nil && in(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	var out []store.Record
+	g := b.Budget()
+	for _, id := range ids {
+		rec, _, _ := t.Record([]byte(id))
+		out = append(out, rec)
+		if !g.Take(rec.Size()) {
+			break
+		}
+	}
+	return out, nil
+}

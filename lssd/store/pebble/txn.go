@@ -38,7 +38,13 @@ func (t *txn) get(k []byte) (v []byte, ok bool, err error) {
 // scan calls fn with the name (the key after prefix's namespace and kind) and a
 // copy of the value of every key starting with prefix, in key order.
 func (t *txn) scan(prefix []byte, fn func(name, value []byte) error) (err error) {
-	it, err := t.r.NewIter(&pebbledb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	return t.scanFrom(prefix, nil, func(name, value []byte) (bool, error) { return true, fn(name, value) })
+}
+
+// scanFrom is scan from the first key after the database key after (nil: from the
+// first key under prefix), stopping once fn returns false.
+func (t *txn) scanFrom(prefix, after []byte, fn func(name, value []byte) (bool, error)) (err error) {
+	it, err := t.r.NewIter(&pebbledb.IterOptions{LowerBound: store.SeekStart(prefix, after), UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return err
 	}
@@ -50,7 +56,7 @@ func (t *txn) scan(prefix []byte, fn func(name, value []byte) error) (err error)
 			return err
 		}
 		k := slices.Clone(it.Key())
-		if err := fn(k[skip:], slices.Clone(v)); err != nil {
+		if more, err := fn(k[skip:], slices.Clone(v)); err != nil || !more {
 			return err
 		}
 		// Seek past the key rather than step: Next walks every older version of
@@ -155,4 +161,40 @@ func (t *txn) DeleteRecord(txid []byte) error {
 		return nil
 	}
 	return t.del(key(t.ns, kindRecord, string(txid)))
+}
+
+func (t *txn) ScanRange(prefix string, after *string, b store.Bound) ([]store.KV, error) {
+	var from []byte
+	if after != nil {
+		from = key(t.ns, kindData, *after)
+	}
+	var out []store.KV
+	g := b.Budget()
+	err := t.scanFrom(key(t.ns, kindData, prefix), from, func(name, v []byte) (bool, error) {
+		kv, err := store.DecodeValue(string(name), v)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, kv)
+		return g.Take(kv.Size()), nil
+	})
+	return out, err
+}
+
+func (t *txn) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
+	var from []byte
+	if len(after) > 0 {
+		from = key(t.ns, kindRecord, string(after))
+	}
+	var out []store.Record
+	g := b.Budget()
+	err := t.scanFrom(key(t.ns, kindRecord, ""), from, func(_, v []byte) (bool, error) {
+		rec, err := store.DecodeRecord(v)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, rec)
+		return g.Take(rec.Size()), nil
+	})
+	return out, err
 }

@@ -161,3 +161,112 @@ func (t *txn) DeleteRecord(txid []byte) error {
 		t.client, nonNil(txid))
 	return err
 }
+
+// rangeBatch bounds the rows one query of a ranged read fetches: a read bounded
+// by bytes asks again from where it stopped rather than for every row at once.
+const rangeBatch = 64
+
+func (t *txn) ScanRange(prefix string, after *string, b store.Bound) ([]store.KV, error) {
+	var from []byte
+	if after != nil {
+		from = []byte(*after)
+	}
+	from = nonNil(store.SeekStart([]byte(prefix), from))
+	end, bounded := prefixEnd([]byte(prefix))
+	q := `SELECT key, version, value, txid, proof FROM lss_data WHERE client = $1 AND key >= $2 ORDER BY key LIMIT $3`
+	if bounded {
+		q = `SELECT key, version, value, txid, proof FROM lss_data
+			WHERE client = $1 AND key >= $2 AND key < $4 ORDER BY key LIMIT $3`
+	}
+	var out []store.KV
+	g := b.Budget()
+	for {
+		n := batchSize(g)
+		args := []any{t.client, from, n}
+		if bounded {
+			args = append(args, end)
+		}
+		rows, err := t.tx.Query(t.ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		got, done := 0, false
+		for rows.Next() {
+			var key []byte
+			var kv store.KV
+			if err := rows.Scan(&key, &kv.Version, &kv.Value, &kv.TxID, &kv.Proof); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			kv.Key = string(key)
+			out = append(out, kv)
+			got++
+			if !g.Take(kv.Size()) {
+				done = true
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if done || got < n {
+			return out, nil
+		}
+		from = store.After([]byte(out[len(out)-1].Key))
+	}
+}
+
+func (t *txn) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
+	var from []byte
+	if len(after) > 0 {
+		from = store.After(after)
+	}
+	from = nonNil(from)
+	var out []store.Record
+	g := b.Budget()
+	for {
+		n := batchSize(g)
+		rows, err := t.tx.Query(t.ctx, `SELECT txid, record FROM lss_records WHERE client = $1 AND txid >= $2
+			ORDER BY txid LIMIT $3`, t.client, from, n)
+		if err != nil {
+			return nil, err
+		}
+		got, done := 0, false
+		var last []byte
+		for rows.Next() {
+			var txid, b []byte
+			if err := rows.Scan(&txid, &b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			rec, err := store.DecodeRecord(b)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out, last = append(out, rec), txid
+			got++
+			if !g.Take(rec.Size()) {
+				done = true
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if done || got < n {
+			return out, nil
+		}
+		from = store.After(last)
+	}
+}
+
+// batchSize is how many rows the next query of a ranged read asks for.
+func batchSize(g *store.Budget) int {
+	if r := g.Remaining(); r > 0 && r < rangeBatch {
+		return r
+	}
+	return rangeBatch
+}

@@ -84,6 +84,9 @@ func Run(t *testing.T, f Factory) {
 		{"QuotaKeysAndBytes", testQuotaKeysAndBytes},
 		{"QuotaLowered", testQuotaLowered},
 		{"QuotaPending", testQuotaPending},
+		{"ScanRange", testScanRange},
+		{"RecordsRange", testRecordsRange},
+		{"Pages", testPages},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

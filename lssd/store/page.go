@@ -1,0 +1,226 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// TooLargeError is a read refused because its reply would pass the byte limit
+// it was given. The read stopped as soon as it passed the limit, so Entries and
+// Bytes count only what was read until then: the whole would be larger.
+type TooLargeError struct {
+	// What was read: "key-values" or "transaction records".
+	What string
+	// Entries and Bytes were read before the read stopped.
+	Entries, Bytes int
+	// Limit is the byte limit the read was given.
+	Limit int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the %s would pass the limit of %d bytes (the first %d of them are %d bytes)",
+		e.What, e.Limit, e.Entries, e.Bytes)
+}
+
+// GetCapped is Get refused with a *TooLargeError as soon as the key-values read
+// pass maxBytes (total KV.Size), so that a refused read never holds more than
+// maxBytes plus one value. Keys for which hide returns true (the server's own
+// keys) are left out and not counted; hide may be nil.
+func (s *Store) GetCapped(ctx context.Context, client []byte, prefix string, maxBytes int, hide func(string) bool) ([]KV, error) {
+	var kvs []KV
+	err := s.b.View(ctx, client, func(r Reader) (err error) {
+		kvs, err = readCapped(maxBytes, KV.Size,
+			func(last *KV, b Bound) ([]KV, error) {
+				var after *string
+				if last != nil {
+					after = &last.Key
+				}
+				return r.ScanRange(prefix, after, b)
+			},
+			func(kv KV) bool { return hide != nil && hide(kv.Key) })
+		return err
+	})
+	var tooLarge *TooLargeError
+	if errors.As(err, &tooLarge) {
+		tooLarge.What = "key-values"
+	}
+	if err != nil {
+		return nil, err
+	}
+	return kvs, nil
+}
+
+// readCapped reads with read (from the start, then after the last entry read)
+// until the visible entries are complete or pass maxBytes (then a
+// *TooLargeError). Hidden entries count against a read's bound but not against
+// maxBytes, so a read cut short by them goes on.
+func readCapped[T any](maxBytes int, size func(T) int, read func(last *T, b Bound) ([]T, error), hidden func(T) bool) ([]T, error) {
+	var out []T
+	var last *T
+	total := 0
+	for {
+		b := Bound{Bytes: maxBytes - total}
+		if maxBytes > 0 && b.Bytes == 0 {
+			b = Bound{Items: 1} // nothing more may come: is there any?
+		}
+		raw, err := read(last, b)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range raw {
+			if !hidden(e) {
+				out = append(out, e)
+				total += size(e)
+			}
+		}
+		if maxBytes > 0 && total > maxBytes {
+			return nil, &TooLargeError{Entries: len(out), Bytes: total, Limit: maxBytes}
+		}
+		complete := maxBytes <= 0 || (b.Items == 0 && totalSize(raw, size) <= b.Bytes) || (b.Items > 0 && len(raw) < b.Items)
+		if complete || len(raw) == 0 {
+			return out, nil
+		}
+		last = &raw[len(raw)-1]
+	}
+}
+
+// GetPage returns one page of the key-values whose keys start with prefix, in key
+// order, from one snapshot: those after *after (from the first when after is
+// nil), at most items of them (items > 0) and no more than maxBytes in total
+// (KV.Size; at least one key-value whatever its size, so that paging always
+// advances). more reports whether keys under prefix follow the page. Keys for
+// which hide returns true are left out; hide may be nil.
+func (s *Store) GetPage(ctx context.Context, client []byte, prefix string, after *string, items, maxBytes int,
+	hide func(string) bool) (kvs []KV, more bool, err error) {
+	if items <= 0 {
+		return nil, false, fmt.Errorf("%w: page of %d items", ErrInvalid, items)
+	}
+	err = s.b.View(ctx, client, func(r Reader) error {
+		// Two more than the page: one hidden key (the server's keys sort last,
+		// but a hide function is not bound to that) and one to tell whether more
+		// follow. A read cut short by the bound has more after it even when its
+		// last entries are hidden; one that holds only hidden keys goes on past
+		// them, so a page that says more is never empty.
+		for {
+			raw, err := r.ScanRange(prefix, after, Bound{Items: items + 2, Bytes: maxBytes})
+			if err != nil {
+				return err
+			}
+			short := len(raw) >= items+2 || maxBytes > 0 && totalSize(raw, KV.Size) > maxBytes
+			kvs, more = cut(deleteHidden(slices.Clone(raw), hide), KV.Size, items, maxBytes)
+			more = more || short
+			if len(kvs) > 0 || !more {
+				return nil
+			}
+			after = &raw[len(raw)-1].Key
+		}
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return kvs, more, nil
+}
+
+// TransactionsCapped is Transactions refused with a *TooLargeError as soon as the
+// records read pass maxBytes (total Record.Size).
+func (s *Store) TransactionsCapped(ctx context.Context, client []byte, maxBytes int) ([]Record, error) {
+	var recs []Record
+	err := s.b.View(ctx, client, func(r Reader) (err error) {
+		recs, err = readCapped(maxBytes, Record.Size,
+			func(last *Record, b Bound) ([]Record, error) {
+				var after []byte
+				if last != nil {
+					after = last.TxID
+				}
+				return r.RecordsRange(after, b)
+			}, isUsageRecord)
+		return err
+	})
+	var tooLarge *TooLargeError
+	if errors.As(err, &tooLarge) {
+		tooLarge.What = "transaction records"
+	}
+	if err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+// TransactionsPage returns one page of the client's records in txid order: those
+// after after (from the first when after is empty), at most items (> 0) and no
+// more than maxBytes (Record.Size; at least one record). more reports whether
+// records follow the page.
+func (s *Store) TransactionsPage(ctx context.Context, client, after []byte, items, maxBytes int) (recs []Record, more bool, err error) {
+	if items <= 0 {
+		return nil, false, fmt.Errorf("%w: page of %d items", ErrInvalid, items)
+	}
+	err = s.b.View(ctx, client, func(r Reader) error {
+		// One more for the usage record, one to tell whether more follow; as in
+		// GetPage, a read cut short has more after it.
+		for {
+			raw, err := r.RecordsRange(after, Bound{Items: items + 2, Bytes: maxBytes})
+			if err != nil {
+				return err
+			}
+			short := len(raw) >= items+2 || maxBytes > 0 && totalSize(raw, Record.Size) > maxBytes
+			recs, more = cut(slices.DeleteFunc(slices.Clone(raw), isUsageRecord), Record.Size, items, maxBytes)
+			more = more || short
+			if len(recs) > 0 || !more {
+				return nil
+			}
+			after = raw[len(raw)-1].TxID
+		}
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return recs, more, nil
+}
+
+// cut keeps the first entries of all that fit items and maxBytes (at least one),
+// and reports whether any was left over.
+func cut[T any](all []T, size func(T) int, items, maxBytes int) ([]T, bool) {
+	n, total := 0, 0
+	for n < len(all) && n < items {
+		total += size(all[n])
+		if n > 0 && maxBytes > 0 && total > maxBytes {
+			break
+		}
+		n++
+	}
+	return all[:n:n], n < len(all)
+}
+
+func deleteHidden(kvs []KV, hide func(string) bool) []KV {
+	if hide == nil {
+		return kvs
+	}
+	return slices.DeleteFunc(kvs, func(kv KV) bool { return hide(kv.Key) })
+}
+
+func totalSize[T any](all []T, size func(T) int) int {
+	n := 0
+	for _, e := range all {
+		n += size(e)
+	}
+	return n
+}
+
+// SeekStart returns where a ranged read seeks to: the later of prefixStart (the
+// database key of the prefix) and the first database key after after (the
+// database key of the last key already read; nil for none). A backend's database
+// keys must sort as the keys they encode, as a common prefix followed by the key
+// does.
+func SeekStart(prefixStart, after []byte) []byte {
+	if after == nil {
+		return prefixStart
+	}
+	a := After(after)
+	if bytes.Compare(a, prefixStart) > 0 {
+		return a
+	}
+	return prefixStart
+}
