@@ -20,8 +20,11 @@ func (c *Client) Audit(ctx context.Context, prefix string, opts AuditOptions) (*
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
+	prog := newProgress(opts.Progress)
 	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
+	prog.report("reading providers", 0, c.n)
 	replies := c.gather(ctx, prefix, c.n, 0)
+	prog.report("reading providers", c.n, c.n)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -32,17 +35,19 @@ func (c *Client) Audit(ctx context.Context, prefix string, opts AuditOptions) (*
 		rolledBackKeys(prefix, m, mark), c.n, c.w, c.r)
 	report.addTies(m.ties)
 	report.addPending(pending)
+	prog.report("reading transaction records", 0, c.n)
 	report.addTransactions(c.txAudit(ctx))
+	prog.report("reading transaction records", c.n, c.n)
 	// An audit raises nothing but what the providers confirmed; that is saved
 	// so a later run can tell a rollback from a lag.
 	_ = c.saveWatermarks(ctx)
 	if !opts.Repair {
 		return report, nil
 	}
-	report.Repair = c.repair(ctx, prefix, m.merged, m.states)
+	report.Repair = c.repair(ctx, prefix, m.merged, m.states, prog)
 	report.Repair.Pending = pending
 	c.settlePending(pending)
-	after, err := c.Audit(ctx, prefix, AuditOptions{})
+	after, err := c.Audit(ctx, prefix, AuditOptions{Progress: opts.Progress.prefixed("after repair: ")})
 	if err != nil {
 		return report, err
 	}

@@ -44,6 +44,8 @@ type AuditOptions struct {
 	// Repair copies the merged state to behind providers (as Repair does) and
 	// audits again, reporting both.
 	Repair bool
+	// Progress, if set, is told how far the audit has come.
+	Progress ProgressFunc
 }
 
 // ProviderAudit is the audit of one provider.

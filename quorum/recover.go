@@ -69,6 +69,8 @@ type RecoverOptions struct {
 	// lss-quorum recover sets it; Open does too and settles them once they are
 	// old.
 	LeaveYoung bool
+	// Progress, if set, is told how far the recovery has come.
+	Progress ProgressFunc
 }
 
 // Recover settles transactions left prepared by a coordinator that stopped or
@@ -87,17 +89,26 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
+	prog := newProgress(opts.Progress)
+	prog.report("reading transaction records", 0, c.n)
 	parts, lists, report := c.gatherStatus(ctx)
+	prog.report("reading transaction records", c.n, c.n)
 	if len(parts) == 0 {
 		return report, nil
 	}
 	now := time.Now()
+	var settle []TxStatus
 	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
 		if opts.LeaveYoung && !c.knowsTx(st.TxID) && youngTx(st.TxID, now, c.youngWindow()) {
 			report.Young = append(report.Young, st)
 			continue
 		}
+		settle = append(settle, st)
+	}
+	tick := prog.counter("settling transactions", len(settle))
+	for _, st := range settle {
 		report.Transactions = append(report.Transactions, c.recoverTx(ctx, parts, st))
+		tick()
 	}
 	return report, nil
 }

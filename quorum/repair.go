@@ -91,7 +91,7 @@ func (c *Client) Repair(ctx context.Context, prefix string) (*RepairReport, erro
 	replies, pending := c.readable(c.gather(ctx, prefix, c.n, 0))
 	m := merge(replies, mark, c.w)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
-	report := c.repair(ctx, prefix, m.merged, m.states)
+	report := c.repair(ctx, prefix, m.merged, m.states, nil)
 	report.Pending = pending
 	c.settlePending(pending)
 	err := c.readOutcome(prefix, m, replies, mark)
@@ -108,9 +108,11 @@ func (c *Client) Repair(ctx context.Context, prefix string) (*RepairReport, erro
 	return report, err
 }
 
-// repair applies planRepair to every provider in parallel and reports on all.
-func (c *Client) repair(ctx context.Context, prefix string, merged []provider.Entry, states []ProviderState) *RepairReport {
+// repair applies planRepair to every provider in parallel and reports on all,
+// and to prog (nil: nobody) as each provider is done.
+func (c *Client) repair(ctx context.Context, prefix string, merged []provider.Entry, states []ProviderState, prog *progress) *RepairReport {
 	plan := planRepair(merged, states)
+	tick := prog.counter("repairing providers", len(states))
 	report := &RepairReport{Prefix: prefix, Providers: make([]ProviderRepair, len(states))}
 	var g errgroup.Group
 	for i, s := range states {
@@ -119,8 +121,10 @@ func (c *Client) repair(ctx context.Context, prefix string, merged []provider.En
 		case s.Status == Faulty || s.Status == Unreachable:
 			report.Providers[i].Err = fmt.Errorf("not repaired: %w", s.Err)
 			report.Providers[i].Error = report.Providers[i].Err.Error()
+			tick()
 			continue
 		case len(plan[s.Name]) == 0:
+			tick()
 			continue
 		}
 		m := c.members[i]
@@ -128,6 +132,7 @@ func (c *Client) repair(ctx context.Context, prefix string, merged []provider.En
 			callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 			defer cancel()
 			report.Providers[i] = c.repairOne(callCtx, m, plan[s.Name], s)
+			tick()
 			return nil
 		})
 	}

@@ -61,7 +61,7 @@ func (c *Client) Reput(ctx context.Context, kvs []provider.KV) (*RepairReport, e
 	m := merge(withAcked, mark, c.w)
 	m.states = m.states[:len(replies)]
 	c.checkProviders(prefix, replies, m, confirmed, mark)
-	report := c.repair(ctx, prefix, m.merged, m.states)
+	report := c.repair(ctx, prefix, m.merged, m.states, nil)
 	if err := c.saveWatermarks(ctx); err != nil {
 		return report, err
 	}

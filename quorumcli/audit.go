@@ -47,7 +47,9 @@ Exit status:
 			if err != nil {
 				return err
 			}
-			report, err := s.client.Audit(cmd.Context(), prefix, quorum.AuditOptions{Repair: repair})
+			progress, done := g.progress("audit")
+			report, err := s.client.Audit(cmd.Context(), prefix, quorum.AuditOptions{Repair: repair, Progress: progress})
+			done()
 			if report != nil {
 				if werr := WriteAudit(g.stdout, report, asJSON); werr != nil && err == nil {
 					err = werr

@@ -54,7 +54,9 @@ recovery could not run.`,
 					}
 				}
 			} else {
-				report, err = s.client.RecoverWith(cmd.Context(), quorum.RecoverOptions{LeaveYoung: !young})
+				progress, done := g.progress("recover")
+				report, err = s.client.RecoverWith(cmd.Context(), quorum.RecoverOptions{LeaveYoung: !young, Progress: progress})
+				done()
 			}
 			if report != nil {
 				if werr := WriteRecovery(g.stdout, report, dryRun, asJSON); werr != nil && err == nil {
