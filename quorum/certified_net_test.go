@@ -258,3 +258,99 @@ func TestObservation1ReplayedProofIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A value held without a commit proof is settled, not returned: here it belongs
+// to a transaction its coordinator left prepared on W providers (decided
+// committed, never acknowledged), and one provider holds its value in its data
+// without a proof. Get returns the certified value below it and reports the
+// other pending; the read hands the transaction to recovery in the background,
+// which commits it with proofs, and a later read returns it, certified.
+func TestPendingValueIsSettledNotReturned(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := startNet(t, 3)
+	ps := net.Providers()
+	key := newKey(t)
+	c := newClient(t, net, key, func(cfg *quorum.Config) {
+		cfg.Mode = quorum.ModeAtomic
+		cfg.DisableEncryption = true
+	})
+	put(t, c, kv("k", 0, "v0"))
+	settle(t, c)
+
+	// An hour old: no coordinator is still deciding it.
+	txid := stampedTxID(t, time.Now().Add(-time.Hour))
+	q := participants(net, 2)
+	var es []provider.Entry
+	for _, p := range ps[:2] {
+		cl := dialQuorum(t, p, key)
+		es = cl.SealTx(txid, []provider.KV{kv("k", 1, "left prepared")})
+		if _, err := cl.Prepare(ctx, txid, q, cl.PrepareSeal(txid, q, es), es); err != nil {
+			t.Fatalf("prepare on %s: %v", p.Name(), err)
+		}
+		cl.Close()
+	}
+	cl := dialQuorum(t, ps[2], key)
+	defer cl.Close()
+	if _, _, err := cl.Restore(ctx, es); err != nil { // txid, no proof
+		t.Fatal(err)
+	}
+
+	res := get(t, c, "")
+	wantEntries(t, res, "k@0=v0")
+	if len(res.Pending) != 1 || !bytes.Equal(res.Pending[0].TxID, txid) || res.Pending[0].Version != 1 {
+		t.Fatalf("pending = %+v, want k v1 of the prepared transaction", res.Pending)
+	}
+	eventually(t, "the pending transaction is recovered and its value read, certified", func() bool {
+		res, err := c.Get(ctx, "")
+		if err != nil {
+			return false
+		}
+		v, ok := res.Value("k")
+		return ok && v.Version == 1 && v.Certified && len(res.Pending) == 0
+	})
+	for _, p := range ps[:2] {
+		if n := preparedOn(t, p, key); n != 0 {
+			t.Errorf("%s still holds %d transactions prepared", p.Name(), n)
+		}
+	}
+}
+
+// Values written by plain puts before the quorum switched to atomic stay
+// readable in atomic mode, under the plain read rules: a plain value fewer
+// than W providers hold (a failed plain put's leftover) is written back to W
+// before it is returned. Atomic puts then write over them as usual.
+func TestPlainValuesStayReadableInAtomicMode(t *testing.T) {
+	t.Parallel()
+	net := startNet(t, 3)
+	ps := net.Providers()
+	key := newKey(t)
+	noEnc := func(cfg *quorum.Config) { cfg.DisableEncryption = true } // the leftover is written directly
+	plain := newClient(t, net, key, noEnc) // plain mode
+	put(t, plain, kv("a", 0, "x"), kv("b", 0, "y"))
+	settle(t, plain)
+	// A failed plain put's leftover, on p0 only.
+	cl := dialQuorum(t, ps[0], key)
+	if err := cl.Put(testCtx(t), []provider.KV{kv("b", 1, "leftover")}); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	plain.Close()
+
+	c := newClient(t, net, key, noEnc, func(cfg *quorum.Config) { cfg.Mode = quorum.ModeAtomic })
+	res := get(t, c, "")
+	if got := render(res.Entries); len(got) != 2 || got[0] != "a@0=x" || got[1] != "b@1=leftover" || len(res.Pending) != 0 {
+		t.Fatalf("atomic read of plain values: %v, pending %+v", got, res.Pending)
+	}
+	for _, p := range ps {
+		if got := direct(t, p, key, "b"); len(got) != 1 || got[0].Version != 1 {
+			t.Errorf("%s holds %v, want b@1 written back before it was returned", p.Name(), render(got))
+		}
+	}
+	put(t, c, kv("a", 1, "x1"))
+	settle(t, c)
+	res = get(t, c, "")
+	if a, _ := res.Value("a"); a.Version != 1 || !a.Certified {
+		t.Errorf("a after an atomic put: %+v, want v1 certified", a)
+	}
+}
