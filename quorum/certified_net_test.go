@@ -326,7 +326,7 @@ func TestPlainValuesStayReadableInAtomicMode(t *testing.T) {
 	ps := net.Providers()
 	key := newKey(t)
 	noEnc := func(cfg *quorum.Config) { cfg.DisableEncryption = true } // the leftover is written directly
-	plain := newClient(t, net, key, noEnc) // plain mode
+	plain := newClient(t, net, key, noEnc)                             // plain mode
 	put(t, plain, kv("a", 0, "x"), kv("b", 0, "y"))
 	settle(t, plain)
 	// A failed plain put's leftover, on p0 only.
