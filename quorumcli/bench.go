@@ -187,18 +187,18 @@ func (g *globals) benchConfigured(ctx context.Context, plan bench.Plan) ([]bench
 		return nil, err
 	}
 	if err := cfg.RequirePinned(); err != nil {
-		return nil, usageError(err)
+		return nil, configError(err)
 	}
 	// The client key is replaced by a fresh one per writer.
 	qc, err := quorumConfig(cfg, nil, g.logger(), false)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, configError(err)
 	}
 	env := bench.Providers{Providers: qc.Providers, Mode: qmode, W: qc.W, R: qc.R, Timeout: qc.Timeout, Logger: qc.Logger}
 	if mode == bench.ModeOne {
 		env.Providers, env.W, env.R = qc.Providers[:1], 0, 0
 	} else if len(env.Providers) < 2 {
-		return nil, usagef("mode %s needs at least two configured providers, the configuration has %d", mode, len(env.Providers))
+		return nil, configf("mode %s needs at least two configured providers, the configuration has %d", mode, len(env.Providers))
 	}
 	var results []bench.Result
 	for _, w := range plan.Workloads {

@@ -40,11 +40,23 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// usageError marks err as a usage or configuration problem (ExitUsage).
-func usageError(err error) error { return &exitError{code: ExitUsage, err: err} }
+// usageError marks err as a usage problem: bad flags, arguments or values on
+// the command line (ExitUsage, and Main prints the usage line after it).
+func usageError(err error) error { return &cmdmain.UsageError{Err: err} }
 
 // usagef is usageError with formatting.
 func usagef(format string, args ...any) error { return usageError(fmt.Errorf(format, args...)) }
+
+// configError marks err as a problem with the configuration: the file, the
+// client key, the files it names, the pinned identities; or with a value the
+// command refuses (reput of a value that is not the acknowledged one). Exit
+// status ExitUsage like a usage error, since nothing was done, but only the
+// message is printed: the command line was well formed, so its usage line
+// would not help (etcdctl prints only the error for these too).
+func configError(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// configf is configError with formatting.
+func configf(format string, args ...any) error { return configError(fmt.Errorf(format, args...)) }
 
 // disagreeError is returned by audit (and recover) when providers disagree; the report already
 // said how, so only a one-line summary is printed.

@@ -34,7 +34,7 @@ answered to know whether it committed); it may yet commit or abort, never half.
 Run "lss-quorum recover" to settle it.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || len(args)%3 != 0 {
-				return usagef("put takes KEY VERSION HEXVALUE triples, got %d argument(s); usage: %s", len(args), cmd.UseLine())
+				return usagef("put takes KEY VERSION HEXVALUE triples, got %d argument(s)", len(args))
 			}
 			return nil
 		},

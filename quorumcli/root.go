@@ -81,7 +81,7 @@ indeterminate (it may yet commit or abort, never half: run "lss-quorum recover")
 			if len(args) == 0 {
 				return cmd.Help()
 			}
-			return usagef("unknown command %q; see `lss-quorum --help`", args[0])
+			return usagef("unknown command %q", args[0])
 		},
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", DefaultConfigPath(),

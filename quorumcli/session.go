@@ -24,11 +24,12 @@ type session struct {
 	client   *quorum.Client
 }
 
-// loadConfig loads the configuration; every problem with it is a usage error.
+// loadConfig loads the configuration; every problem with it is a configuration
+// error (exit status 2, no usage line).
 func (g *globals) loadConfig() (*qconfig.Config, error) {
 	cfg, err := qconfig.Load(g.configPath)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, configError(err)
 	}
 	return cfg, nil
 }
@@ -54,19 +55,19 @@ func (g *globals) openSession(ctx context.Context, mode sessionMode) (*session, 
 		return nil, err
 	}
 	if err := cfg.RequirePinned(); err != nil {
-		return nil, usageError(err)
+		return nil, configError(err)
 	}
 	key, err := clientkey.Load(cfg.ClientKeyPath())
 	if errors.Is(err, clientkey.ErrNotInitialized) {
-		return nil, usagef("client key %s does not exist: run `lss-quorum init` first", cfg.ClientKeyPath())
+		return nil, configf("client key %s does not exist: run `lss-quorum init` first", cfg.ClientKeyPath())
 	}
 	if err != nil {
-		return nil, usageError(err)
+		return nil, configError(err)
 	}
 	clientID := wire.PublicID(key)
 	qcfg, err := quorumConfig(cfg, key, g.logger(), mode.autoRepair)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, configError(err)
 	}
 	// Saved by every put and get before it returns, and at Close.
 	qcfg.Watermarks = quorum.OpenWatermarkFile(cfg.WatermarkPath(), clientID)
@@ -79,7 +80,7 @@ func (g *globals) openSession(ctx context.Context, mode sessionMode) (*session, 
 		qc, err = quorum.New(ctx, qcfg)
 	}
 	if errors.Is(err, quorum.ErrConfig) {
-		return nil, usageError(err)
+		return nil, configError(err)
 	}
 	if err != nil {
 		return nil, err

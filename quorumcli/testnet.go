@@ -106,10 +106,10 @@ func existingtestnetConfig(path string) (*qconfig.Config, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, usagef("%v; testnet up will not overwrite it: fix or remove it, or pass another --config", err)
+		return nil, configf("%v; testnet up will not overwrite it: fix or remove it, or pass another --config", err)
 	}
 	if old.TestnetDir == "" {
-		return nil, usagef("config %s describes a real deployment (testnet up did not write it); pass another --config, e.g. --config /tmp/lssq/config.json", path)
+		return nil, configf("config %s describes a real deployment (testnet up did not write it); pass another --config, e.g. --config /tmp/lssq/config.json", path)
 	}
 	return old, nil
 }

@@ -46,10 +46,10 @@ func (g *globals) watermarkFile() (*quorum.WatermarkFile, error) {
 	}
 	key, err := clientkey.Load(cfg.ClientKeyPath())
 	if errors.Is(err, clientkey.ErrNotInitialized) {
-		return nil, usagef("client key %s does not exist: run `lss-quorum init` first", cfg.ClientKeyPath())
+		return nil, configf("client key %s does not exist: run `lss-quorum init` first", cfg.ClientKeyPath())
 	}
 	if err != nil {
-		return nil, usageError(err)
+		return nil, configError(err)
 	}
 	return quorum.OpenWatermarkFile(cfg.WatermarkPath(), wire.PublicID(key)), nil
 }
@@ -117,7 +117,7 @@ have the acknowledged value, write it back (lss-quorum watermark reput).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if all == (len(keys) > 0) {
-				return usagef("say which keys to forget: --key KEY (repeatable) or --all; usage: %s", cmd.UseLine())
+				return usagef("say which keys to forget: --key KEY (repeatable) or --all")
 			}
 			f, err := g.watermarkFile()
 			if err != nil {
@@ -162,7 +162,7 @@ Exit status 0 once a read quorum holds the acknowledged state again; 4 if the
 read still finds a rollback.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || len(args)%3 != 0 {
-				return usagef("reput takes KEY VERSION HEXVALUE triples, got %d argument(s); usage: %s", len(args), cmd.UseLine())
+				return usagef("reput takes KEY VERSION HEXVALUE triples, got %d argument(s)", len(args))
 			}
 			return nil
 		},
@@ -177,7 +177,7 @@ read still finds a rollback.`,
 			}
 			rep, err := s.client.Reput(cmd.Context(), kvs)
 			if errors.Is(err, quorum.ErrNotAcknowledged) {
-				return s.finish(usageError(err))
+				return s.finish(configError(err))
 			}
 			if rep != nil {
 				for _, p := range rep.Providers {

@@ -83,9 +83,11 @@ func HelpOrUnknown(cmd *cobra.Command, args []string) error {
 }
 
 // Execute runs root with args and returns the exit status exitCode gives its
-// error. An error is printed on stderr as "NAME: message"; a usage error (status
-// ExitUsage) is followed by the usage line of the command that failed and a
-// pointer to --help, as etcdctl does.
+// error. An error is printed on stderr as "NAME: message"; a usage error (a
+// UsageError: bad flags or arguments) is followed by the usage line of the
+// command that failed and a pointer to --help, as cobra does for etcdctl. Other
+// errors, including those a command maps to ExitUsage because the configuration
+// is wrong, print only their message: the usage line would not help.
 func Execute(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer, exitCode func(error) int) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -101,7 +103,7 @@ func Execute(ctx context.Context, root *cobra.Command, args []string, stdout, st
 		msg = prefix + msg
 	}
 	fmt.Fprintln(stderr, msg)
-	if code == ExitUsage && cmd != nil {
+	if IsUsage(err) && cmd != nil {
 		fmt.Fprintf(stderr, "usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
 	}
 	return code

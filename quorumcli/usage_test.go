@@ -1,0 +1,54 @@
+package quorumcli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A configuration error (a file that does not parse, a client key that does not
+// exist) exits 2 with the error alone; a usage error (bad arguments or flags)
+// exits 2 with the error, then the usage line once, as etcdctl does.
+func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(broken, []byte(`{"providers": [`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noKey := filepath.Join(dir, "nokey.json")
+	if err := os.WriteFile(noKey, []byte(`{"providers": [{"name": "a", "addr": "127.0.0.1:1", "server_id": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "capability": "extension"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args      []string
+		want      string
+		usageLine string // "" for a configuration error
+	}{
+		{[]string{"--config", broken, "get"}, broken, ""},
+		{[]string{"--config", broken, "audit", "--repair"}, broken, ""},
+		{[]string{"--config", broken, "watermark", "show"}, broken, ""},
+		{[]string{"--config", filepath.Join(dir, "missing.json"), "put", "k", "0", "aa"}, "missing.json", ""},
+		{[]string{"--config", noKey, "get"}, "run `lss-quorum init` first", ""},
+		{[]string{"--config", noKey, "put", "k"}, "put takes KEY VERSION HEXVALUE triples, got 1", "usage: lss-quorum put KEY VERSION HEXVALUE"},
+		{[]string{"--config", noKey, "put", "k", "x", "aa"}, `"x"`, "usage: lss-quorum put KEY VERSION HEXVALUE"},
+		{[]string{"get", "--no-such-flag"}, "--no-such-flag", "usage: lss-quorum get [PREFIX]"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "usage: lss-quorum [flags]"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := Main(context.Background(), tc.args, &stdout, &stderr)
+		out := stderr.String()
+		if code != ExitUsage || !strings.HasPrefix(out, "lss-quorum: ") || !strings.Contains(out, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d naming %q", tc.args, code, out, ExitUsage, tc.want)
+		}
+		switch n := strings.Count(out, "usage:"); {
+		case tc.usageLine == "" && n != 0:
+			t.Errorf("%q is a configuration error, yet prints a usage line:\n%s", tc.args, out)
+		case tc.usageLine != "" && (n != 1 || !strings.Contains(out, tc.usageLine)):
+			t.Errorf("%q is a usage error: want the usage line %q once:\n%s", tc.args, tc.usageLine, out)
+		}
+	}
+}
