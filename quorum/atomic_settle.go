@@ -109,12 +109,18 @@ func (c *Client) handOff(t *txRun, d Decision, m *member, cause error) {
 	start := !s.running
 	s.running = true
 	s.mu.Unlock()
-	name := "(recover)"
-	if m != nil {
-		name = m.name
+	switch {
+	case m != nil:
+		c.log.Warn("atomic put: not settled yet, retrying in the background",
+			"txid", fmt.Sprintf("%x", t.txid), "decision", d, "provider", m.name, "err", cause)
+	case cause != nil:
+		c.log.Warn("atomic put: undecided, recovering it in the background",
+			"txid", fmt.Sprintf("%x", t.txid), "err", cause)
+	default:
+		// Adopted: left by another process, or met as a pending value.
+		c.log.Info("atomic: transaction handed to the background settler for recovery",
+			"txid", fmt.Sprintf("%x", t.txid))
 	}
-	c.log.Warn("atomic put: not settled yet, retrying in the background",
-		"txid", fmt.Sprintf("%x", t.txid), "decision", d, "provider", name, "err", cause)
 	if !start {
 		c.settler.poke()
 		return

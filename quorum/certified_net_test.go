@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -352,5 +353,42 @@ func TestPlainValuesStayReadableInAtomicMode(t *testing.T) {
 	res = get(t, c, "")
 	if a, _ := res.Value("a"); a.Version != 1 || !a.Certified {
 		t.Errorf("a after an atomic put: %+v, want v1 certified", a)
+	}
+}
+
+// Reput in atomic mode: after every provider rolled back, the acknowledged
+// value written back by Reput is certified (a transaction of its own, with
+// commit proofs), so atomic reads return it; a plain put's value there would be
+// read under the plain rules only.
+func TestReputInAtomicModeWritesCertifiedValues(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := startNet(t, 3)
+	ps := net.Providers()
+	key := newKey(t)
+	c := newClient(t, net, key, withStore(filepath.Join(t.TempDir(), "wm.json"), key),
+		func(cfg *quorum.Config) { cfg.Mode = quorum.ModeAtomic })
+	put(t, c, kv("k", 0, "old"))
+	settle(t, c)
+	snaps := snapshotAll(t, ps)
+	put(t, c, kv("k", 1, "acked"))
+	settle(t, c)
+	for i, p := range ps {
+		if err := p.Rollback(ctx, snaps[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Get(ctx, ""); !errors.Is(err, quorum.ErrRollback) {
+		t.Fatalf("get after the rollback of every provider: %v, want a rollback", err)
+	}
+	if rep, err := c.Reput(ctx, []provider.KV{kv("k", 1, "acked")}); err != nil {
+		t.Fatalf("reput: %v (%+v)", err, rep)
+	}
+	res := get(t, c, "")
+	wantEntries(t, res, "k@1=acked")
+	for _, p := range ps {
+		if es := direct(t, p, key, "k"); len(es) != 1 || es[0].Version != 1 || !es[0].Certified || len(es[0].TxID) != quorum.TxIDSize {
+			t.Errorf("%s holds %v (certified %v), want k@1 with a txid and a commit proof", p.Name(), render(es), len(es) == 1 && es[0].Certified)
+		}
 	}
 }

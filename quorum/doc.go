@@ -29,8 +29,11 @@
 //     with Config.Watermarks (WatermarkFile); the protection is only as good as
 //     where it is kept.
 //
-//   - Certified values (atomic mode): a transactional value is read only with
-//     its commit proof; one without is reported pending, never returned.
+//   - Certified values (atomic mode): a transactional value is read, repaired
+//     and counted only with its commit proof; one without is reported pending,
+//     never returned, and its transaction recovered. Plain puts' values
+//     (written before the quorum switched to atomic) are read under the plain
+//     rules.
 //
 //   - Monotonic reads (plain mode): a version fewer than W providers hold is
 //     written back to W before a read returns it, or the read fails
