@@ -37,6 +37,9 @@ type Client struct {
 	format  Format
 	// ext pins the server as an extension server (Options.Extension).
 	ext bool
+	// pageItems and maxPages shape paged BoundGet and Status (Options).
+	pageItems int32
+	maxPages  int
 }
 
 // Dial connects to the server of o, fetches its server_id with Info, checks it
@@ -46,7 +49,14 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if name == "" {
 		name = o.Addr
 	}
-	c := &Client{name: name, encrypt: o.Encrypt, format: o.Format, ext: o.Extension || o.RequireExtension}
+	c := &Client{name: name, encrypt: o.Encrypt, format: o.Format, ext: o.Extension || o.RequireExtension,
+		pageItems: o.PageItems, maxPages: o.MaxPages}
+	if c.pageItems <= 0 {
+		c.pageItems = DefaultPageItems
+	}
+	if c.maxPages <= 0 {
+		c.maxPages = DefaultMaxPages
+	}
 	conn, err := o.connect()
 	if err != nil {
 		return nil, c.fail("dial", err)

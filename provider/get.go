@@ -18,7 +18,10 @@ const NonceSize = 32
 //
 // A server pinned as an extension server (Options.Extension) is asked with
 // BoundGet, whose reply MAC also covers the prefix and each value's txid and
-// proof; its UNIMPLEMENTED answer is ErrNotExtension, never a fallback. Any other
+// proof, in pages (Options.PageItems) that Get follows to the end, each page's
+// MAC binding its start and whether more follow (a listing cut short is
+// ErrServerHMAC or ErrInvalidReply, never a shorter answer); its UNIMPLEMENTED
+// answer is ErrNotExtension, never a fallback. Any other
 // server is asked with the base Get (in the quorum format each value must then be
 // a carrier). The reply HMAC must verify (ErrServerHMAC) and the keys must be
 // ascending, distinct and under prefix (ErrInvalidReply). Each value's MAC is
@@ -26,42 +29,46 @@ const NonceSize = 32
 // has one; values that fail are left out and reported together in a
 // *TamperedError, returned alongside the entries that did verify.
 func (c *Client) Get(ctx context.Context, prefix string) ([]Entry, error) {
-	nonce := make([]byte, NonceSize)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, c.fail("get", err)
-	}
-	req := &lsspb.GetRequest{Auth: c.auth, KeyPrefix: prefix, Nonce: nonce}
-
-	var reply *lsspb.GetReply
+	var kvs []*lsspb.KeyValue
 	var err error
 	if c.ext {
-		reply, err = c.rpc.BoundGet(ctx, req)
-		err = c.rpcErr(ctx, err, c.extCodes(nil))
+		kvs, err = c.boundGetPages(ctx, prefix)
 	} else {
-		reply, err = c.rpc.Get(ctx, req)
-		err = c.rpcErr(ctx, err, nil)
+		kvs, err = c.baseGet(ctx, prefix)
 	}
 	if err != nil {
 		return nil, c.fail("get", err)
 	}
-
-	var want []byte
-	if c.ext {
-		want = wire.BoundGetReplyMAC(c.secret, prefix, nonce, reply.GetKvs())
-	} else {
-		want = wire.GetReplyHMAC(c.secret, nonce, reply.GetKvs())
-	}
-	if !wire.Equal(reply.GetHmac(), want) {
-		return nil, c.fail("get", ErrServerHMAC)
-	}
-	if err := checkListing(prefix, reply.GetKvs()); err != nil {
+	if err := checkListing(prefix, kvs); err != nil {
 		return nil, c.fail("get", err)
 	}
-	entries, tampered := c.openAll(reply.GetKvs(), !c.ext)
+	entries, tampered := c.openAll(kvs, !c.ext)
 	if len(tampered) > 0 {
 		return entries, c.fail("get", &TamperedError{Provider: c.name, Keys: tampered})
 	}
 	return entries, nil
+}
+
+// baseGet is the base protocol's Get: one reply, its HMAC bound to a fresh nonce.
+func (c *Client) baseGet(ctx context.Context, prefix string) ([]*lsspb.KeyValue, error) {
+	nonce, err := newNonce()
+	if err != nil {
+		return nil, err
+	}
+	reply, err := c.rpc.Get(ctx, &lsspb.GetRequest{Auth: c.auth, KeyPrefix: prefix, Nonce: nonce})
+	if err := c.rpcErr(ctx, err, nil); err != nil {
+		return nil, err
+	}
+	if !wire.Equal(reply.GetHmac(), wire.GetReplyHMAC(c.secret, nonce, reply.GetKvs())) {
+		return nil, ErrServerHMAC
+	}
+	return reply.GetKvs(), nil
+}
+
+func newNonce() ([]byte, error) {
+	nonce := make([]byte, NonceSize)
+	_, err := rand.Read(nonce)
+	return nonce, err
 }
 
 // rpcErr is rpcError for a call that may have succeeded (nil err).

@@ -15,13 +15,16 @@ import (
 
 // startServer runs a real lssd on a random 127.0.0.1 port with an in-memory store
 // and stops it when the test ends.
-func startServer(t *testing.T, baseOnly bool) *lssd.Daemon {
+func startServer(t *testing.T, baseOnly bool, edits ...func(*lssd.Options)) *lssd.Daemon {
 	t.Helper()
 	opts := lssd.DefaultOptions()
 	opts.Port = 0
 	opts.DataDir = t.TempDir()
 	opts.Database = "memory"
 	opts.BaseOnly = baseOnly
+	for _, edit := range edits {
+		edit(&opts)
+	}
 	d, err := lssd.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("lssd.Start: %v", err)

@@ -53,12 +53,27 @@ type Options struct {
 	// unset, Get and Put use the base protocol only, and in FormatQuorum each
 	// value travels in a carrier (wire.WrapCarrier).
 	Extension bool
+	// PageItems is the page size the client asks of an extension server's
+	// BoundGet and Status (the server may cap it lower); DefaultPageItems if zero.
+	// The client follows the pages to the end, so callers see whole listings.
+	PageItems int32
+	// MaxPages bounds the pages one Get or Status follows (DefaultMaxPages if
+	// zero); a listing that does not end within it is an invalid reply. The
+	// call's context bounds the time they take.
+	MaxPages int
 	// RequireExtension is the former name of Extension; either one pins the
 	// server as an extension server.
 	//
 	// Deprecated: use Extension.
 	RequireExtension bool
 }
+
+// Paging defaults: pages of 1000 entries, at most 100,000 pages (100 million
+// keys or transaction records) in one listing.
+const (
+	DefaultPageItems = 1000
+	DefaultMaxPages  = 100_000
+)
 
 // Format is a value format of the provider client.
 type Format int

@@ -3,12 +3,9 @@ package provider
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"time"
 
-	"github.com/lssquorum/lss/proto/lsspb"
-	"github.com/lssquorum/lss/proto/wire"
 )
 
 // Transaction is one txid a server holds for this client.
@@ -32,29 +29,23 @@ type Transaction struct {
 }
 
 // Status lists the client's pending and recently decided transactions in txid
-// order, with the reply bound to a fresh nonce. Each entry of a prepared
+// order, read in pages (Options.PageItems) that it follows to the end, each
+// reply bound to a fresh nonce, its start and whether more follow. Each entry of a prepared
 // transaction carries the transaction's TxID and is checked as sealed for it (in
 // the quorum format the value MAC binds the txid). Values that fail keep a nil
 // Value and are reported in a *TamperedError returned alongside the list. A
 // server not pinned as an extension server gives ErrNotSupported for
 // UNIMPLEMENTED, a pinned one ErrNotExtension.
 func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
-	nonce := make([]byte, NonceSize)
-	if _, err := rand.Read(nonce); err != nil {
+	all, err := c.statusPages(ctx)
+	if err != nil {
 		return nil, c.fail("status", err)
 	}
-	reply, err := c.rpc.Status(ctx, &lsspb.StatusRequest{Auth: c.auth, Nonce: nonce})
-	if err != nil {
-		return nil, c.fail("status", rpcError(ctx, err, c.extCodes(nil)))
-	}
-	if !wire.Equal(reply.GetHmac(), wire.StatusReplyMAC(c.secret, nonce, reply.GetTransactions())) {
-		return nil, c.fail("status", ErrServerHMAC)
-	}
-	txs := make([]Transaction, len(reply.GetTransactions()))
+	txs := make([]Transaction, len(all))
 	s := c.newSealer()
 	var tampered []KeyVersion
-	for i, tx := range reply.GetTransactions() {
-		if i > 0 && bytes.Compare(reply.GetTransactions()[i-1].GetTxid(), tx.GetTxid()) >= 0 {
+	for i, tx := range all {
+		if i > 0 && bytes.Compare(all[i-1].GetTxid(), tx.GetTxid()) >= 0 {
 			return nil, c.fail("status", fmt.Errorf("%w: transactions not in ascending txid order", ErrInvalidReply))
 		}
 		state, err := txStateOf(tx.GetState())

@@ -30,9 +30,16 @@ type atomicNet struct {
 
 func startAtomicNet(t *testing.T, n int, baseOnly ...int) *atomicNet {
 	t.Helper()
+	return startAtomicNetConfig(t, testnet.Config{N: n, BaseOnly: baseOnly})
+}
+
+// startAtomicNetConfig is startAtomicNet over a network started with cfg (its Dir
+// and Logger are the test's).
+func startAtomicNetConfig(t *testing.T, cfg testnet.Config) *atomicNet {
+	t.Helper()
 	ctx := context.Background()
-	net, err := testnet.Start(ctx, testnet.Config{N: n, BaseOnly: baseOnly, Dir: t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg.Dir, cfg.Logger = t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
+	net, err := testnet.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	// Database is the embedded database every server runs on: "bolt" (the
 	// default when empty) or "pebble".
 	Database string
+	// MaxPageItems, when set, caps every server's pages of BoundGet and Status
+	// (lssd --max-page-items), so a test can make listings span many pages.
+	MaxPageItems int
 }
 
 // validate reports the first problem with c.
@@ -113,6 +116,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			baseOnly: slices.Contains(cfg.BaseOnly, i),
 			noGroup:  cfg.NoGroupCommit,
 			database: cmp.Or(cfg.Database, "bolt"),
+			pageMax:  cfg.MaxPageItems,
 			logger:   plog,
 			proxy:    px,
 			snaps:    snaps,

@@ -30,6 +30,7 @@ type Provider struct {
 	baseOnly bool
 	noGroup  bool
 	database string // "bolt" or "pebble"
+	pageMax  int    // lssd Limits.MaxPageItems; 0 for the default
 	logger   *slog.Logger
 	proxy    *proxy
 	snaps    *snapshotStore
@@ -177,6 +178,7 @@ func (p *Provider) start(ctx context.Context) error {
 	opts.BaseOnly = p.baseOnly
 	opts.GroupCommit = !p.noGroup
 	opts.Logger = p.logger
+	opts.Limits.MaxPageItems = p.pageMax
 	d, err := lssd.Start(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("testnet: start %s: %w", p.name, err)

@@ -1,0 +1,118 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/lssquorum/lss/proto/lsspb"
+	"github.com/lssquorum/lss/proto/wire"
+)
+
+// Paging (docs/protocol.md, "Paging"). The client asks an extension server for
+// pages of at most pageItems entries and follows them until a page says no more
+// follow, within the call's context and at most maxPages pages. Every page's MAC
+// binds the request's start and limit and the "more" flag, so a page cut short, a
+// dropped "more" or a page from another request fails the MAC; a page that does
+// not advance past its start (a server that keeps saying "more") is an invalid
+// reply. A server that does not page (an lssd from before paging) answers the
+// first request with the whole listing under the unpaged MAC, which says it is
+// complete: that is accepted as the whole listing.
+
+// boundGetPages reads every key-value under prefix with paged BoundGets.
+func (c *Client) boundGetPages(ctx context.Context, prefix string) ([]*lsspb.KeyValue, error) {
+	var all []*lsspb.KeyValue
+	var after *string
+	for page := 0; ; page++ {
+		if page == c.maxPages {
+			return nil, fmt.Errorf("%w: the listing of prefix %q did not end within %d pages of %d keys",
+				ErrInvalidReply, prefix, c.maxPages, c.pageItems)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		nonce, err := newNonce()
+		if err != nil {
+			return nil, err
+		}
+		reply, err := c.rpc.BoundGet(ctx, &lsspb.GetRequest{Auth: c.auth, KeyPrefix: prefix, Nonce: nonce,
+			PageLimit: c.pageItems, StartAfter: after})
+		if err := c.rpcErr(ctx, err, c.extCodes(nil)); err != nil {
+			return nil, err
+		}
+		kvs, more := reply.GetKvs(), reply.GetMore()
+		if !wire.Equal(reply.GetHmac(), wire.BoundGetPageReplyMAC(c.secret, prefix, nonce, after, c.pageItems, kvs, more)) {
+			if page == 0 && !more && wire.Equal(reply.GetHmac(), wire.BoundGetReplyMAC(c.secret, prefix, nonce, kvs)) {
+				return kvs, nil // a server that does not page: the whole listing
+			}
+			return nil, fmt.Errorf("%w (page %d of prefix %q)", ErrServerHMAC, page+1, prefix)
+		}
+		if err := c.checkPage(page, len(kvs), more); err != nil {
+			return nil, err
+		}
+		if after != nil && len(kvs) > 0 && kvs[0].GetKey() <= *after {
+			return nil, fmt.Errorf("%w: page %d starts at key %q, not after %q: the listing does not advance",
+				ErrInvalidReply, page+1, kvs[0].GetKey(), *after)
+		}
+		all = append(all, kvs...)
+		if !more {
+			return all, nil
+		}
+		last := kvs[len(kvs)-1].GetKey()
+		after = &last
+	}
+}
+
+// statusPages reads every transaction record with paged Status calls.
+func (c *Client) statusPages(ctx context.Context) ([]*lsspb.Transaction, error) {
+	var all []*lsspb.Transaction
+	var after []byte
+	for page := 0; ; page++ {
+		if page == c.maxPages {
+			return nil, fmt.Errorf("%w: the transaction records did not end within %d pages of %d",
+				ErrInvalidReply, c.maxPages, c.pageItems)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		nonce, err := newNonce()
+		if err != nil {
+			return nil, err
+		}
+		reply, err := c.rpc.Status(ctx, &lsspb.StatusRequest{Auth: c.auth, Nonce: nonce, StartAfter: after, PageLimit: c.pageItems})
+		if err != nil {
+			return nil, rpcError(ctx, err, c.extCodes(nil))
+		}
+		txs, more := reply.GetTransactions(), reply.GetMore()
+		if !wire.Equal(reply.GetHmac(), wire.StatusPageReplyMAC(c.secret, nonce, after, c.pageItems, txs, more)) {
+			if page == 0 && !more && wire.Equal(reply.GetHmac(), wire.StatusReplyMAC(c.secret, nonce, txs)) {
+				return txs, nil // a server that does not page: every record
+			}
+			return nil, fmt.Errorf("%w (Status page %d)", ErrServerHMAC, page+1)
+		}
+		if err := c.checkPage(page, len(txs), more); err != nil {
+			return nil, err
+		}
+		if len(after) > 0 && len(txs) > 0 && bytes.Compare(txs[0].GetTxid(), after) <= 0 {
+			return nil, fmt.Errorf("%w: Status page %d starts at txid %x, not after %x: the listing does not advance",
+				ErrInvalidReply, page+1, txs[0].GetTxid(), after)
+		}
+		all = append(all, txs...)
+		if !more {
+			return all, nil
+		}
+		after = txs[len(txs)-1].GetTxid()
+	}
+}
+
+// checkPage refuses a page larger than asked, and one that says more follow but
+// holds nothing to continue from.
+func (c *Client) checkPage(page, n int, more bool) error {
+	switch {
+	case n > int(c.pageItems):
+		return fmt.Errorf("%w: page %d holds %d entries, more than the %d asked", ErrInvalidReply, page+1, n, c.pageItems)
+	case more && n == 0:
+		return fmt.Errorf("%w: page %d says more follow but holds nothing: the listing does not advance", ErrInvalidReply, page+1)
+	}
+	return nil
+}
