@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
 )
 
 // Transaction is one txid a server holds for this client.
