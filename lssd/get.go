@@ -59,7 +59,7 @@ func (s *Server) BoundGet(ctx context.Context, req *lsspb.GetRequest) (*lsspb.Ge
 		return &lsspb.GetReply{Kvs: kvs, Hmac: wire.BoundGetReplyMAC(secret, req.KeyPrefix, req.Nonce, kvs)}, nil
 	}
 	stored, more, err := s.store.GetPage(ctx, req.Auth.ClientId, req.KeyPrefix, req.StartAfter,
-		s.limits.pageItems(req.PageLimit), s.limits.MaxReplySize, isServerKey)
+		s.limits.pageItems(req.PageLimit), s.limits.pageSize(), isServerKey)
 	if err != nil {
 		return nil, storeError(s.log, "BoundGet", err)
 	}

@@ -39,6 +39,11 @@ type Limits struct {
 	// MaxPageItems caps the entries (key-values or transaction records) of one
 	// page of a paged BoundGet or Status, whatever page_limit the client asks.
 	MaxPageItems int
+	// MaxPageSize ends a page of a paged BoundGet or Status before its entries
+	// pass this many bytes (counted as for MaxReplySize; a page holds at least
+	// one entry). Smaller than MaxReplySize, so that concurrent paged reads of
+	// large namespaces hold little memory each; capped by MaxReplySize.
+	MaxPageSize int
 
 	// MaxConnections bounds the open client connections; one more is closed as
 	// soon as it is accepted.
@@ -76,6 +81,7 @@ const (
 
 	DefaultMaxReplySize = 32 << 20
 	DefaultMaxPageItems = 1000
+	DefaultMaxPageSize  = 4 << 20
 
 	DefaultMaxConnections       = 512
 	DefaultMaxConcurrentStreams = 16
@@ -105,6 +111,7 @@ func DefaultLimits() Limits {
 
 		MaxReplySize: DefaultMaxReplySize,
 		MaxPageItems: DefaultMaxPageItems,
+		MaxPageSize:  DefaultMaxPageSize,
 
 		MaxConnections:       DefaultMaxConnections,
 		MaxConcurrentStreams: DefaultMaxConcurrentStreams,
@@ -136,6 +143,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxPageItems == 0 {
 		l.MaxPageItems = d.MaxPageItems
+	}
+	if l.MaxPageSize == 0 {
+		l.MaxPageSize = d.MaxPageSize
 	}
 	if l.MaxConnections == 0 {
 		l.MaxConnections = d.MaxConnections
@@ -174,6 +184,7 @@ func (l Limits) validate() error {
 		{"max message size", float64(l.MaxMessageSize)},
 		{"max reply size", float64(l.MaxReplySize)},
 		{"max page items", float64(l.MaxPageItems)},
+		{"max page size", float64(l.MaxPageSize)},
 		{"max connections", float64(l.MaxConnections)},
 		{"max concurrent streams", float64(l.MaxConcurrentStreams)},
 		{"max in-flight bytes", float64(l.MaxInflightBytes)},
@@ -253,4 +264,10 @@ func serverLimitOptions(l Limits) ([]grpc.ServerOption, grpc.UnaryServerIntercep
 // may hold: limit, capped by the server's max page items.
 func (l Limits) pageItems(limit int32) int {
 	return min(int(limit), l.MaxPageItems)
+}
+
+// pageSize is the byte size a page ends before: the max page size, capped by
+// the max reply size.
+func (l Limits) pageSize() int {
+	return min(l.MaxPageSize, l.MaxReplySize)
 }

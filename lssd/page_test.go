@@ -99,12 +99,12 @@ func TestPagedBoundGet(t *testing.T) {
 	wantCode(t, "unpaged BoundGet over the max reply size", err, codes.ResourceExhausted, "max reply size", "page_limit")
 }
 
-// TestPagedBoundGetPagesEndAtTheReplySize: with room for 3 keys a page by count
-// but only 2 by size, pages hold 2.
-func TestPagedBoundGetPagesEndAtTheReplySize(t *testing.T) {
+// TestPagedBoundGetPagesEndAtThePageSize: with room for 3 keys a page by count
+// but only 2 by size (--max-page-size), pages hold 2.
+func TestPagedBoundGetPagesEndAtThePageSize(t *testing.T) {
 	t.Parallel()
 	opts := testOptions(t)
-	opts.Limits.MaxReplySize = 2500
+	opts.Limits.MaxPageSize = 2500
 	d := startDaemon(t, opts)
 	c := newClient(t, dial(t, d.Addr()), d.ServerID())
 	big := strings.Repeat("v", 1000)

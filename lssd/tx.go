@@ -143,7 +143,7 @@ func (s *Server) Status(ctx context.Context, req *lsspb.StatusRequest) (*lsspb.S
 		return &lsspb.StatusReply{Transactions: txs, Hmac: wire.StatusReplyMAC(secret, req.Nonce, txs)}, nil
 	}
 	recs, more, err := s.store.TransactionsPage(ctx, req.Auth.ClientId, req.StartAfter,
-		s.limits.pageItems(req.PageLimit), s.limits.MaxReplySize)
+		s.limits.pageItems(req.PageLimit), s.limits.pageSize())
 	if err != nil {
 		return nil, storeError(s.log, "Status", err)
 	}

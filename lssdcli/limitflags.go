@@ -13,6 +13,8 @@ func addLimitFlags(f *pflag.FlagSet, o *lssd.Options) {
 		"largest Get, BoundGet or Status reply, in bytes; a larger unpaged read is refused, a page ends before it")
 	f.IntVar(&l.MaxPageItems, "max-page-items", l.MaxPageItems,
 		"most key-values or transaction records in one page of a paged BoundGet or Status")
+	f.IntVar(&l.MaxPageSize, "max-page-size", l.MaxPageSize,
+		"bytes one page of a paged BoundGet or Status ends before (at least one entry; at most --max-reply-size)")
 	f.IntVar(&l.MaxConnections, "max-connections", l.MaxConnections, "most open client connections; more are closed at once")
 	f.IntVar(&l.MaxConcurrentStreams, "max-concurrent-streams", l.MaxConcurrentStreams, "most calls in progress on one connection")
 	f.Int64Var(&l.MaxInflightBytes, "max-inflight-bytes", l.MaxInflightBytes,

@@ -14,7 +14,7 @@ func TestLimitFlagsReachTheOptions(t *testing.T) {
 	err := cmd.ParseFlags([]string{"--max-connections", "7", "--max-concurrent-streams", "3",
 		"--max-inflight-bytes", "99999999", "--handshake-timeout", "2s", "--idle-timeout", "1m",
 		"--new-clients-per-second", "0.5", "--new-clients-burst", "4", "--allow-insecure-key-file", "--max-reply-size", "1234",
-		"--max-page-items", "17",
+		"--max-page-items", "17", "--max-page-size", "4321",
 		"--max-keys-per-client", "5", "--max-bytes-per-client", "6", "--max-pending-per-client", "0"})
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +22,7 @@ func TestLimitFlagsReachTheOptions(t *testing.T) {
 	l := cfg.opts.Limits
 	if l.MaxConnections != 7 || l.MaxConcurrentStreams != 3 || l.MaxInflightBytes != 99999999 ||
 		l.HandshakeTimeout != 2*time.Second || l.IdleTimeout != time.Minute || l.NewClientsPerSecond != 0.5 ||
-		l.NewClientsBurst != 4 || !cfg.opts.AllowInsecureKeyFile || l.MaxReplySize != 1234 || l.MaxPageItems != 17 {
+		l.NewClientsBurst != 4 || !cfg.opts.AllowInsecureKeyFile || l.MaxReplySize != 1234 || l.MaxPageItems != 17 || l.MaxPageSize != 4321 {
 		t.Errorf("options %+v, allow insecure key %v", l, cfg.opts.AllowInsecureKeyFile)
 	}
 	if q := cfg.opts.Quota; q != (store.Quota{MaxKeys: 5, MaxBytes: 6, MaxPending: 0}) {

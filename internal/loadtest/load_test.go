@@ -151,6 +151,32 @@ func (c *client) put(ctx context.Context, kvs []*lsspb.KeyValue) error {
 	return err
 }
 
+// readPaged reads the whole namespace with paged BoundGets, checking each
+// page's MAC, and fails unless it holds want keys.
+func (c *client) readPaged(ctx context.Context, want int) error {
+	var after *string
+	n := 0
+	for {
+		nonce := value(16)
+		r, err := c.rpc.BoundGet(ctx, &lsspb.GetRequest{Auth: c.auth, Nonce: nonce, PageLimit: 1000, StartAfter: after})
+		if err != nil {
+			return err
+		}
+		if !wire.Equal(r.Hmac, wire.BoundGetPageReplyMAC(c.secret, "", nonce, after, 1000, r.Kvs, r.More)) {
+			return fmt.Errorf("page MAC does not verify")
+		}
+		n += len(r.Kvs)
+		if !r.More {
+			break
+		}
+		after = &r.Kvs[len(r.Kvs)-1].Key
+	}
+	if n != want {
+		return fmt.Errorf("read %d keys, want %d", n, want)
+	}
+	return nil
+}
+
 func value(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -239,6 +265,26 @@ func TestLoad(t *testing.T) {
 				_, err := big.rpc.Get(ctx, &lsspb.GetRequest{Auth: big.auth, Nonce: []byte{1}})
 				tl.add(err)
 			})
+		}
+		wg.Wait()
+		return tl.m
+	})
+
+	// The same namespace read whole in pages (BoundGet with page_limit), as the
+	// provider client does: every read succeeds, and each holds one page.
+	s, conn = fresh()
+	big = newClient(t, conn, s.id)
+	for round := range 60 {
+		kvs := []*lsspb.KeyValue{{Key: fmt.Sprintf("big/%03d", round), Version: 0, Value: value(1000 << 10)}}
+		if err := big.put(ctx, kvs); err != nil {
+			t.Fatalf("storing 60 MiB: %v", err)
+		}
+	}
+	report(t, s, "8 concurrent paged reads of 60 MiB, whole", func() map[string]int {
+		var tl tally
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() { tl.add(big.readPaged(ctx, 60)) })
 		}
 		wg.Wait()
 		return tl.m
