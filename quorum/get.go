@@ -110,7 +110,9 @@ func (c *Client) checkProviders(prefix string, replies []reply, m mergeResult, c
 			continue
 		}
 		st := &m.states[i]
-		lost := checkWatermark(prefix, r.entries, versionsOnly(confirmed[i]))
+		// A version held without a commit proof is not data, but it is
+		// not a rollback either (it is reported pending).
+		lost := checkWatermark(prefix, r.held(), versionsOnly(confirmed[i]))
 		for _, k := range lost {
 			st.RolledBack = append(st.RolledBack, KeyLoss{Key: k.Key, Confirmed: k.Watermark, Held: k.Merged})
 		}

@@ -3,6 +3,8 @@ package quorum
 import (
 	"bytes"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/lssquorum/lss/provider"
 )
@@ -17,6 +19,20 @@ type reply struct {
 	err error
 	// unopened lists the entries whose value did not decrypt (encrypt.go).
 	unopened map[string]openFailure
+	// withheld are the verified entries splitCertified took out of entries
+	// (atomic mode: no commit proof), in key order. They are never data, but
+	// a provider holding one holds that version: it is not rolled back.
+	withheld []provider.Entry
+}
+
+// held is every verified entry of r, certified or withheld, in key order.
+func (r reply) held() []provider.Entry {
+	if len(r.withheld) == 0 {
+		return r.entries
+	}
+	all := slices.Concat(r.entries, r.withheld)
+	slices.SortFunc(all, func(a, b provider.Entry) int { return strings.Compare(a.Key, b.Key) })
+	return all
 }
 
 // isFaulty tells a provider that answered with something that fails

@@ -40,6 +40,7 @@ func splitCertified(replies []reply, certified func(provider.Entry) bool, txid f
 			continue
 		}
 		keep := make([]provider.Entry, 0, len(r.entries))
+		var withheld []provider.Entry
 		for _, e := range r.entries {
 			if certified(e) {
 				keep = append(keep, e)
@@ -48,12 +49,13 @@ func splitCertified(replies []reply, certified func(provider.Entry) bool, txid f
 				}
 				continue
 			}
+			withheld = append(withheld, e)
 			dropped = append(dropped, struct {
 				name string
 				e    provider.Entry
 			}{r.name, e})
 		}
-		out[i].entries = keep
+		out[i].entries, out[i].withheld = keep, withheld
 	}
 	var pending []PendingEntry
 	for _, d := range dropped {

@@ -59,6 +59,7 @@ with the ways out). In those cases no entries are printed.`,
 			if res != nil {
 				fmt.Fprintf(g.stdout, "providers (read quorum %d of %d):\n", s.client.R(), s.client.N())
 				WriteProviderStates(g.stdout, res.Providers)
+				WritePending(g.stdout, res.Pending)
 				err = shortenQuorumError(err)
 			}
 			var rb *quorum.RollbackError
@@ -92,6 +93,20 @@ func versionWord(v int64) string {
 		return "nothing"
 	}
 	return fmt.Sprintf("v%d", v)
+}
+
+// WritePending lists the values held without a commit proof (atomic mode),
+// which the read did not return; nothing when there are none.
+func WritePending(w io.Writer, pending []quorum.PendingEntry) {
+	if len(pending) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "pending (held without a commit proof, not returned; their transactions are being recovered):")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, p := range pending {
+		fmt.Fprintf(tw, "  %q\tv%d\ttxid %x\ton %s\n", p.Key, p.Version, p.TxID, strings.Join(p.Providers, ", "))
+	}
+	tw.Flush()
 }
 
 // WriteEntries prints entries as a table of key, version and hex value.

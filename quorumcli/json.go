@@ -30,7 +30,18 @@ type getJSON struct {
 	// Entries is empty when the read failed (no quorum, rollback): no data is
 	// returned then.
 	Entries []entryJSON `json:"entries"`
-	Error   string      `json:"error,omitempty"`
+	// Pending are newer values held without a commit proof (atomic mode), not
+	// returned.
+	Pending []pendingJSON `json:"pending,omitempty"`
+	Error   string        `json:"error,omitempty"`
+}
+
+// pendingJSON is one quorum.PendingEntry, its txid in hex.
+type pendingJSON struct {
+	Key       string   `json:"key"`
+	Version   int64    `json:"version"`
+	TxID      string   `json:"txid"`
+	Providers []string `json:"providers"`
 }
 
 // WriteGetJSON prints a get's result as JSON.
@@ -38,6 +49,9 @@ func WriteGetJSON(w io.Writer, prefix string, r int, res *quorum.GetResult, err 
 	out := getJSON{Prefix: prefix, ReadQuorum: r, Entries: []entryJSON{}}
 	if res != nil {
 		out.Providers = res.Providers
+		for _, p := range res.Pending {
+			out.Pending = append(out.Pending, pendingJSON{Key: p.Key, Version: p.Version, TxID: hex.EncodeToString(p.TxID), Providers: p.Providers})
+		}
 		if err == nil {
 			out.Entries = entriesJSON(res.Entries)
 		}
