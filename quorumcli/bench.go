@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lssquorum/lss/bench"
+	"github.com/lssquorum/lss/internal/bench"
 	"github.com/lssquorum/lss/quorum"
 )
 

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lssquorum/lss/bench"
-	"github.com/lssquorum/lss/qconfig"
+	"github.com/lssquorum/lss/internal/bench"
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/quorumcli"
 	"github.com/lssquorum/lss/testnet"
 )

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lssquorum/lss/qconfig"
+	"github.com/lssquorum/lss/internal/qconfig"
 )
 
 // init pins every provider's capability (observation: a capability learned from

@@ -20,7 +20,7 @@ import (
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
-	"github.com/lssquorum/lss/qconfig"
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/quorum"
 	"github.com/lssquorum/lss/quorumcli"
 )

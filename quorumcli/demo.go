@@ -3,7 +3,7 @@ package quorumcli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/lssquorum/lss/demo"
+	"github.com/lssquorum/lss/internal/demo"
 )
 
 func newDemoCommand(g *globals) *cobra.Command {

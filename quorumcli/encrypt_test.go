@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lssquorum/lss/qconfig"
+	"github.com/lssquorum/lss/internal/qconfig"
 )
 
 // grepTree reports whether any file under dir contains needle.

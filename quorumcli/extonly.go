@@ -8,8 +8,8 @@ import (
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/provider"
-	"github.com/lssquorum/lss/qconfig"
 	"github.com/lssquorum/lss/quorum"
 )
 

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/provider"
-	"github.com/lssquorum/lss/qconfig"
 )
 
 // baseGet reads the client's namespace on provider i with the base protocol's Get,

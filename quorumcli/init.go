@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/proto/wire"
 	"github.com/lssquorum/lss/provider"
-	"github.com/lssquorum/lss/qconfig"
 )
 
 func newInitCommand(g *globals) *cobra.Command {

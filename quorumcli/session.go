@@ -10,8 +10,8 @@ import (
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
 	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/proto/wire"
-	"github.com/lssquorum/lss/qconfig"
 	"github.com/lssquorum/lss/quorum"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lssquorum/lss/qconfig"
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/testnet"
 )
 

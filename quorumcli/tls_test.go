@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/internal/testcerts"
 	"github.com/lssquorum/lss/lssd"
-	"github.com/lssquorum/lss/qconfig"
 )
 
 // TestMutualTLSProviders runs the commands against real lssd servers that

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/lssquorum/lss/internal/buildinfo"
+	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/provider"
-	"github.com/lssquorum/lss/qconfig"
 	"github.com/lssquorum/lss/quorum"
 )
 

@@ -14,7 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lssquorum/lss/lssd/store"
-	"github.com/lssquorum/lss/lssd/store/retry"
+	"github.com/lssquorum/lss/lssd/store/internal/retry"
 )
 
 // SchemaVersion is the key layout this code reads and writes.

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lssquorum/lss/lssd/store"
-	"github.com/lssquorum/lss/lssd/store/retry"
+	"github.com/lssquorum/lss/lssd/store/internal/retry"
 )
 
 // ErrClosed is returned by Update and View after Close.

@@ -10,7 +10,7 @@ import (
 // rounds per writer, so that one mode can be profiled in isolation (ns/op
 // includes starting the network: read items/s and the latencies), e.g.
 //
-//	go test -run NONE -bench 'Modes/provider/atomic' -benchtime 40x -cpuprofile cpu.out ./bench
+//	go test -run NONE -bench 'Modes/provider/atomic' -benchtime 40x -cpuprofile cpu.out ./internal/bench
 func BenchmarkModes(b *testing.B) {
 	for _, w := range []Workload{WorkloadProvider, WorkloadSigner} {
 		for _, m := range AllModes {
