@@ -58,6 +58,7 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	m := merge(replies, mark, c.w)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
 	res := &GetResult{Providers: m.states, Pending: pending}
+	c.settlePending(pending)
 	if err := c.readOutcome(prefix, m, replies, mark); err != nil {
 		// What the providers confirmed is kept even so; the read's error is
 		// what the caller needs.
@@ -65,7 +66,6 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 		return res, err
 	}
 	c.logProblems("get", m.states)
-	c.settlePending(pending)
 	plain := c.plainOnly()
 	c.writeBack(ctx, &m, plain)
 	if keys := unconfirmed(m, mark, c.w, plain); len(keys) > 0 {
