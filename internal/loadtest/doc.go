@@ -8,5 +8,6 @@
 //	go build -o /tmp/lssd ./cmd/lssd
 //	LSSD_LOADTEST=/tmp/lssd go test -v -run Load -timeout 20m ./internal/loadtest
 //
-// Pointing LSSD_LOADTEST at an older build compares the two.
+// Pointing LSSD_LOADTEST at an older build compares the two. LSSD_LOADTEST_ONLY
+// runs only the attacks whose name contains it (e.g. "60 MiB").
 package loadtest

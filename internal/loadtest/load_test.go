@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,6 +178,64 @@ func (c *client) readPaged(ctx context.Context, want int) error {
 	return nil
 }
 
+// fillRecords leaves n aborted transaction records (prepared, then aborted),
+// written by 16 workers.
+func (c *client) fillRecords(t *testing.T, ctx context.Context, n int) {
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				txid := []byte(fmt.Sprintf("loadtest-txid-%08d", i))
+				kvs := []*lsspb.KeyValue{{Key: fmt.Sprintf("tx/%08d", i), Value: []byte("v")}}
+				_, err := c.rpc.Prepare(ctx, &lsspb.PrepareRequest{Auth: c.auth, Txid: txid, Kvs: kvs,
+					Hmac: wire.PrepareRequestMAC(c.secret, txid, kvs, nil, 0, nil)})
+				if err == nil {
+					_, err = c.rpc.Abort(ctx, &lsspb.TxRequest{Auth: c.auth, Txid: txid,
+						Hmac: wire.TxRequestMAC(c.secret, wire.AbortDomains[0], txid, nil)})
+				}
+				if err != nil && failed.Add(1) == 1 {
+					t.Errorf("filling records: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// readStatus reads every transaction record, in one Status or in pages, and
+// fails unless there are want.
+func (c *client) readStatus(ctx context.Context, paged bool, want int) error {
+	var limit int32
+	if paged {
+		limit = 1000
+	}
+	var after []byte
+	n := 0
+	for {
+		r, err := c.rpc.Status(ctx, &lsspb.StatusRequest{Auth: c.auth, Nonce: []byte{1}, StartAfter: after, PageLimit: limit})
+		if err != nil {
+			return err
+		}
+		n += len(r.Transactions)
+		if !r.More {
+			break
+		}
+		after = r.Transactions[len(r.Transactions)-1].Txid
+	}
+	if n != want {
+		return fmt.Errorf("read %d records, want %d", n, want)
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func value(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -186,6 +245,9 @@ func value(n int) []byte {
 // report runs attack and logs the server's RSS before, at peak and after, with
 // how the attack's calls ended.
 func report(t *testing.T, s *server, name string, attack func() map[string]int) {
+	if !selected(name) {
+		return
+	}
 	time.Sleep(500 * time.Millisecond)
 	before, _ := s.rss()
 	s.resetPeak()
@@ -197,6 +259,13 @@ func report(t *testing.T, s *server, name string, attack func() map[string]int) 
 	after, _ := s.rss()
 	t.Logf("%-44s RSS before %6.0f MiB  peak %6.0f MiB  after %6.0f MiB  (%.1fs) %v", name, before, peak, after, took.Seconds(), outcomes)
 	fmt.Printf("LOAD %s\t%.0f\t%.0f\t%.0f\t%.1f\t%v\n", name, before, peak, after, took.Seconds(), outcomes)
+}
+
+// selected reports whether the attack named name runs: all of them, or those
+// whose name contains LSSD_LOADTEST_ONLY.
+func selected(name string) bool {
+	only := os.Getenv("LSSD_LOADTEST_ONLY")
+	return only == "" || strings.Contains(name, only)
 }
 
 // tally counts outcomes by gRPC code.
@@ -251,7 +320,7 @@ func TestLoad(t *testing.T) {
 
 	s, conn = fresh()
 	big := newClient(t, conn, s.id)
-	for round := range 60 {
+	for round := range 60 * btoi(selected("60 MiB")) {
 		kvs := []*lsspb.KeyValue{{Key: fmt.Sprintf("big/%03d", round), Version: 0, Value: value(1000 << 10)}}
 		if err := big.put(ctx, kvs); err != nil {
 			t.Fatalf("storing 60 MiB: %v", err)
@@ -274,7 +343,7 @@ func TestLoad(t *testing.T) {
 	// provider client does: every read succeeds, and each holds one page.
 	s, conn = fresh()
 	big = newClient(t, conn, s.id)
-	for round := range 60 {
+	for round := range 60 * btoi(selected("60 MiB")) {
 		kvs := []*lsspb.KeyValue{{Key: fmt.Sprintf("big/%03d", round), Version: 0, Value: value(1000 << 10)}}
 		if err := big.put(ctx, kvs); err != nil {
 			t.Fatalf("storing 60 MiB: %v", err)
@@ -289,6 +358,29 @@ func TestLoad(t *testing.T) {
 		wg.Wait()
 		return tl.m
 	})
+
+	// A busy signer's history: 20,000 decided transaction records, read by 16
+	// concurrent Status calls, unpaged (as before paging) and paged.
+	for _, paged := range []bool{false, true} {
+		name := "16 concurrent Status of 20,000 records"
+		if paged {
+			name = "16 concurrent paged Status of 20,000 records"
+		}
+		s, conn = fresh()
+		signer := newClient(t, conn, s.id)
+		if selected(name) {
+			signer.fillRecords(t, ctx, 20000)
+		}
+		report(t, s, name, func() map[string]int {
+			var tl tally
+			var wg sync.WaitGroup
+			for range 16 {
+				wg.Go(func() { tl.add(signer.readStatus(ctx, paged, 20000)) })
+			}
+			wg.Wait()
+			return tl.m
+		})
+	}
 
 	s, _ = fresh()
 	report(t, s, "32 concurrent unauthenticated 15 MiB Puts", func() map[string]int {

@@ -70,20 +70,27 @@ func readCapped[T any](maxBytes int, size func(T) int, read func(last *T, b Boun
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range raw {
-			if !hidden(e) {
-				out = append(out, e)
-				total += size(e)
-			}
+		n, rawSize := len(raw), totalSize(raw, size)
+		if n > 0 {
+			end := raw[n-1]
+			last = &end
+		}
+		// Filter in place and keep the first read's slice: a large listing is
+		// not copied a second time.
+		vis := slices.DeleteFunc(raw, hidden)
+		total += totalSize(vis, size)
+		if out == nil {
+			out = vis
+		} else {
+			out = append(out, vis...)
 		}
 		if maxBytes > 0 && total > maxBytes {
 			return nil, &TooLargeError{Entries: len(out), Bytes: total, Limit: maxBytes}
 		}
-		complete := maxBytes <= 0 || (b.Items == 0 && totalSize(raw, size) <= b.Bytes) || (b.Items > 0 && len(raw) < b.Items)
-		if complete || len(raw) == 0 {
+		complete := maxBytes <= 0 || (b.Items == 0 && rawSize <= b.Bytes) || (b.Items > 0 && n < b.Items)
+		if complete || n == 0 {
 			return out, nil
 		}
-		last = &raw[len(raw)-1]
 	}
 }
 
