@@ -80,7 +80,7 @@ func TestGracefulStopFinishesInFlightPut(t *testing.T) {
 		t.Fatalf("Stop: %v", err)
 	}
 	// The put reached the store, and the store is now closed.
-	if err := gate.Backend.View(context.Background(), c.id, func(store.Reader) error { return nil }); !errors.Is(err, memory.ErrClosed) {
+	if err := gate.Backend.View(context.Background(), c.id, func(store.Reader) error { return nil }); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("store not closed after Stop: %v", err)
 	}
 	if err := d.Stop(context.Background()); err != nil {

@@ -1,6 +1,14 @@
 package store
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// ErrClosed is returned by every Backend's Update and View after its Close, and
+// so by the Store's methods over a closed Backend; the conformance suite checks
+// it for every backend.
+var ErrClosed = errors.New("store: closed")
 
 // Backend is what a database must provide. Every method is scoped to one client's
 // namespace: no call can see another client's keys or records.
@@ -13,7 +21,8 @@ type Backend interface {
 	Update(ctx context.Context, client []byte, fn func(Txn) error) error
 	// View runs fn over one consistent snapshot.
 	View(ctx context.Context, client []byte, fn func(Reader) error) error
-	// Close releases the backend; it waits for running transactions.
+	// Close releases the backend; it waits for running transactions. Update
+	// and View return ErrClosed afterwards.
 	Close() error
 }
 

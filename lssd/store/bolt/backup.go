@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/lssquorum/lss/lssd/store"
 	"go.etcd.io/bbolt"
 )
 
@@ -25,7 +26,7 @@ func (b *Backend) Backup(ctx context.Context, w io.Writer, size func(int64)) (in
 		return 0, err
 	}
 	if !b.enter() {
-		return 0, ErrClosed
+		return 0, store.ErrClosed
 	}
 	defer b.running.Done()
 	var n int64

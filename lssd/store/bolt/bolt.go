@@ -35,8 +35,6 @@ const DefaultLockTimeout = 2 * time.Second
 var (
 	// ErrLocked is returned by Open when another process holds the file.
 	ErrLocked = errors.New("database is locked by another lssd?")
-	// ErrClosed is returned by Update and View after Close.
-	ErrClosed = errors.New("store/bolt: closed")
 )
 
 // Options tune a Backend.
@@ -111,7 +109,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 		return err
 	}
 	if !b.enter() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	defer b.running.Done()
 	c := &call{ctx: ctx, client: client, fn: fn}
@@ -131,7 +129,7 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 		return err
 	}
 	if !b.enter() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	defer b.running.Done()
 	return b.db.View(func(tx *bbolt.Tx) error { return fn(newTxn(tx, client)) })

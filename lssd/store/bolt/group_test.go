@@ -345,7 +345,7 @@ func TestCloseWaitsForQueued(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if err := b.Update(context.Background(), client, set("refused", "x")); !errors.Is(err, ErrClosed) {
+	if err := b.Update(context.Background(), client, set("refused", "x")); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Update during Close: %v, want ErrClosed", err)
 	}
 	select {

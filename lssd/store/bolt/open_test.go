@@ -165,10 +165,10 @@ func TestClosedBackend(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	ctx := context.Background()
-	if err := b.Update(ctx, []byte("c"), func(store.Txn) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := b.Update(ctx, []byte("c"), func(store.Txn) error { return nil }); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Update after Close: %v, want ErrClosed", err)
 	}
-	if err := b.View(ctx, []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := b.View(ctx, []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("View after Close: %v, want ErrClosed", err)
 	}
 }

@@ -32,7 +32,7 @@ func (b *Backend) Stats(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	if !b.enter() {
-		return Stats{}, ErrClosed
+		return Stats{}, store.ErrClosed
 	}
 	defer b.running.Done()
 	var st Stats

@@ -22,8 +22,6 @@ const SchemaVersion = 1
 
 // Errors returned by this package.
 var (
-	// ErrClosed is returned by Update and View after Close.
-	ErrClosed = errors.New("etcd store closed")
 	// ErrSchemaTooNew means the keys were laid out by a newer lssd.
 	ErrSchemaTooNew = errors.New("etcd key layout is newer than this lssd supports")
 	// ErrTooManyConflicts means an Update kept losing races until its attempts ran out.
@@ -141,7 +139,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
 	defer cancel()
@@ -169,7 +167,7 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
 	defer cancel()

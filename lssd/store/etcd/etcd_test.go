@@ -184,10 +184,10 @@ func TestOpenUnreachable(t *testing.T) {
 func TestClosedBackend(t *testing.T) {
 	b := openAt(t, testPrefix(t))
 	_ = b.Close()
-	if err := b.Update(testCtx(t), []byte("c"), func(store.Txn) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := b.Update(testCtx(t), []byte("c"), func(store.Txn) error { return nil }); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Update after Close: %v, want ErrClosed", err)
 	}
-	if err := b.View(testCtx(t), []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := b.View(testCtx(t), []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("View after Close: %v, want ErrClosed", err)
 	}
 }

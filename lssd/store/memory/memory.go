@@ -4,16 +4,12 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/lssquorum/lss/lssd/store"
 )
-
-// ErrClosed is returned after Close.
-var ErrClosed = errors.New("memory store closed")
 
 // Backend keeps every namespace in maps behind one lock. Transactions run one at a
 // time, which makes them trivially serializable.
@@ -41,7 +37,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	sp := b.spaces[string(client)]
 	if sp == nil {
@@ -64,7 +60,7 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	sp := b.spaces[string(client)]
 	if sp == nil {

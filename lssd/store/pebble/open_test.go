@@ -76,13 +76,13 @@ func TestClosed(t *testing.T) {
 	}
 	ctx := context.Background()
 	noop := func(store.Txn) error { return nil }
-	if err := b.Update(ctx, []byte("c"), noop); !errors.Is(err, pebble.ErrClosed) {
+	if err := b.Update(ctx, []byte("c"), noop); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Update after Close: %v, want ErrClosed", err)
 	}
-	if err := b.UpdateLazy(ctx, []byte("c"), noop); !errors.Is(err, pebble.ErrClosed) {
+	if err := b.UpdateLazy(ctx, []byte("c"), noop); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("UpdateLazy after Close: %v, want ErrClosed", err)
 	}
-	if err := b.View(ctx, []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, pebble.ErrClosed) {
+	if err := b.View(ctx, []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("View after Close: %v, want ErrClosed", err)
 	}
 }

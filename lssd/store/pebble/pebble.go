@@ -50,8 +50,6 @@ var (
 	// ErrLocked is returned by Open when another process (or another Backend in
 	// this one) has the directory open.
 	ErrLocked = errors.New("database is locked by another lssd?")
-	// ErrClosed is returned by Update, UpdateLazy and View after Close.
-	ErrClosed = errors.New("store/pebble: closed")
 )
 
 // DefaultLockTimeout is how long Open waits for another process to release the
@@ -161,7 +159,7 @@ func (b *Backend) update(ctx context.Context, client []byte, fn func(store.Txn) 
 		return err
 	}
 	if !b.enter() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	defer b.running.Done()
 	l := b.locks.acquire(ns)
@@ -196,7 +194,7 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 		return err
 	}
 	if !b.enter() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	defer b.running.Done()
 	l := b.locks.acquire(ns)

@@ -17,9 +17,6 @@ import (
 	"github.com/lssquorum/lss/lssd/store/internal/retry"
 )
 
-// ErrClosed is returned by Update and View after Close.
-var ErrClosed = errors.New("postgres store closed")
-
 // DefaultConnectTimeout bounds each connection attempt when the URL sets no
 // connect_timeout, so an unreachable database fails startup instead of hanging.
 const DefaultConnectTimeout = 10 * time.Second
@@ -77,7 +74,7 @@ func Open(ctx context.Context, url string) (*Backend, error) {
 // again from the start when PostgreSQL reports a serialization failure or deadlock.
 func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) error) error {
 	if b.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
 	defer cancel()
@@ -101,7 +98,7 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 // transaction, which reads one snapshot.
 func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
 	if b.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
 	defer cancel()

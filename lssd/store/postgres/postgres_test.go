@@ -201,10 +201,10 @@ func TestClosedBackend(t *testing.T) {
 	b := openAt(t, testdb.PostgresURL(t))
 	_ = b.Close()
 	err := b.Update(testCtx(t), []byte("c"), func(store.Txn) error { return nil })
-	if !errors.Is(err, ErrClosed) {
+	if !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Update after Close: %v, want ErrClosed", err)
 	}
-	if err := b.View(testCtx(t), []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := b.View(testCtx(t), []byte("c"), func(store.Reader) error { return nil }); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("View after Close: %v, want ErrClosed", err)
 	}
 }

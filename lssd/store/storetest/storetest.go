@@ -5,7 +5,7 @@
 // concurrency, forward-only restore, the transaction state table with reservations
 // and fencing, the txid and commit proof stored with values and the seal kept with
 // records, Restore's all-or-nothing transaction groups, pruning, per-client quotas, and, when the backend is durable, persistence across a
-// restart.
+// restart; and that a closed backend answers store.ErrClosed.
 //
 // A backend's own test calls Run with a Factory:
 //
@@ -87,6 +87,7 @@ func Run(t *testing.T, f Factory) {
 		{"ScanRange", testScanRange},
 		{"RecordsRange", testRecordsRange},
 		{"Pages", testPages},
+		{"Closed", testClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
