@@ -123,12 +123,22 @@ const maxPendingSettle = 16
 // settlePending hands the transactions of pending values to the background
 // settler, which recovers them (fence, decide, settle; a committed one then
 // reads certified, an aborted one is left to be overwritten): a pending value
-// is settled, never returned. A transaction this process still settles is only
-// woken; one that may still be in its coordinator's hands (young, see
-// youngTx) is recovered once it no longer is; one recovered recently is not
-// recovered again before Config.SettleDeadline has passed, so a provider that
-// keeps serving an aborted value costs one recovery, not one per read.
+// is settled, never returned.
 func (c *Client) settlePending(pending []PendingEntry) {
+	txids := make([][]byte, 0, len(pending))
+	for _, p := range pending {
+		txids = append(txids, p.TxID)
+	}
+	c.recoverLater(txids, "a value is held without a commit proof")
+}
+
+// recoverLater hands transactions to the background settler to recover, at
+// most maxPendingSettle per call. A transaction this process still settles is
+// left to it; one that may still be in its coordinator's hands (young, see
+// youngTx) is recovered once it no longer is; one handed over recently is not
+// again before Config.SettleDeadline has passed, so a provider that keeps
+// serving an aborted value costs one recovery, not one per read.
+func (c *Client) recoverLater(txids [][]byte, why string) {
 	now := time.Now()
 	s := &c.settler
 	var adopt [][]byte
@@ -138,27 +148,23 @@ func (c *Client) settlePending(pending []PendingEntry) {
 			delete(s.pendingSeen, id)
 		}
 	}
-	for _, p := range pending {
-		id := string(p.TxID)
-		if len(p.TxID) == 0 || len(adopt) == maxPendingSettle {
+	for _, txid := range txids {
+		id := string(txid)
+		if len(txid) == 0 || len(adopt) == maxPendingSettle || len(s.pendingSeen) >= maxPendingSeen {
 			continue
 		}
 		if _, seen := s.pendingSeen[id]; seen {
 			continue
 		}
 		if _, known := s.jobs[id]; known {
-			continue // woken by wakeFor
-		}
-		if len(s.pendingSeen) >= maxPendingSeen {
-			continue
+			continue // the settler is on it (a Get wakes it with wakeFor)
 		}
 		s.pendingSeen[id] = now
-		adopt = append(adopt, p.TxID)
+		adopt = append(adopt, txid)
 	}
 	s.mu.Unlock()
 	for _, txid := range adopt {
-		c.log.Info("quorum read: recovering the transaction of a value held without a commit proof",
-			"txid", fmt.Sprintf("%x", txid))
+		c.log.Info("quorum: recovering a transaction: "+why, "txid", fmt.Sprintf("%x", txid))
 		at := txBorn(txid).Add(c.youngWindow())
 		if at.Before(now) {
 			at = now

@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/lssquorum/lss/provider"
 )
@@ -182,6 +185,16 @@ func (c *Client) repairOne(ctx context.Context, m *member, entries []provider.En
 			}
 		}
 	case err != nil:
+		if status.Code(err) == codes.InvalidArgument {
+			// The provider holds one of these transactions prepared, and
+			// the plan carries only part of its writes (a later put
+			// overwrote the others): a settling Restore must be exactly the
+			// prepared writes, so it refuses the whole request. Recovery
+			// settles that transaction there (Commit with its proofs, made
+			// from the provider's own verified record); the next repair
+			// then goes through.
+			c.recoverLater(txidsOf(entries), "a provider refused it as a partial settlement in a repair")
+		}
 		return fail(err)
 	default:
 		byKey := make(map[string]provider.Entry, len(entries))
@@ -207,6 +220,17 @@ func (c *Client) repairOne(ctx context.Context, m *member, entries []provider.En
 	})
 	c.log.Debug("quorum repaired provider", "provider", m.name, "restored", len(out.Restored),
 		"kept", len(out.Kept), "unrepairable", len(out.Unrepairable))
+	return out
+}
+
+// txidsOf lists the distinct txids of es (plain puts' entries have none).
+func txidsOf(es []provider.Entry) [][]byte {
+	var out [][]byte
+	for _, e := range es {
+		if len(e.TxID) > 0 && !slices.ContainsFunc(out, func(id []byte) bool { return bytes.Equal(id, e.TxID) }) {
+			out = append(out, e.TxID)
+		}
+	}
 	return out
 }
 
