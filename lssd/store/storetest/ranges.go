@@ -175,6 +175,12 @@ func testPages(t *testing.T, f Factory) {
 		if _, err := e.s.GetCapped(ctx(t), e.client, prefix, total-1, hide); !errors.As(err, &tooLarge) {
 			t.Fatalf("GetCapped(%q) one byte below its size: %v, want TooLargeError", prefix, err)
 		}
+		// A small cap stops the read at the key that passes it: a refused read
+		// never holds the listing.
+		if _, err := e.s.GetCapped(ctx(t), e.client, prefix, 100, hide); !errors.As(err, &tooLarge) ||
+			tooLarge.Entries > 6 || tooLarge.Bytes-all[tooLarge.Entries-1].Size() > 100 {
+			t.Fatalf("GetCapped(%q, 100 bytes): %v, want a TooLargeError after the key that passes 100 bytes", prefix, err)
+		}
 	}
 
 	all, err := e.s.Transactions(ctx(t), e.client)
