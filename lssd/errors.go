@@ -18,7 +18,7 @@ func statusCode(err error) codes.Code {
 		return codes.InvalidArgument
 	case errors.Is(err, store.ErrTxUnknown):
 		return codes.NotFound
-	case errors.Is(err, store.ErrTxAborted), errors.Is(err, store.ErrTxCommitted), errors.Is(err, store.ErrTxMismatch):
+	case errors.Is(err, store.ErrCommitAborted), errors.Is(err, store.ErrTxCommitted), errors.Is(err, store.ErrTxMismatch):
 		return codes.FailedPrecondition
 	case errors.Is(err, store.ErrQuota):
 		return codes.ResourceExhausted

@@ -20,7 +20,7 @@ func TestStatusCode(t *testing.T) {
 	cases := map[error]codes.Code{
 		store.ErrInvalid:           codes.InvalidArgument,
 		store.ErrTxUnknown:         codes.NotFound,
-		store.ErrTxAborted:         codes.FailedPrecondition,
+		store.ErrCommitAborted:     codes.FailedPrecondition,
 		store.ErrTxCommitted:       codes.FailedPrecondition,
 		store.ErrTxMismatch:        codes.FailedPrecondition,
 		store.ErrQuota:             codes.ResourceExhausted,

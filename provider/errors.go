@@ -42,8 +42,10 @@ var (
 	ErrNotExtension = errors.New("server pinned as an extension server answers UNIMPLEMENTED")
 	// ErrTxUnknown: Commit of a txid the server never prepared.
 	ErrTxUnknown = errors.New("transaction unknown to server")
-	// ErrTxAborted: Commit of a txid the server holds as aborted (or fenced).
-	ErrTxAborted = errors.New("transaction aborted")
+	// ErrCommitAborted: Commit of a txid the server holds as aborted (or
+	// fenced); it can never be committed there. (quorum.ErrTxAborted is another
+	// thing: the outcome of an atomic put.)
+	ErrCommitAborted = errors.New("transaction aborted")
 	// ErrTxCommitted: Abort of a txid the server holds as committed.
 	ErrTxCommitted = errors.New("transaction committed")
 )

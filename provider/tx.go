@@ -151,11 +151,11 @@ func (c *Client) prepare(ctx context.Context, txid []byte, q Quorum, seal []byte
 // txid and proofs: one commit proof per prepared entry, in ascending key order
 // (CommitProofs). Send it only once the transaction is decided committed.
 // Committing a committed txid succeeds again. ErrTxUnknown: the server never
-// prepared it (settle it with Restore); ErrTxAborted: it was aborted or fenced.
+// prepared it (settle it with Restore); ErrCommitAborted: it was aborted or fenced.
 func (c *Client) Commit(ctx context.Context, txid []byte, proofs [][]byte) error {
 	state, err := c.txCall(ctx, "commit", c.rpc.Commit, wire.CommitDomains, txid, proofs, map[codes.Code]error{
 		codes.NotFound:           ErrTxUnknown,
-		codes.FailedPrecondition: ErrTxAborted,
+		codes.FailedPrecondition: ErrCommitAborted,
 	})
 	if err != nil {
 		return err
@@ -225,7 +225,7 @@ func (c *Client) expectState(op string, got, want TxState) error {
 	case got == want:
 		return nil
 	case op == "commit" && got == TxAborted:
-		return c.fail(op, ErrTxAborted)
+		return c.fail(op, ErrCommitAborted)
 	case op == "abort" && got == TxCommitted:
 		return c.fail(op, ErrTxCommitted)
 	}

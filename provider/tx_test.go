@@ -80,7 +80,7 @@ func TestFenceAbortAndRefusals(t *testing.T) {
 	if state, err := c.Prepare(ctxT(t), fenced, Quorum{}, nil, es); err != nil || state != TxAborted {
 		t.Errorf("Prepare of a fenced txid = %v, %v, want aborted", state, err)
 	}
-	wantProviderError(t, c.Commit(ctxT(t), fenced, c.CommitProofs(fenced, es)), "commit", ErrTxAborted)
+	wantProviderError(t, c.Commit(ctxT(t), fenced, c.CommitProofs(fenced, es)), "commit", ErrCommitAborted)
 
 	// Commit of a txid never prepared.
 	wantProviderError(t, c.Commit(ctxT(t), txid(t), nil), "commit", ErrTxUnknown)

@@ -435,7 +435,7 @@ func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error 
 		return nil
 	case TxPrepared, TxNoAnswer:
 		err = commit()
-		if !errors.Is(err, provider.ErrTxUnknown) && !errors.Is(err, provider.ErrTxAborted) {
+		if !errors.Is(err, provider.ErrTxUnknown) && !errors.Is(err, provider.ErrCommitAborted) {
 			return err
 		}
 	}

@@ -80,7 +80,7 @@ func (m *model) commit(txid string, proofs [][]byte) error {
 	case r.state == store.TxCommitted:
 		return nil
 	case r.state == store.TxAborted:
-		return store.ErrTxAborted
+		return store.ErrCommitAborted
 	case len(proofs) != len(r.kvs):
 		return store.ErrInvalid
 	}

@@ -357,7 +357,7 @@ func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum
 // ErrInvalid naming both. Committing a committed txid succeeds again (its proofs
 // are not checked: the record no longer holds the writes). An unknown txid is
 // ErrTxUnknown (the caller settles this server with Restore); an aborted one is
-// ErrTxAborted.
+// ErrCommitAborted.
 func (s *Store) Commit(ctx context.Context, client, txid []byte, proofs [][]byte) error {
 	if err := CheckTxID(txid); err != nil {
 		return err
@@ -376,7 +376,7 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte, proofs [][]byte
 		case rec.State == TxCommitted:
 			return nil
 		case rec.State == TxAborted:
-			return fmt.Errorf("%w: txid %x cannot be committed", ErrTxAborted, txid)
+			return fmt.Errorf("%w: txid %x cannot be committed", ErrCommitAborted, txid)
 		}
 		if len(proofs) != len(rec.KVs) {
 			return fmt.Errorf("%w: commit of txid %x carries %d proofs for %d prepared writes",

@@ -101,8 +101,10 @@ var (
 	ErrInvalid = errors.New("invalid request")
 	// ErrTxUnknown: Commit of a txid the server never prepared.
 	ErrTxUnknown = errors.New("transaction unknown")
-	// ErrTxAborted: Commit of an aborted (or fenced) txid.
-	ErrTxAborted = errors.New("transaction aborted")
+	// ErrCommitAborted: Commit of a txid held aborted (or fenced); it can never
+	// be committed. (quorum.ErrTxAborted is another thing: the outcome of an
+	// atomic put.)
+	ErrCommitAborted = errors.New("transaction aborted")
 	// ErrTxCommitted: Abort of a committed txid.
 	ErrTxCommitted = errors.New("transaction committed")
 	// ErrTxMismatch: Prepare of a prepared txid with different writes.

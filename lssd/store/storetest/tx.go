@@ -84,8 +84,8 @@ func testTxStateTable(t *testing.T, f Factory) {
 		{op: "Commit", from: fromNone, wantErr: store.ErrTxUnknown, after: store.TxUnknown},
 		{op: "Commit", from: fromPrepared, after: store.TxCommitted, visible: true},
 		{op: "Commit", from: fromCommitted, after: store.TxCommitted, visible: true},
-		{op: "Commit", from: fromFenced, wantErr: store.ErrTxAborted, after: store.TxAborted},
-		{op: "Commit", from: fromAborted, wantErr: store.ErrTxAborted, after: store.TxAborted},
+		{op: "Commit", from: fromFenced, wantErr: store.ErrCommitAborted, after: store.TxAborted},
+		{op: "Commit", from: fromAborted, wantErr: store.ErrCommitAborted, after: store.TxAborted},
 
 		{op: "Fence", from: fromNone, wantState: store.TxAborted, after: store.TxAborted},
 		{op: "Fence", from: fromPrepared, wantState: store.TxPrepared, after: store.TxPrepared, reserved: true},
