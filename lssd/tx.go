@@ -52,7 +52,7 @@ func (s *Server) Prepare(ctx context.Context, req *lsspb.PrepareRequest) (*lsspb
 // commit proof (one per prepared write, in key order; another count is
 // INVALID_ARGUMENT); committing a committed txid succeeds again.
 func (s *Server) Commit(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxReply, error) {
-	return s.decide(ctx, "Commit", wire.CommitDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
+	return s.serveTxRequest(ctx, "Commit", wire.CommitDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
 		return store.TxCommitted, s.store.Commit(ctx, client, req.Txid, req.Proofs)
 	})
 }
@@ -60,7 +60,7 @@ func (s *Server) Commit(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxRep
 // Fence records an unknown txid as aborted, so a late Prepare of it is refused, and
 // otherwise reports the txid's state without changing it.
 func (s *Server) Fence(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxReply, error) {
-	return s.decide(ctx, "Fence", wire.FenceDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
+	return s.serveTxRequest(ctx, "Fence", wire.FenceDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
 		return s.store.Fence(ctx, client, req.Txid)
 	})
 }
@@ -68,13 +68,15 @@ func (s *Server) Fence(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxRepl
 // Abort drops a prepared transaction or fences an unknown one; aborting a committed
 // txid is refused.
 func (s *Server) Abort(ctx context.Context, req *lsspb.TxRequest) (*lsspb.TxReply, error) {
-	return s.decide(ctx, "Abort", wire.AbortDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
+	return s.serveTxRequest(ctx, "Abort", wire.AbortDomains, req, func(ctx context.Context, client []byte) (store.TxState, error) {
 		return store.TxAborted, s.store.Abort(ctx, client, req.Txid)
 	})
 }
 
-// decide runs the checks of a TxRequest under domains (request, reply), then op.
-func (s *Server) decide(ctx context.Context, method string, domains [2]wire.Domain, req *lsspb.TxRequest,
+// serveTxRequest serves a Commit, Fence or Abort: it runs the checks of a
+// TxRequest under domains (request, reply), then op, and MACs the reply. The
+// decision itself is the client's; the server only applies it.
+func (s *Server) serveTxRequest(ctx context.Context, method string, domains [2]wire.Domain, req *lsspb.TxRequest,
 	op func(context.Context, []byte) (store.TxState, error)) (*lsspb.TxReply, error) {
 	if req.Auth == nil {
 		return nil, missingAuth
