@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // Errors matched (errors.Is) by a *TxError.
@@ -34,7 +32,7 @@ type TxError struct {
 	Views map[string]TxView
 	// Errs are the per-provider failures, each naming its provider; errors.As
 	// finds a *provider.ConflictError among them.
-	Errs *multierror.Error
+	Errs []error
 	// Need is the write quorum among participants; Prepared how many prepared;
 	// Acked how many confirmed the commit.
 	Need, Prepared, Acked int
@@ -63,10 +61,8 @@ func (e *TxError) Error() string {
 	for _, n := range names {
 		fmt.Fprintf(&b, "; %s: %v", n, e.Views[n])
 	}
-	if e.Errs != nil {
-		for _, err := range e.Errs.Errors {
-			fmt.Fprintf(&b, "; %v", err)
-		}
+	for _, err := range e.Errs {
+		fmt.Fprintf(&b, "; %v", err)
 	}
 	return b.String()
 }
@@ -80,12 +76,7 @@ func (e *TxError) Is(target error) bool {
 }
 
 // Unwrap exposes the per-provider errors.
-func (e *TxError) Unwrap() []error {
-	if e.Errs == nil {
-		return nil
-	}
-	return e.Errs.Errors
-}
+func (e *TxError) Unwrap() []error { return e.Errs }
 
 // stage names a point of the atomic put where tests stop the coordinator, as if
 // its process had died there.

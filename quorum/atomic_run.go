@@ -63,12 +63,12 @@ func (c *Client) putAtomic(ctx context.Context, kvs []provider.KV) (*PutResult, 
 // staleReservations are the txids, other than the put's own, that reserved a
 // key against it, leaving out the young ones of other processes.
 func (c *Client) staleReservations(txErr *TxError) [][]byte {
-	if txErr == nil || txErr.Errs == nil {
+	if txErr == nil {
 		return nil
 	}
 	seen := map[string]bool{}
 	var out [][]byte
-	for _, e := range txErr.Errs.Errors {
+	for _, e := range txErr.Errs {
 		var conflict *provider.ConflictError
 		if !errors.As(e, &conflict) {
 			continue
@@ -461,12 +461,14 @@ func (t *txRun) viewMap() map[string]TxView {
 	return out
 }
 
-func (t *txRun) errList() *multierror.Error {
+// errList is the providers' failures, collected with go-multierror (which
+// drops nils), as the plain list TxError exposes.
+func (t *txRun) errList() []error {
 	var errs *multierror.Error
 	for _, err := range t.errs {
 		if err != nil {
 			errs = multierror.Append(errs, err)
 		}
 	}
-	return errs
+	return errs.WrappedErrors()
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/go-multierror"
-
 	"github.com/lssquorum/lss/provider"
 )
 
@@ -25,8 +23,8 @@ type QuorumError struct {
 	// Need is W or R; Got how many providers answered successfully (put:
 	// acknowledged; get: valid replies).
 	Need, Got, N int
-	// Errs are the per-provider failures.
-	Errs *multierror.Error
+	// Errs are the per-provider failures, each naming its provider.
+	Errs []error
 	// MayHaveReached (put only) are the providers that may hold the write
 	// anyway: those that acknowledged, and those whose answer was lost or late.
 	// A later Get merges the highest version and repair converges the others.
@@ -41,10 +39,8 @@ func (e *QuorumError) Error() string {
 		verb = "acknowledged by"
 	}
 	fmt.Fprintf(&b, "quorum %s: %v: %s %d of %d providers, need %d", e.Op, ErrNoQuorum, verb, e.Got, e.N, e.Need)
-	if e.Errs != nil {
-		for _, err := range e.Errs.Errors {
-			fmt.Fprintf(&b, "; %v", err)
-		}
+	for _, err := range e.Errs {
+		fmt.Fprintf(&b, "; %v", err)
 	}
 	if e.Op == "put" {
 		if len(e.MayHaveReached) > 0 {
@@ -61,12 +57,7 @@ func (e *QuorumError) Error() string {
 func (e *QuorumError) Is(target error) bool { return target == ErrNoQuorum }
 
 // Unwrap exposes the per-provider errors to errors.Is and errors.As.
-func (e *QuorumError) Unwrap() []error {
-	if e.Errs == nil {
-		return nil
-	}
-	return e.Errs.Errors
-}
+func (e *QuorumError) Unwrap() []error { return e.Errs }
 
 // named makes sure err names provider name: errors from the provider package
 // already do; anything else (a cancelled context, a failed dial) is wrapped.

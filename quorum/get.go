@@ -166,7 +166,7 @@ func (c *Client) readOutcome(prefix string, m mergeResult, replies []reply, mark
 		}
 	}
 	if len(answered) < c.r {
-		return &QuorumError{Op: "get", Need: c.r, Got: len(answered), N: c.n, Errs: errs}
+		return &QuorumError{Op: "get", Need: c.r, Got: len(answered), N: c.n, Errs: errs.WrappedErrors()}
 	}
 	if keys := rolledBackKeys(prefix, m, mark); len(keys) > 0 {
 		return &RollbackError{Prefix: prefix, Keys: keys, Answered: answered, Unheard: unheard}

@@ -69,6 +69,6 @@ func decidePut(w int, replies []putReply) (*PutResult, error) {
 	}
 	return res, &QuorumError{
 		Op: "put", Need: w, Got: len(res.Acked), N: len(replies),
-		Errs: errs, MayHaveReached: reached,
+		Errs: errs.WrappedErrors(), MayHaveReached: reached,
 	}
 }
