@@ -122,10 +122,11 @@ func TestObservation2RecoverDoesNotTrustOneProvidersRecord(t *testing.T) {
 	for _, tc := range cases {
 		lie(tc.rec)
 		rc := newClient(t, net, key, withLiar)
-		txs, _, err := rc.Transactions(ctx)
+		read, err := rc.Transactions(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		txs := read.Pending
 		i := slices.IndexFunc(txs, func(s quorum.TxStatus) bool { return bytes.Equal(s.TxID, txid) })
 		if i < 0 {
 			t.Fatalf("%s: the transaction is not pending: %+v", tc.name, txs)

@@ -69,10 +69,11 @@ func TestObservation5StockProviderIsNeverAParticipant(t *testing.T) {
 	if !errors.Is(err, quorum.ErrIndeterminate) {
 		t.Fatalf("put with p1 cut: %v, want indeterminate (p1 may have prepared)", err)
 	}
-	txs, _, err := c.Transactions(ctx)
-	if err != nil || len(txs) != 1 {
-		t.Fatalf("transactions: %+v, %v", txs, err)
+	read, err := c.Transactions(ctx)
+	if err != nil || len(read.Pending) != 1 {
+		t.Fatalf("transactions: %+v, %v", read, err)
 	}
+	txs := read.Pending
 	if got := txs[0].Counted; !slices.Equal(got, []string{"p0", "p1"}) || txs[0].N != 2 {
 		t.Errorf("counted %v of N=%d, want the two extension providers p0 and p1", got, txs[0].N)
 	}

@@ -45,18 +45,31 @@ func (r *RecoveryReport) Settled() bool {
 	return true
 }
 
-// Transactions reads every provider's transaction records and returns the
+// TxReport is what the providers hold of this client's transactions, as
+// Transactions read it: a reading, which changes nothing (Recover returns a
+// RecoveryReport of what it did).
+type TxReport struct {
+	// Pending are the transactions still prepared somewhere, in txid order,
+	// each with the decision the rule draws from what the providers hold now.
+	Pending []TxStatus `json:"pending"`
+	// Unreachable are the providers whose Status failed, with the reason.
+	Unreachable map[string]string `json:"unreachable,omitempty"`
+	// BaseOnly are the providers pinned as stock servers (no transactions).
+	BaseOnly []string `json:"base_only,omitempty"`
+}
+
+// Transactions reads every provider's transaction records and reports the
 // transactions still prepared somewhere, each with the decision the rule draws
 // from what the providers hold now. It changes nothing.
-func (c *Client) Transactions(ctx context.Context) ([]TxStatus, *RecoveryReport, error) {
+func (c *Client) Transactions(ctx context.Context) (*TxReport, error) {
 	if err := c.checkOpen(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	parts, lists, report := c.gatherStatus(ctx)
-	if len(parts) == 0 {
-		return nil, report, nil
+	if len(parts) > 0 {
+		report.Pending = pendingTxs(parts, c.pinnedIDs(), lists, c.w)
 	}
-	return pendingTxs(parts, c.pinnedIDs(), lists, c.w), report, nil
+	return report, nil
 }
 
 // RecoverOptions tune RecoverWith.
@@ -91,7 +104,8 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 	}
 	prog := newProgress(opts.Progress)
 	prog.report("reading transaction records", 0, c.n)
-	parts, lists, report := c.gatherStatus(ctx)
+	parts, lists, read := c.gatherStatus(ctx)
+	report := &RecoveryReport{Unreachable: read.Unreachable, BaseOnly: read.BaseOnly}
 	prog.report("reading transaction records", c.n, c.n)
 	if len(parts) == 0 {
 		return report, nil
@@ -115,8 +129,8 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 
 // gatherStatus asks every provider for its records in parallel. lists[i] is nil
 // for a provider that did not answer.
-func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]provider.Transaction, report *RecoveryReport) {
-	report = &RecoveryReport{Unreachable: map[string]string{}}
+func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]provider.Transaction, report *TxReport) {
+	report = &TxReport{Unreachable: map[string]string{}}
 	all := make([][]provider.Transaction, c.n)
 	errs := make([]error, c.n)
 	// Stock servers are pinned so: they hold no transactions.

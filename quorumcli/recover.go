@@ -46,10 +46,11 @@ recovery could not run.`,
 			}
 			var report *quorum.RecoveryReport
 			if dryRun {
-				var txs []quorum.TxStatus
-				txs, report, err = s.client.Transactions(cmd.Context())
-				if report != nil {
-					for _, tx := range txs {
+				var read *quorum.TxReport
+				read, err = s.client.Transactions(cmd.Context())
+				if read != nil {
+					report = &quorum.RecoveryReport{Unreachable: read.Unreachable, BaseOnly: read.BaseOnly}
+					for _, tx := range read.Pending {
 						report.Transactions = append(report.Transactions, quorum.TxRecovery{TxStatus: tx, Before: tx.Views})
 					}
 				}
