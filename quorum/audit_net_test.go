@@ -44,7 +44,7 @@ func TestAuditNamesRollbackAndTamperAndRepairs(t *testing.T) {
 		t.Errorf("verdict %s, %d keys, %d valid; want disagree, 2, 2", rep.Verdict, rep.Keys, rep.Valid)
 	}
 	p0, p1, p2 := rep.Providers[0], rep.Providers[1], rep.Providers[2]
-	if p0.Status != quorum.RolledBack || len(p0.Behind) != 1 || p0.Behind[0] != (quorum.KeyVersion{Key: "chan/1", Version: 0, Others: 1}) {
+	if p0.Status != quorum.RolledBack || len(p0.Behind) != 1 || p0.Behind[0] != (quorum.KeyComparison{Key: "chan/1", Version: 0, Others: 1}) {
 		t.Errorf("p0 = %+v, want rolled back, behind on chan/1 v0 of v1", p0)
 	}
 	// With p0 behind and p2's data ignored, p1 alone holds chan/1 v1.

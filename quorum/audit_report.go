@@ -64,11 +64,11 @@ type ProviderAudit struct {
 	Keys   int    `json:"keys"`
 	Status Status `json:"status"`
 	// Behind, Missing, Ahead, Diverged and Tampered are as in ProviderState.
-	Behind   []KeyVersion `json:"behind,omitempty"`
-	Missing  []KeyVersion `json:"missing,omitempty"`
-	Ahead    []KeyVersion `json:"ahead,omitempty"`
-	Diverged []KeyVersion `json:"diverged,omitempty"`
-	Tampered []KeyVersion `json:"tampered,omitempty"`
+	Behind   []KeyComparison `json:"behind,omitempty"`
+	Missing  []KeyComparison `json:"missing,omitempty"`
+	Ahead    []KeyComparison `json:"ahead,omitempty"`
+	Diverged []KeyComparison `json:"diverged,omitempty"`
+	Tampered []KeyComparison `json:"tampered,omitempty"`
 	// RolledBack are keys it holds below versions it confirmed before.
 	RolledBack []KeyLoss `json:"rolled_back,omitempty"`
 	// BelowWatermark are other keys it holds below the acknowledged version
@@ -194,7 +194,7 @@ func problemsOf(pa ProviderAudit, err error, id idCheck) []string {
 				pa.Name, what, id.pinned, pa.Addr))
 		case len(pa.Tampered) > 0:
 			out = append(out, fmt.Sprintf("%s is FAULTY: stored values fail their value HMAC (tampered or forged): %s; all of its data is ignored",
-				pa.Name, keyList(pa.Tampered, func(kv KeyVersion) string { return fmt.Sprintf("%q v%d", kv.Key, kv.Version) })))
+				pa.Name, keyList(pa.Tampered, func(kv KeyComparison) string { return fmt.Sprintf("%q v%d", kv.Key, kv.Version) })))
 		default:
 			out = append(out, fmt.Sprintf("%s is FAULTY: %v; all of its data is ignored", pa.Name, err))
 		}
@@ -218,21 +218,21 @@ func problemsOf(pa ProviderAudit, err error, id idCheck) []string {
 	}
 	if n := len(pa.Behind) + len(pa.Missing); n > 0 {
 		out = append(out, fmt.Sprintf("%s is BEHIND on %d key(s) (lagging or rolled back): %s; repair copies the newer versions to it",
-			pa.Name, n, keyList(append(append([]KeyVersion{}, pa.Behind...), pa.Missing...), KeyVersion.String)))
+			pa.Name, n, keyList(append(append([]KeyComparison{}, pa.Behind...), pa.Missing...), KeyComparison.String)))
 	}
 	if len(pa.Diverged) > 0 {
 		out = append(out, fmt.Sprintf("%s holds a different value at the merged version of %s; forward-only repair cannot change it",
-			pa.Name, keyList(pa.Diverged, func(kv KeyVersion) string { return fmt.Sprintf("%q v%d", kv.Key, kv.Version) })))
+			pa.Name, keyList(pa.Diverged, func(kv KeyComparison) string { return fmt.Sprintf("%q v%d", kv.Key, kv.Version) })))
 	}
 	if len(pa.Ahead) > 0 {
 		out = append(out, fmt.Sprintf("%s alone holds the newest version of %s; it wins the merge (its value HMAC verifies) and repair copies it to the others",
-			pa.Name, keyList(pa.Ahead, KeyVersion.String)))
+			pa.Name, keyList(pa.Ahead, KeyComparison.String)))
 	}
 	return out
 }
 
 // keyList renders up to a handful of keys, then a count of the rest.
-func keyList(kvs []KeyVersion, show func(KeyVersion) string) string {
+func keyList(kvs []KeyComparison, show func(KeyComparison) string) string {
 	const most = 5
 	parts := make([]string, 0, most+1)
 	for i, kv := range kvs {

@@ -31,10 +31,10 @@ func TestAssess(t *testing.T) {
 		{
 			name: "behind, ahead, diverged",
 			states: []ProviderState{
-				{Name: "a", Status: Behind, Behind: []KeyVersion{{Key: "k", Version: 1, Others: 2}}, Missing: []KeyVersion{{Key: "m", Version: -1, Others: 0}},
+				{Name: "a", Status: Behind, Behind: []KeyComparison{{Key: "k", Version: 1, Others: 2}}, Missing: []KeyComparison{{Key: "m", Version: -1, Others: 0}},
 					RolledBack: []KeyLoss{{Key: "k", Confirmed: 2, Held: 1}}},
-				{Name: "b", Status: Ahead, Ahead: []KeyVersion{{Key: "k", Version: 2, Others: 1}}},
-				{Name: "c", Status: Diverged, Diverged: []KeyVersion{{Key: "d", Version: 4, Others: 4}}},
+				{Name: "b", Status: Ahead, Ahead: []KeyComparison{{Key: "k", Version: 2, Others: 1}}},
+				{Name: "c", Status: Diverged, Diverged: []KeyComparison{{Key: "d", Version: 4, Others: 4}}},
 			},
 			ids:     []idCheck{{}, {}, {}},
 			verdict: Disagree,
@@ -115,7 +115,7 @@ func TestRepairSummary(t *testing.T) {
 		{ProviderRepair{Name: "a"}, "nothing to do"},
 		{ProviderRepair{Restored: []KeyUpdate{{Key: "k", From: -1, To: 0}, {Key: "j", From: 1, To: 3}}}, `restored 2 key(s): "k" nothing→v0, "j" v1→v3`},
 		{ProviderRepair{Unrepairable: []KeyUpdate{{Key: "k", From: 0, To: 2}}}, "1 key(s) cannot be repaired with the base protocol"},
-		{ProviderRepair{Kept: []KeyVersion{{Key: "k"}}, Err: errors.New("provider a: boom")}, "1 key(s) already newer there, kept; provider a: boom"},
+		{ProviderRepair{Kept: []KeyComparison{{Key: "k"}}, Err: errors.New("provider a: boom")}, "1 key(s) already newer there, kept; provider a: boom"},
 	}
 	for _, tt := range tests {
 		if got := tt.p.summary(); !strings.Contains(got, tt.want) {

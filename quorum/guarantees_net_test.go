@@ -94,10 +94,10 @@ func TestG3ProviderDownDuringPutsIsBehindAndRepaired(t *testing.T) {
 	if s.Status != quorum.Behind {
 		t.Fatalf("p2 is %v (%v), want behind", s.Status, s.Err)
 	}
-	if len(s.Behind) != 1 || s.Behind[0] != (quorum.KeyVersion{Key: "a", Version: 0, Others: 2}) {
+	if len(s.Behind) != 1 || s.Behind[0] != (quorum.KeyComparison{Key: "a", Version: 0, Others: 2}) {
 		t.Errorf("p2 behind = %v, want a at v0 of v2", s.Behind)
 	}
-	if len(s.Missing) != 1 || s.Missing[0] != (quorum.KeyVersion{Key: "c", Version: -1, Others: 0}) {
+	if len(s.Missing) != 1 || s.Missing[0] != (quorum.KeyComparison{Key: "c", Version: -1, Others: 0}) {
 		t.Errorf("p2 missing = %v, want c", s.Missing)
 	}
 

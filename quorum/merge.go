@@ -134,7 +134,7 @@ func merge(replies []reply, marks map[string]Mark, w int) mergeResult {
 		var tampered *provider.TamperedError
 		if errors.As(states[i].Err, &tampered) {
 			for _, kv := range tampered.Keys {
-				states[i].Tampered = append(states[i].Tampered, KeyVersion{
+				states[i].Tampered = append(states[i].Tampered, KeyComparison{
 					Key: kv.Key, Version: kv.Version, Others: mergedVersion(res.merged, kv.Key),
 				})
 			}
@@ -165,13 +165,13 @@ func classify(states []ProviderState, replies []reply, at []*provider.Entry, win
 		e := at[i]
 		switch {
 		case e == nil:
-			states[i].Missing = append(states[i].Missing, KeyVersion{Key: key, Version: -1, Others: others})
+			states[i].Missing = append(states[i].Missing, KeyComparison{Key: key, Version: -1, Others: others})
 		case e.Version < top:
-			states[i].Behind = append(states[i].Behind, KeyVersion{Key: key, Version: e.Version, Others: others})
+			states[i].Behind = append(states[i].Behind, KeyComparison{Key: key, Version: e.Version, Others: others})
 		case win == nil || !bytes.Equal(e.Value, win.Value):
-			states[i].Diverged = append(states[i].Diverged, KeyVersion{Key: key, Version: e.Version, Others: others})
+			states[i].Diverged = append(states[i].Diverged, KeyComparison{Key: key, Version: e.Version, Others: others})
 		case e.Version > others && valid > 1:
-			states[i].Ahead = append(states[i].Ahead, KeyVersion{Key: key, Version: e.Version, Others: others})
+			states[i].Ahead = append(states[i].Ahead, KeyComparison{Key: key, Version: e.Version, Others: others})
 		}
 	}
 }

@@ -33,7 +33,7 @@ type ProviderRepair struct {
 	Restored []KeyUpdate `json:"restored,omitempty"`
 	// Kept are keys the provider refused because it already holds the same or a
 	// newer version (a write landed meanwhile): Version is what it keeps.
-	Kept []KeyVersion `json:"kept,omitempty"`
+	Kept []KeyComparison `json:"kept,omitempty"`
 	// Unrepairable are keys a provider without the Restore extension cannot be
 	// brought to: the base protocol's Put only accepts the next version.
 	Unrepairable []KeyUpdate `json:"unrepairable,omitempty"`
@@ -207,7 +207,7 @@ func (c *Client) repairOne(ctx context.Context, m *member, entries []provider.En
 			}
 		}
 		for _, k := range kept {
-			out.Kept = append(out.Kept, KeyVersion{Key: k.Key, Version: k.Version, Others: byKey[k.Key].Version})
+			out.Kept = append(out.Kept, KeyComparison{Key: k.Key, Version: k.Version, Others: byKey[k.Key].Version})
 		}
 	}
 	slices.SortFunc(out.Restored, func(a, b KeyUpdate) int { return strings.Compare(a.Key, b.Key) })

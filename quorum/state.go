@@ -73,8 +73,8 @@ func (s *Status) UnmarshalText(b []byte) error {
 	return fmt.Errorf("unknown provider status %q", b)
 }
 
-// KeyVersion is one key on one provider compared with the other providers.
-type KeyVersion struct {
+// KeyComparison is one key on one provider compared with the other providers.
+type KeyComparison struct {
 	Key string `json:"key"`
 	// Version is what this provider holds; -1 when it does not hold the key.
 	Version int64 `json:"version"`
@@ -85,7 +85,7 @@ type KeyVersion struct {
 }
 
 // String reads like "key "a": holds v1, others v3".
-func (kv KeyVersion) String() string {
+func (kv KeyComparison) String() string {
 	return fmt.Sprintf("%q: holds %s, others %s", kv.Key, versionWord(kv.Version), versionWord(kv.Others))
 }
 
@@ -103,15 +103,15 @@ type ProviderState struct {
 	// Keys is how many keys the provider returned (valid replies only).
 	Keys int `json:"keys"`
 	// Behind are keys it holds at a lower version than the merge.
-	Behind []KeyVersion `json:"behind,omitempty"`
+	Behind []KeyComparison `json:"behind,omitempty"`
 	// Missing are keys others hold that it does not return.
-	Missing []KeyVersion `json:"missing,omitempty"`
+	Missing []KeyComparison `json:"missing,omitempty"`
 	// Ahead are keys where it alone holds the highest version.
-	Ahead []KeyVersion `json:"ahead,omitempty"`
+	Ahead []KeyComparison `json:"ahead,omitempty"`
 	// Diverged are keys where it holds the merged version with another value.
-	Diverged []KeyVersion `json:"diverged,omitempty"`
+	Diverged []KeyComparison `json:"diverged,omitempty"`
 	// Tampered are values whose value HMAC failed (the provider is Faulty).
-	Tampered []KeyVersion `json:"tampered,omitempty"`
+	Tampered []KeyComparison `json:"tampered,omitempty"`
 	// RolledBack are keys this provider now holds below a version it confirmed
 	// to this client before (acknowledged a put of, was repaired to, or
 	// returned): it lost durable writes or was restored from old data. Versions

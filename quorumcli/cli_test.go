@@ -205,8 +205,8 @@ func TestDemo(t *testing.T) {
 	)
 	// The audit names the rolled-back provider with its keys and versions, and
 	// the tampered one with its key and version.
-	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "demo/balance", Version: 0, Others: 1}.String()))
-	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "demo/htlc", Version: -1, Others: 0}.String()))
+	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyComparison{Key: "demo/balance", Version: 0, Others: 1}.String()))
+	lineMatch(t, r.stdout, `^\s+- p2 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyComparison{Key: "demo/htlc", Version: -1, Others: 0}.String()))
 	lineMatch(t, r.stdout, `^\s+- p1 is FAULTY: .*"demo/peer" v0`)
 	lineMatch(t, r.stdout, `^\s+p2: rolled back \(rolled back: `)
 	if r.stderr != "" {
@@ -404,8 +404,8 @@ func TestInitRefusesAChangedServerID(t *testing.T) {
 	// --repair for the keys it reads, audit --repair for the rest.
 	r = run(t, home, "--config", cfgPath, "audit")
 	expect(t, r, 3)
-	lineMatch(t, r.stdout, `^\s+- p1 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "k", Version: -1, Others: 0}.String()))
-	lineMatch(t, r.stdout, `^\s+- p1 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyVersion{Key: "j", Version: -1, Others: 0}.String()))
+	lineMatch(t, r.stdout, `^\s+- p1 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyComparison{Key: "k", Version: -1, Others: 0}.String()))
+	lineMatch(t, r.stdout, `^\s+- p1 is BEHIND .*`+regexp.QuoteMeta(quorum.KeyComparison{Key: "j", Version: -1, Others: 0}.String()))
 	r = run(t, home, "--config", cfgPath, "get", "j", "--repair")
 	expect(t, r, 0)
 	lineMatch(t, r.stdout, `^\s+p1\s+behind\s+`)

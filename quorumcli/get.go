@@ -139,7 +139,7 @@ func DescribeState(s quorum.ProviderState) string {
 	if s.Status != quorum.Faulty && s.Status != quorum.Unreachable {
 		parts = append(parts, fmt.Sprintf("%d key(s)", s.Keys))
 	}
-	add := func(label string, kvs []quorum.KeyVersion) {
+	add := func(label string, kvs []quorum.KeyComparison) {
 		if len(kvs) == 0 {
 			return
 		}

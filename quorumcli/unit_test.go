@@ -103,8 +103,8 @@ func TestExitCode(t *testing.T) {
 func TestDescribeState(t *testing.T) {
 	t.Parallel()
 	behind := quorum.ProviderState{Name: "p2", Status: quorum.Behind, Keys: 2,
-		Behind:  []quorum.KeyVersion{{Key: "a", Version: 0, Others: 1}},
-		Missing: []quorum.KeyVersion{{Key: "c", Version: -1, Others: 0}}}
+		Behind:  []quorum.KeyComparison{{Key: "a", Version: 0, Others: 1}},
+		Missing: []quorum.KeyComparison{{Key: "c", Version: -1, Others: 0}}}
 	behind.RolledBack = []quorum.KeyLoss{{Key: "a", Confirmed: 1, Held: 0}, {Key: "c", Confirmed: 0, Held: -1}}
 	got := DescribeState(behind)
 	for _, w := range []string{"2 key(s)", `behind: "a": holds v0, others v1`, `missing: "c": holds nothing, others v0`,
@@ -113,7 +113,7 @@ func TestDescribeState(t *testing.T) {
 			t.Errorf("DescribeState = %q, want %q in it", got, w)
 		}
 	}
-	faulty := quorum.ProviderState{Name: "p1", Status: quorum.Faulty, Tampered: []quorum.KeyVersion{{Key: "b", Version: 3}}, Err: errors.New("provider p1: get: value HMAC mismatch")}
+	faulty := quorum.ProviderState{Name: "p1", Status: quorum.Faulty, Tampered: []quorum.KeyComparison{{Key: "b", Version: 3}}, Err: errors.New("provider p1: get: value HMAC mismatch")}
 	got = DescribeState(faulty)
 	if strings.Contains(got, "key(s)") || !strings.Contains(got, `tampered: "b"`) || !strings.Contains(got, "value HMAC mismatch") {
 		t.Errorf("DescribeState(faulty) = %q", got)

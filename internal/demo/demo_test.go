@@ -20,7 +20,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("demo failed: %v\n%s", err, out.String())
 	}
 	// The audit's problem lines name each provider with its keys and versions.
-	behind := quorum.KeyVersion{Key: "demo/balance", Version: 0, Others: 1}.String()
+	behind := quorum.KeyComparison{Key: "demo/balance", Version: 0, Others: 1}.String()
 	for _, want := range []string{
 		`(?m)^\s+- p2 is BEHIND .*` + regexp.QuoteMeta(behind),
 		`(?m)^\s+- p2 ROLLED BACK.*"demo/balance"`,
@@ -48,11 +48,11 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 // goodAudit is the audit the demo expects after the faults.
 func goodAudit() *quorum.AuditReport {
 	return &quorum.AuditReport{Verdict: quorum.Disagree, Providers: []quorum.ProviderAudit{
-		{Name: "p0", Status: quorum.Ahead, Ahead: []quorum.KeyVersion{{Key: "demo/balance", Version: 1, Others: 0}, {Key: "demo/channel", Version: 1, Others: 0}, {Key: "demo/htlc", Version: 0, Others: -1}}},
-		{Name: "p1", Status: quorum.Faulty, Tampered: []quorum.KeyVersion{{Key: "demo/peer", Version: 0}}},
+		{Name: "p0", Status: quorum.Ahead, Ahead: []quorum.KeyComparison{{Key: "demo/balance", Version: 1, Others: 0}, {Key: "demo/channel", Version: 1, Others: 0}, {Key: "demo/htlc", Version: 0, Others: -1}}},
+		{Name: "p1", Status: quorum.Faulty, Tampered: []quorum.KeyComparison{{Key: "demo/peer", Version: 0}}},
 		{Name: "p2", Status: quorum.RolledBack,
-			Behind:     []quorum.KeyVersion{{Key: "demo/balance", Version: 0, Others: 1}, {Key: "demo/channel", Version: 0, Others: 1}},
-			Missing:    []quorum.KeyVersion{{Key: "demo/htlc", Version: -1, Others: 0}},
+			Behind:     []quorum.KeyComparison{{Key: "demo/balance", Version: 0, Others: 1}, {Key: "demo/channel", Version: 0, Others: 1}},
+			Missing:    []quorum.KeyComparison{{Key: "demo/htlc", Version: -1, Others: 0}},
 			RolledBack: []quorum.KeyLoss{{Key: "demo/balance", Confirmed: 1, Held: 0}, {Key: "demo/channel", Confirmed: 1, Held: 0}, {Key: "demo/htlc", Confirmed: 0, Held: -1}}},
 	}}
 }
