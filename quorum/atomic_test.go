@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -38,21 +36,12 @@ func startAtomicNet(t *testing.T, n int, baseOnly ...int) *atomicNet {
 func startAtomicNetConfig(t *testing.T, cfg testnet.Config) *atomicNet {
 	t.Helper()
 	ctx := context.Background()
-	cfg.Dir, cfg.Logger = t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
-	net, err := testnet.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { net.Close() })
-	key, err := secp256k1.GeneratePrivateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &atomicNet{t: t, net: net, key: key}
+	net := harnessNetConfig(t, cfg)
+	a := &atomicNet{t: t, net: net, key: harnessKey(t)}
 	a.client = a.newClient()
 	for _, p := range net.Providers() {
-		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: key,
-			Format: provider.FormatQuorum, Extension: !p.BaseOnly()})
+		cl, err := provider.Dial(ctx, provider.Options{Addr: p.Addr(), Name: p.Name(), ServerID: p.ServerID(), ClientKey: a.key,
+			DialTimeout: harnessTimeout, Format: provider.FormatQuorum, Extension: !p.BaseOnly()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,20 +52,10 @@ func startAtomicNetConfig(t *testing.T, cfg testnet.Config) *atomicNet {
 }
 
 // newClient is another coordinator for the same client key (a second signer
-// process, or a recovery tool).
+// process, or a recovery tool), in atomic mode.
 func (a *atomicNet) newClient() *Client {
 	a.t.Helper()
-	var provs []ProviderConfig
-	for _, p := range a.net.Providers() {
-		provs = append(provs, ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID(), Stock: p.BaseOnly()})
-	}
-	c, err := New(context.Background(), Config{Providers: provs, ClientKey: a.key, Mode: ModeAtomic,
-		Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	a.t.Cleanup(func() { c.Close() })
-	return c
+	return harnessClient(a.t, a.net, a.key, atomicMode)
 }
 
 // prepare prepares es under txid on provider i as the coordinator of

@@ -16,18 +16,36 @@ import (
 	"github.com/lssquorum/lss/testnet"
 )
 
-// exampleNet starts three in-process providers and returns their
-// configuration, with every server_id pinned (as `lss-quorum init` pins them).
-func exampleNet(ctx context.Context, dir string) (*testnet.Network, []quorum.ProviderConfig) {
+// exampleClient starts three in-process providers in a temporary directory
+// and opens a client of them with every server_id pinned (as `lss-quorum init`
+// pins them; Example shows the whole opening, with a watermark store). done
+// closes the client and stops the providers.
+func exampleClient(ctx context.Context) (c *quorum.Client, done func()) {
+	dir, err := os.MkdirTemp("", "quorum-example")
+	if err != nil {
+		log.Fatal(err)
+	}
 	net, err := testnet.Start(ctx, testnet.Config{N: 3, Dir: dir})
 	if err != nil {
 		log.Fatal(err)
 	}
-	var ps []quorum.ProviderConfig
+	var providers []quorum.ProviderConfig
 	for _, p := range net.Providers() {
-		ps = append(ps, quorum.ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID()})
+		providers = append(providers, quorum.ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID()})
 	}
-	return net, ps
+	key, err := secp256k1.GeneratePrivateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err = quorum.New(ctx, quorum.Config{Providers: providers, ClientKey: key, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return c, func() {
+		c.Close()
+		net.Close()
+		os.RemoveAll(dir)
+	}
 }
 
 // A put at or below a version already acknowledged is refused before anything
@@ -35,22 +53,8 @@ func exampleNet(ctx context.Context, dir string) (*testnet.Network, []quorum.Pro
 func ExampleClient_Put_belowTheWatermark() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dir, err := os.MkdirTemp("", "quorum-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	net, providers := exampleNet(ctx, dir)
-	defer net.Close()
-	key, err := secp256k1.GeneratePrivateKey()
-	if err != nil {
-		log.Fatal(err)
-	}
-	c, err := quorum.New(ctx, quorum.Config{Providers: providers, ClientKey: key, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
+	c, done := exampleClient(ctx)
+	defer done()
 
 	put := func(kvs ...provider.KV) {
 		res, err := c.Put(ctx, kvs)
@@ -87,22 +91,8 @@ func ExampleClient_Put_belowTheWatermark() {
 func ExampleClient_Get() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dir, err := os.MkdirTemp("", "quorum-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	net, providers := exampleNet(ctx, dir)
-	defer net.Close()
-	key, err := secp256k1.GeneratePrivateKey()
-	if err != nil {
-		log.Fatal(err)
-	}
-	c, err := quorum.New(ctx, quorum.Config{Providers: providers, ClientKey: key, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
+	c, done := exampleClient(ctx)
+	defer done()
 	if _, err := c.Put(ctx, []provider.KV{{Key: "state", Version: 0, Value: []byte("a")}}); err != nil {
 		log.Fatal(err)
 	}

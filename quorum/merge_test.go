@@ -21,7 +21,8 @@ func failed(name string, err error, es ...provider.Entry) reply {
 	return reply{name: name, entries: es, err: &provider.Error{Provider: name, Op: "get", Err: err}}
 }
 
-func kv(key string, version, others int64) KeyComparison {
+// kc is key on one provider at version beside the others' version.
+func kc(key string, version, others int64) KeyComparison {
 	return KeyComparison{Key: key, Version: version, Others: others}
 }
 
@@ -68,7 +69,7 @@ func TestMerge(t *testing.T) {
 			states: []ProviderState{
 				{Name: "a", Status: UpToDate, Keys: 2},
 				{Name: "b", Status: UpToDate, Keys: 2},
-				{Name: "c", Status: Behind, Keys: 1, Behind: []KeyComparison{kv("k1", 1, 2)}, Missing: []KeyComparison{kv("k2", -1, 0)}},
+				{Name: "c", Status: Behind, Keys: 1, Behind: []KeyComparison{kc("k1", 1, 2)}, Missing: []KeyComparison{kc("k2", -1, 0)}},
 			},
 		},
 		{
@@ -80,9 +81,9 @@ func TestMerge(t *testing.T) {
 			},
 			merged: []string{"k@5=v5"},
 			states: []ProviderState{
-				{Name: "a", Status: Ahead, Keys: 1, Ahead: []KeyComparison{kv("k", 5, 4)}},
-				{Name: "b", Status: Behind, Keys: 1, Behind: []KeyComparison{kv("k", 4, 5)}},
-				{Name: "c", Status: Behind, Keys: 1, Behind: []KeyComparison{kv("k", 4, 5)}},
+				{Name: "a", Status: Ahead, Keys: 1, Ahead: []KeyComparison{kc("k", 5, 4)}},
+				{Name: "b", Status: Behind, Keys: 1, Behind: []KeyComparison{kc("k", 4, 5)}},
+				{Name: "c", Status: Behind, Keys: 1, Behind: []KeyComparison{kc("k", 4, 5)}},
 			},
 		},
 		{
@@ -93,8 +94,8 @@ func TestMerge(t *testing.T) {
 			},
 			merged: []string{"k@0=v"},
 			states: []ProviderState{
-				{Name: "a", Status: Ahead, Keys: 1, Ahead: []KeyComparison{kv("k", 0, -1)}},
-				{Name: "b", Status: Behind, Missing: []KeyComparison{kv("k", -1, 0)}},
+				{Name: "a", Status: Ahead, Keys: 1, Ahead: []KeyComparison{kc("k", 0, -1)}},
+				{Name: "b", Status: Behind, Missing: []KeyComparison{kc("k", -1, 0)}},
 			},
 		},
 		{
@@ -128,7 +129,7 @@ func TestMerge(t *testing.T) {
 			states: []ProviderState{
 				{Name: "a", Status: UpToDate, Keys: 2},
 				{Name: "b", Status: UpToDate, Keys: 2},
-				{Name: "c", Status: Faulty, Tampered: []KeyComparison{kv("a", 9, 9)}, Err: errors.New("x")},
+				{Name: "c", Status: Faulty, Tampered: []KeyComparison{kc("a", 9, 9)}, Err: errors.New("x")},
 			},
 		},
 		{
@@ -159,7 +160,7 @@ func TestMerge(t *testing.T) {
 			merged: []string{"k@1=retry"},
 			states: []ProviderState{
 				{Name: "a", Status: UpToDate, Keys: 1},
-				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 1, 1)}},
+				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 1, 1)}},
 				{Name: "c", Status: UpToDate, Keys: 1},
 			},
 		},
@@ -175,7 +176,7 @@ func TestMerge(t *testing.T) {
 			marks:  map[string]Mark{"k": {Version: 1, Digest: ValueDigest([]byte("b"))}},
 			merged: []string{"k@1=b"},
 			states: []ProviderState{
-				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 1, 1)}},
+				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 1, 1)}},
 				{Name: "b", Status: UpToDate, Keys: 1},
 			},
 		},
@@ -189,8 +190,8 @@ func TestMerge(t *testing.T) {
 			marks:  map[string]Mark{"k": {Version: 1, Digest: ValueDigest([]byte("b"))}},
 			merged: []string{"k@1=b"},
 			states: []ProviderState{
-				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 1, 1)}},
-				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 1, 1)}},
+				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 1, 1)}},
+				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 1, 1)}},
 				{Name: "c", Status: UpToDate, Keys: 1},
 			},
 		},
@@ -203,8 +204,8 @@ func TestMerge(t *testing.T) {
 			merged: []string{"z@0=z"},
 			ties:   []string{"k@1"},
 			states: []ProviderState{
-				{Name: "a", Status: Diverged, Keys: 2, Diverged: []KeyComparison{kv("k", 1, 1)}},
-				{Name: "b", Status: Diverged, Keys: 2, Diverged: []KeyComparison{kv("k", 1, 1)}},
+				{Name: "a", Status: Diverged, Keys: 2, Diverged: []KeyComparison{kc("k", 1, 1)}},
+				{Name: "b", Status: Diverged, Keys: 2, Diverged: []KeyComparison{kc("k", 1, 1)}},
 			},
 		},
 		{
@@ -217,8 +218,8 @@ func TestMerge(t *testing.T) {
 			merged: []string{},
 			ties:   []string{"k@2"},
 			states: []ProviderState{
-				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 2, 2)}},
-				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 2, 2)}},
+				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 2, 2)}},
+				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 2, 2)}},
 			},
 		},
 		{
@@ -232,9 +233,9 @@ func TestMerge(t *testing.T) {
 			merged: []string{},
 			ties:   []string{"k@1"},
 			states: []ProviderState{
-				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 1, 1)}},
-				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 1, 1)}},
-				{Name: "c", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kv("k", 1, 1)}},
+				{Name: "a", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 1, 1)}},
+				{Name: "b", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 1, 1)}},
+				{Name: "c", Status: Diverged, Keys: 1, Diverged: []KeyComparison{kc("k", 1, 1)}},
 			},
 		},
 		{
@@ -246,7 +247,7 @@ func TestMerge(t *testing.T) {
 			},
 			merged: []string{"j@1=y", "k@1=a"},
 			states: []ProviderState{
-				{Name: "a", Status: Diverged, Keys: 2, Behind: []KeyComparison{kv("j", 0, 1)}, Diverged: []KeyComparison{kv("k", 1, 1)}},
+				{Name: "a", Status: Diverged, Keys: 2, Behind: []KeyComparison{kc("j", 0, 1)}, Diverged: []KeyComparison{kc("k", 1, 1)}},
 				{Name: "b", Status: UpToDate, Keys: 2},
 				{Name: "c", Status: UpToDate, Keys: 2},
 			},

@@ -2,12 +2,9 @@ package quorum_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
@@ -18,75 +15,25 @@ import (
 	"github.com/lssquorum/lss/testnet"
 )
 
-// callTimeout is the per-provider deadline in these tests: short, so a test
-// that waits on a dead provider stays fast, and long enough for -race on a
-// small machine.
-const callTimeout = 2 * time.Second
-
-// testCtx bounds a whole test.
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// startNet starts n real lssd servers on loopback; baseOnly lists providers that
-// speak only the base protocol.
-func startNet(t *testing.T, n int, baseOnly ...int) *testnet.Network {
-	t.Helper()
-	net, err := testnet.Start(testCtx(t), testnet.Config{N: n, BaseOnly: baseOnly, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("testnet: %v", err)
-	}
-	t.Cleanup(func() { net.Close() })
-	return net
-}
-
-func newKey(t *testing.T) *secp256k1.PrivateKey {
-	t.Helper()
-	k, err := secp256k1.GeneratePrivateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// pinned is the provider configuration of net with every server_id and
-// capability pinned.
-func pinned(net *testnet.Network) []quorum.ProviderConfig {
-	var ps []quorum.ProviderConfig
-	for _, p := range net.Providers() {
-		ps = append(ps, quorum.ProviderConfig{Name: p.Name(), Addr: p.Addr(), ServerID: p.ServerID(), Stock: p.BaseOnly()})
-	}
-	return ps
-}
-
-// newClient is a plain-mode quorum client over net with default quorums; edit
-// adjusts the configuration.
-func newClient(t *testing.T, net *testnet.Network, key *secp256k1.PrivateKey, edit ...func(*quorum.Config)) *quorum.Client {
-	t.Helper()
-	cfg := quorum.Config{
-		Providers: pinned(net),
-		ClientKey: key,
-		Timeout:   callTimeout,
-		// As long as a call may take: the tests want to see every provider
-		// that answers at all, even a busy machine's first dial after a
-		// restart. Tests about slow providers set their own.
-		Grace:  callTimeout,
-		Mode:   quorum.ModePlain,
-		Logger: slog.New(slog.DiscardHandler),
-	}
-	for _, e := range edit {
-		e(&cfg)
-	}
-	c, err := quorum.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("quorum.New: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
+// The harness is the package's one (harness_test.go, through export_test.go);
+// these are its names in this package's tests.
+var (
+	// callTimeout is the per-provider deadline in these tests.
+	callTimeout = quorum.HarnessTimeout
+	// testCtx bounds a whole test.
+	testCtx = quorum.HarnessCtx
+	// newKey is a fresh client key.
+	newKey = quorum.HarnessKey
+	// pinned is the provider configuration of a network with every server_id
+	// and capability pinned.
+	pinned = quorum.HarnessProviders
+	// newClient is a plain-mode quorum client over a network with default
+	// quorums; edits adjust the configuration.
+	newClient = quorum.HarnessClient
+	// startNet starts n real lssd servers on loopback; baseOnly lists
+	// providers that speak only the base protocol.
+	startNet = quorum.HarnessNet
+)
 
 // put writes plain key-values "key@version=value" through the quorum and fails
 // the test if the put is not acknowledged.

@@ -64,12 +64,12 @@ func TestListingsLargerThanAPage(t *testing.T) {
 			t.Fatalf("%s: Status has %d records, %v; want 10", d.Name(), len(txs), err)
 		}
 	}
-	pending, report, err := a.client.Transactions(ctx)
-	if err != nil || len(report.Unreachable) > 0 {
-		t.Fatalf("Transactions: %v, unreachable %v", err, report.Unreachable)
+	read, err := a.client.Transactions(ctx)
+	if err != nil || len(read.Unreachable) > 0 {
+		t.Fatalf("Transactions: %v, unreachable %v", err, read.Unreachable)
 	}
-	if len(pending) != 5 {
-		t.Fatalf("Transactions lists %d pending, want the 5 stranded", len(pending))
+	if len(read.Pending) != 5 {
+		t.Fatalf("Transactions lists %d pending, want the 5 stranded", len(read.Pending))
 	}
 	rec, err := a.client.Recover(ctx)
 	if err != nil || !rec.Settled() || len(rec.Transactions) != 5 {

@@ -76,7 +76,7 @@ func TestCutListingsAreNeverMerged(t *testing.T) {
 		if st := state(t, res, "p2"); st.Status != quorum.Faulty {
 			t.Errorf("%s: p2 is %v, want faulty", tc.name, st.Status)
 		}
-		_, report, err := c.Transactions(ctx)
+		report, err := c.Transactions(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

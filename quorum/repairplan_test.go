@@ -12,12 +12,12 @@ func TestPlanRepair(t *testing.T) {
 	merged := []provider.Entry{ent("a", 2, "a2"), ent("b", 0, "b0"), ent("c", 5, "c5")}
 	states := []ProviderState{
 		{Name: "current", Status: UpToDate},
-		{Name: "lagging", Status: Behind, Behind: []KeyComparison{kv("c", 4, 5), kv("a", 1, 2)}, Missing: []KeyComparison{kv("b", -1, 0)}},
-		{Name: "missing", Status: Behind, Missing: []KeyComparison{kv("c", -1, 5)}},
-		{Name: "split", Status: Diverged, Diverged: []KeyComparison{kv("a", 2, 2)}},
-		{Name: "split-and-behind", Status: Diverged, Behind: []KeyComparison{kv("b", 0, 0)}, Diverged: []KeyComparison{kv("a", 2, 2)}},
-		{Name: "ahead", Status: Ahead, Ahead: []KeyComparison{kv("a", 2, 1)}},
-		{Name: "liar", Status: Faulty, Behind: []KeyComparison{kv("a", 1, 2)}},
+		{Name: "lagging", Status: Behind, Behind: []KeyComparison{kc("c", 4, 5), kc("a", 1, 2)}, Missing: []KeyComparison{kc("b", -1, 0)}},
+		{Name: "missing", Status: Behind, Missing: []KeyComparison{kc("c", -1, 5)}},
+		{Name: "split", Status: Diverged, Diverged: []KeyComparison{kc("a", 2, 2)}},
+		{Name: "split-and-behind", Status: Diverged, Behind: []KeyComparison{kc("b", 0, 0)}, Diverged: []KeyComparison{kc("a", 2, 2)}},
+		{Name: "ahead", Status: Ahead, Ahead: []KeyComparison{kc("a", 2, 1)}},
+		{Name: "liar", Status: Faulty, Behind: []KeyComparison{kc("a", 1, 2)}},
 		{Name: "down", Status: Unreachable},
 	}
 	got := planRepair(merged, states)
@@ -39,8 +39,8 @@ func TestPlanRepair(t *testing.T) {
 func TestSplitForPut(t *testing.T) {
 	t.Parallel()
 	state := ProviderState{
-		Behind:  []KeyComparison{kv("next", 3, 4), kv("gap", 1, 3)},
-		Missing: []KeyComparison{kv("new", -1, 0), kv("newgap", -1, 2)},
+		Behind:  []KeyComparison{kc("next", 3, 4), kc("gap", 1, 3)},
+		Missing: []KeyComparison{kc("new", -1, 0), kc("newgap", -1, 2)},
 	}
 	es := []provider.Entry{ent("gap", 3, ""), ent("new", 0, ""), ent("newgap", 2, ""), ent("next", 4, ""), ent("unknown", 1, "")}
 	putable, unrepairable := splitForPut(es, state)
