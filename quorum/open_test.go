@@ -27,6 +27,10 @@ func TestOpenSettlesWhatAnEarlierProcessLeft(t *testing.T) {
 	a := startAtomicNet(t, 3)
 	txid := fixedTxID(0xb1)() // no timestamp: old
 	a.putUntil(stageDecided, txid, one("k", 0, "v"))
+	// Decided on the first two prepares; the others may still be landing.
+	for i := range 2 {
+		a.waitState(i, txid, provider.TxPrepared)
+	}
 	c, report, err := Open(context.Background(), a.openConfig(time.Second))
 	if err != nil {
 		t.Fatal(err)

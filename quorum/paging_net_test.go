@@ -31,6 +31,10 @@ func TestListingsLargerThanAPage(t *testing.T) {
 	if _, err := a.client.Put(ctx, seven); err != nil {
 		t.Fatal(err)
 	}
+	// The third provider's commits may still be on their way.
+	if err := a.client.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	res, err := a.client.Get(ctx, "")
 	if err != nil {
 		t.Fatal(err)
