@@ -2,7 +2,9 @@
 // default database.
 //
 // Guarantees: Update returns only after its writes are fsynced (bolt commits with
-// NoSync off); View reads one consistent snapshot; clients are kept in separate
+// NoSync off); UpdateLazy (store.LazyUpdater, used by Store.Commit) returns before
+// the fsync, with its writes visible to every later read and write and never
+// durable after a later write (lazy.go); View reads one consistent snapshot; clients are kept in separate
 // buckets, so no read or scan crosses from one client into another. Only one process
 // may open a file: a second one gets ErrLocked after Options.LockTimeout instead of
 // waiting forever. A file written with another layout is refused with
@@ -68,9 +70,25 @@ type Backend struct {
 
 	// commits counts bolt write transactions committed, for tests of batching.
 	commits atomic.Int64
+
+	// arrived is poked when a call is queued behind a batch in progress, for a
+	// batch held open for company (commitTogether); closing is closed by Close,
+	// which ends such a hold; hold is its longest wait (lazyHold).
+	arrived chan struct{}
+	closing chan struct{}
+	hold    time.Duration
+	// beforeCommit, if set (by tests), runs in a batch's bolt transaction after
+	// its functions, just before bolt commits it.
+	beforeCommit func()
+
+	// overlay serves the lazy writes whose batch is not committed yet (lazy.go).
+	overlay overlay
 }
 
-var _ store.Backend = (*Backend)(nil)
+var (
+	_ store.Backend     = (*Backend)(nil)
+	_ store.LazyUpdater = (*Backend)(nil)
+)
 
 // Open opens (creating if needed) the bolt file at path.
 func Open(path string, opts Options) (*Backend, error) {
@@ -93,7 +111,7 @@ func Open(path string, opts Options) (*Backend, error) {
 	if err := db.Update(initSchema); err != nil {
 		return nil, errors.Join(fmt.Errorf("store/bolt: open %s: %w", path, err), db.Close())
 	}
-	return &Backend{db: db, opts: opts}, nil
+	return &Backend{db: db, opts: opts, arrived: make(chan struct{}, 1), closing: make(chan struct{}), hold: lazyHold}, nil
 }
 
 // Update implements store.Backend. With group commit, fn may run in another
@@ -132,7 +150,16 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 		return store.ErrClosed
 	}
 	defer b.running.Done()
-	return b.db.View(func(tx *bbolt.Tx) error { return fn(newTxn(tx, client)) })
+	// The overlay before the file: a lazy write missing from this snapshot of the
+	// overlay is in the file by the time the read transaction starts.
+	sets := b.overlay.sets(client)
+	return b.db.View(func(tx *bbolt.Tx) error {
+		var r store.Reader = newTxn(tx, client)
+		if len(sets) > 0 {
+			r = &lazyReader{Reader: r, sets: sets}
+		}
+		return fn(r)
+	})
 }
 
 // Close implements store.Backend: it refuses new calls, waits for running ones
@@ -143,6 +170,9 @@ func (b *Backend) Close() error {
 		b.mu.Lock()
 		b.closed = true
 		b.mu.Unlock()
+		if b.closing != nil {
+			close(b.closing)
+		}
 		b.running.Wait()
 		b.closeErr = b.db.Close()
 	})

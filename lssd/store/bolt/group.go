@@ -28,6 +28,17 @@ type call struct {
 	// wake tells a queued caller what to do: false when its batch is done (err is
 	// set), true when it must lead the next batch.
 	wake chan bool
+
+	// A lazy call (UpdateLazy) is released before its batch's bolt commit: its
+	// caller waits on released and reads lazyErr, never err (which the leader
+	// may still set). ws is what its function wrote, published in the overlay
+	// (published) until the batch's commit is over. Only the leader touches ws
+	// and published.
+	lazy      bool
+	released  chan struct{}
+	lazyErr   error
+	ws        *writeSet
+	published bool
 }
 
 // errLeaderPanicked is what the other callers of a batch get when a function in it
@@ -36,15 +47,29 @@ var errLeaderPanicked = errors.New("store/bolt: batch rolled back: a transaction
 
 func (b *Backend) groupCommit(c *call) error {
 	c.wake = make(chan bool, 1)
-	b.mu.Lock()
-	b.queue = append(b.queue, c)
-	lead := !b.leading
-	b.leading = true
-	b.mu.Unlock()
+	lead := b.enqueue(c)
 	if lead || <-c.wake {
 		b.lead(c)
 	}
 	return c.err
+}
+
+// enqueue queues c for the next batch and says whether its caller must lead
+// it; otherwise it tells a batch held open for company (commitTogether) that a
+// call arrived.
+func (b *Backend) enqueue(c *call) (lead bool) {
+	b.mu.Lock()
+	b.queue = append(b.queue, c)
+	lead = !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if !lead {
+		select {
+		case b.arrived <- struct{}{}:
+		default:
+		}
+	}
+	return lead
 }
 
 // lead commits what is queued as one batch, passes the lead on, and wakes the
@@ -64,6 +89,9 @@ func (b *Backend) lead(self *call) {
 				}
 			}
 		}
+		// The bolt commit is over: the file serves the lazy writes (or they are
+		// lost with it), so the overlay drops them.
+		b.unpublishLazy(batch)
 		b.handOver()
 		for _, c := range batch {
 			if c != self {
@@ -71,7 +99,7 @@ func (b *Backend) lead(self *call) {
 			}
 		}
 	}()
-	b.commitBatch(batch)
+	b.commitBatch(&batch)
 	finished = true
 }
 
@@ -90,18 +118,13 @@ func (b *Backend) handOver() {
 // commitBatch commits the batch's live calls together. A call that spoils the
 // shared transaction is dropped with its error and the rest are tried again, so
 // one bad call cannot fail or leak into the others; the number of tries is bounded
-// by the batch size.
-func (b *Backend) commitBatch(batch []*call) {
-	var live []*call
-	for _, c := range batch {
-		if err := c.ctx.Err(); err != nil {
-			c.err = err
-			continue
-		}
-		live = append(live, c)
-	}
+// by the batch size. Calls that join a held batch (see commitTogether) are
+// appended to *batch.
+func (b *Backend) commitBatch(batch *[]*call) {
+	live := liveCalls(*batch)
 	for len(live) > 0 {
-		spoiled := b.commitTogether(live)
+		var spoiled int
+		live, spoiled = b.commitTogether(live, batch)
 		if spoiled < 0 {
 			return
 		}
@@ -109,34 +132,84 @@ func (b *Backend) commitBatch(batch []*call) {
 	}
 }
 
+// liveCalls returns the calls whose context is not done, failing the others.
+func liveCalls(calls []*call) []*call {
+	var live []*call
+	for _, c := range calls {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			continue
+		}
+		live = append(live, c)
+	}
+	return live
+}
+
+// lazyHold bounds how long a batch of lazy calls only keeps its bolt
+// transaction open for more calls, so that one fsync covers it and the writes
+// that follow it (a commit is soon followed by the next prepare of its client).
+// Its callers are released already; only durability waits.
+const lazyHold = 5 * time.Millisecond
+
 // commitTogether runs calls one after another in one bolt transaction, so each
 // sees the writes of those before it. A function that fails before writing
 // anything leaves the transaction as it found it, and the batch goes on. One that
 // fails after writing (or whose write bolt refused) would leave half its writes
 // behind: the transaction is rolled back and that call's index returned, to try the
 // batch again without it. Store's functions check everything before they write, so
-// in practice every batch commits at the first try. It returns -1 once the batch
-// has committed or failed as a whole.
-func (b *Backend) commitTogether(calls []*call) int {
-	if len(calls) == 1 {
+// in practice every batch commits at the first try. It returns the calls it ran
+// and -1 once the batch has committed or failed as a whole.
+//
+// Once every function ran, the lazy calls are published and released. A batch
+// of lazy calls only is then held open, up to lazyHold, for the calls queued
+// meanwhile: they join it (appended to calls and *batch), and the first one
+// that is not lazy ends the hold, so their fsync covers the lazy writes too.
+func (b *Backend) commitTogether(calls []*call, batch *[]*call) ([]*call, int) {
+	if len(calls) == 1 && !calls[0].lazy {
 		b.commitAlone(calls[0])
-		return -1
+		return calls, -1
 	}
 	spoiled := -1
 	start := time.Now()
+	hold := time.NewTimer(b.hold)
+	defer hold.Stop()
 	err := b.db.Update(func(tx *bbolt.Tx) error {
-		for i, c := range calls {
-			t := newTxn(tx, c.client)
-			c.err = c.fn(t)
-			if c.err != nil && t.wrote {
-				spoiled = i
-				return c.err
+		for from := 0; ; {
+			for i := from; i < len(calls); i++ {
+				c := calls[i]
+				t := newTxn(tx, c.client)
+				if c.lazy {
+					t.ws = newWriteSet()
+				}
+				c.err = c.fn(t)
+				if c.err != nil && t.wrote {
+					spoiled = i
+					return c.err
+				}
+				if c.lazy && c.err == nil && !c.isReleased() {
+					c.ws = t.ws
+				}
 			}
+			// Every function ran and none spoiled the transaction: the lazy calls
+			// need not wait for the commit.
+			b.publishLazy(calls)
+			var more []*call
+			if allLazy(calls) {
+				more = b.awaitQueued(hold.C)
+			}
+			if len(more) == 0 {
+				if b.beforeCommit != nil {
+					b.beforeCommit()
+				}
+				return nil
+			}
+			*batch = append(*batch, more...)
+			from = len(calls)
+			calls = append(calls, liveCalls(more)...)
 		}
-		return nil
 	})
 	if spoiled >= 0 {
-		return spoiled
+		return calls, spoiled
 	}
 	if err != nil {
 		for _, c := range calls {
@@ -144,17 +217,60 @@ func (b *Backend) commitTogether(calls []*call) int {
 				c.err = err
 			}
 		}
-		return -1
+		return calls, -1
 	}
 	b.committed(len(calls), start)
-	return -1
+	return calls, -1
+}
+
+func allLazy(calls []*call) bool {
+	for _, c := range calls {
+		if !c.lazy {
+			return false
+		}
+	}
+	return true
+}
+
+// awaitQueued takes the calls queued for the next batch, waiting for one until
+// done fires; nil if none came.
+func (b *Backend) awaitQueued(done <-chan time.Time) []*call {
+	for {
+		b.mu.Lock()
+		queued := b.queue
+		b.queue = nil
+		b.mu.Unlock()
+		if len(queued) > 0 {
+			return queued
+		}
+		select {
+		case <-b.arrived:
+		case <-done:
+			return nil
+		case <-b.closing:
+			return nil
+		}
+	}
 }
 
 // commitAlone runs one call in its own bolt transaction, which bolt rolls back if
 // the function fails.
 func (b *Backend) commitAlone(c *call) {
 	start := time.Now()
-	c.err = b.db.Update(func(tx *bbolt.Tx) error { return c.fn(newTxn(tx, c.client)) })
+	c.err = b.db.Update(func(tx *bbolt.Tx) error {
+		t := newTxn(tx, c.client)
+		if c.lazy {
+			t.ws = newWriteSet()
+		}
+		if err := c.fn(t); err != nil {
+			return err
+		}
+		if c.lazy {
+			c.ws = t.ws
+			b.publishLazy([]*call{c})
+		}
+		return nil
+	})
 	if c.err == nil {
 		b.committed(1, start)
 	}

@@ -22,6 +22,8 @@ type txn struct {
 	// wrote is set before the first change to the bolt transaction, so group
 	// commit knows whether a failed function left anything behind.
 	wrote bool
+	// ws, in a lazy update, collects the writes for the overlay (lazy.go).
+	ws *writeSet
 }
 
 func newTxn(tx *bbolt.Tx, client []byte) *txn {
@@ -129,10 +131,17 @@ func (t *txn) Set(kv store.KV) error {
 	if err := t.create(); err != nil {
 		return err
 	}
+	if t.ws != nil {
+		kv.Value = slices.Clone(kv.Value)
+		t.ws.data[kv.Key] = kv
+	}
 	return t.data.Put(tagged(kv.Key), store.EncodeValue(kv))
 }
 
 func (t *txn) Reserve(key string, txid []byte) error {
+	if t.ws != nil {
+		return errLazyWrite
+	}
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -144,8 +153,15 @@ func (t *txn) Reserve(key string, txid []byte) error {
 
 func (t *txn) Release(key string) error {
 	k := tagged(key)
-	if t.res == nil || t.res.Get(k) == nil {
+	if t.res == nil {
+		return nil
+	}
+	by := t.res.Get(k)
+	if by == nil {
 		return nil // nothing to release: the transaction stays untouched
+	}
+	if t.ws != nil {
+		t.ws.released[key] = slices.Clone(by)
 	}
 	t.wrote = true
 	return t.res.Delete(k)
@@ -162,10 +178,16 @@ func (t *txn) SetRecord(rec store.Record) error {
 	if err := t.create(); err != nil {
 		return err
 	}
+	if t.ws != nil {
+		t.ws.recs[string(rec.TxID)] = rec
+	}
 	return t.recs.Put(slices.Clone(rec.TxID), b)
 }
 
 func (t *txn) DeleteRecord(txid []byte) error {
+	if t.ws != nil {
+		return errLazyWrite
+	}
 	if t.recs == nil || len(txid) == 0 || t.recs.Get(txid) == nil {
 		return nil
 	}

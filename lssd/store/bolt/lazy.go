@@ -1,0 +1,318 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/lssquorum/lss/lssd/store"
+)
+
+// Lazy updates (store.LazyUpdater): the second phase of a two-phase commit.
+//
+// bbolt has no per-transaction durability: a write transaction becomes visible
+// when its meta page is written, after its pages are fsynced, and bbolt's
+// DB-wide NoSync is not a lazy mode but an unsafe one (a power loss can leave
+// the meta page pointing at pages that never reached the disk). So a lazy
+// Update here runs in the group commit like any other, inside the batch's one
+// bolt write transaction, and is released as soon as the batch's functions have
+// all run, before the fsync: its writes are then published in an in-memory
+// overlay that every View reads through, until the batch's bolt commit makes
+// them visible in the file (and durable). The batch's fsync is paid by the
+// leader, in the background when a lazy caller leads.
+//
+// What store.LazyUpdater asks, and why it holds:
+//   - Atomic and serializable with every other Update: the lazy function runs in
+//     the batch's bolt transaction after the functions before it, and the
+//     functions after it (this batch) or in later batches (which start only once
+//     this batch committed) see its writes through bolt itself.
+//   - Visible to every transaction that starts after it returns: Updates, as
+//     above; Views through the overlay, which a View reads before opening its
+//     bolt read transaction, and from which a batch's writes are removed only
+//     after its bolt commit (so a View that misses them in the overlay finds
+//     them in the file).
+//   - Lost only in order: an Update that starts after the lazy one returned is
+//     in the same batch or a later one, so it is never durable without it.
+//   - If the batch's bolt commit fails, the lazy writes are dropped from the
+//     overlay: lost, as a machine crash would lose them, and for the same reason
+//     safe (store.LazyUpdater).
+//
+// The overlay merges with the file by the store's own order, so a stale overlay
+// entry never hides a newer write of the file: a value wins only if its version
+// is higher than the file's; a record only over a prepared one or none; a
+// released reservation only if the file still holds the key for the same txid.
+// A lazy function may Set, Release and SetRecord; Reserve and DeleteRecord are
+// refused (Store.Commit never makes them, and the overlay could not order them).
+
+// errLazyWrite is returned by a write a lazy update does not support.
+var errLazyWrite = errors.New("store/bolt: Reserve and DeleteRecord are not supported in a lazy update")
+
+// writeSet is what one lazy function wrote, as the overlay serves it.
+type writeSet struct {
+	data map[string]store.KV
+	// released maps a key to the txid whose reservation of it was released.
+	released map[string][]byte
+	recs     map[string]store.Record
+}
+
+func newWriteSet() *writeSet {
+	return &writeSet{data: map[string]store.KV{}, released: map[string][]byte{}, recs: map[string]store.Record{}}
+}
+
+// overlay holds the published writes of lazy updates whose batch has not been
+// committed to the file yet, per client. A writeSet is never changed once
+// published.
+type overlay struct {
+	mu       sync.Mutex
+	byClient map[string][]*writeSet
+}
+
+// publish makes ws visible to the Views of client.
+func (o *overlay) publish(client []byte, ws *writeSet) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.byClient == nil {
+		o.byClient = map[string][]*writeSet{}
+	}
+	o.byClient[string(client)] = append(o.byClient[string(client)], ws)
+}
+
+// remove drops ws, once the file holds it (or it was lost).
+func (o *overlay) remove(client []byte, ws *writeSet) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	sets := slices.DeleteFunc(o.byClient[string(client)], func(s *writeSet) bool { return s == ws })
+	if len(sets) == 0 {
+		delete(o.byClient, string(client))
+		return
+	}
+	o.byClient[string(client)] = sets
+}
+
+// sets returns the client's published write sets, oldest first.
+func (o *overlay) sets(client []byte) []*writeSet {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.byClient[string(client)])
+}
+
+// UpdateLazy implements store.LazyUpdater: fn runs in the group commit like an
+// Update, and UpdateLazy returns once the functions of its batch have run,
+// without waiting for the batch's fsync (see above). With NoGroupCommit it is a
+// durable Update.
+func (b *Backend) UpdateLazy(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+	if b.opts.NoGroupCommit {
+		return b.Update(ctx, client, fn)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkClient(client); err != nil {
+		return err
+	}
+	if !b.enter() {
+		return ErrClosed
+	}
+	defer b.running.Done()
+	c := &call{ctx: ctx, client: client, fn: fn, lazy: true, wake: make(chan bool, 1), released: make(chan struct{})}
+	if b.enqueue(c) {
+		b.leadInBackground(c)
+	}
+	for {
+		select {
+		case <-c.released:
+			return c.lazyErr
+		case <-c.wake: // only ever true: a lazy call is released before its batch ends
+			b.leadInBackground(c)
+		}
+	}
+}
+
+// leadInBackground leads the batch of c in another goroutine, so that a lazy
+// caller need not wait for the fsync. Close waits for it. A panic in one of the
+// batch's functions is not re-raised there (no caller could recover it): the
+// batch is rolled back and every caller of it gets errLeaderPanicked.
+func (b *Backend) leadInBackground(c *call) {
+	b.running.Add(1)
+	go func() {
+		defer b.running.Done()
+		defer func() { _ = recover() }()
+		b.lead(c)
+	}()
+}
+
+// release tells a lazy caller its result; it must be called once, by the
+// leader, and nothing of c may change for the caller after it.
+func (c *call) release(err error) {
+	c.lazyErr = err
+	close(c.released)
+}
+
+// publishLazy publishes the writes of the batch's lazy calls and releases them:
+// called by the leader once every function of the batch has run, before the
+// bolt commit.
+func (b *Backend) publishLazy(calls []*call) {
+	for _, c := range calls {
+		if !c.lazy || c.isReleased() {
+			continue
+		}
+		if c.err == nil && c.ws != nil {
+			b.overlay.publish(c.client, c.ws)
+			c.published = true
+		}
+		c.release(c.err)
+	}
+}
+
+func (c *call) isReleased() bool {
+	select {
+	case <-c.released:
+		return true
+	default:
+		return false
+	}
+}
+
+// unpublishLazy removes the batch's lazy writes from the overlay once the bolt
+// commit is over (committed: the file serves them; failed: they are lost), and
+// releases any lazy call not released yet with its error.
+func (b *Backend) unpublishLazy(calls []*call) {
+	for _, c := range calls {
+		if !c.lazy {
+			continue
+		}
+		if c.published {
+			b.overlay.remove(c.client, c.ws)
+			c.published = false
+		}
+		if !c.isReleased() {
+			c.release(c.err)
+		}
+	}
+}
+
+// lazyReader is a View's reader: the file's snapshot with the published lazy
+// writes of the client laid over it (see "The overlay merges" above).
+type lazyReader struct {
+	store.Reader
+	sets []*writeSet
+}
+
+func (r *lazyReader) Get(key string) (store.KV, bool, error) {
+	kv, ok, err := r.Reader.Get(key)
+	if err != nil {
+		return kv, ok, err
+	}
+	for _, s := range r.sets {
+		if v, in := s.data[key]; in && (!ok || v.Version > kv.Version) {
+			kv, ok = v, true
+		}
+	}
+	return kv, ok, nil
+}
+
+func (r *lazyReader) Scan(prefix string) ([]store.KV, error) {
+	kvs, err := r.Reader.Scan(prefix)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.sets) == 0 {
+		return kvs, nil
+	}
+	at := make(map[string]int, len(kvs))
+	for i, kv := range kvs {
+		at[kv.Key] = i
+	}
+	added := false
+	for _, s := range r.sets {
+		for k, v := range s.data {
+			if !strings.HasPrefix(k, prefix) {
+				continue
+			}
+			i, ok := at[k]
+			switch {
+			case !ok:
+				at[k] = len(kvs)
+				kvs = append(kvs, v)
+				added = true
+			case v.Version > kvs[i].Version:
+				kvs[i] = v
+			}
+		}
+	}
+	if added {
+		slices.SortFunc(kvs, func(a, b store.KV) int { return strings.Compare(a.Key, b.Key) })
+	}
+	return kvs, nil
+}
+
+func (r *lazyReader) Reservation(key string) ([]byte, bool, error) {
+	txid, ok, err := r.Reader.Reservation(key)
+	if err != nil || !ok {
+		return txid, ok, err
+	}
+	for _, s := range r.sets {
+		if by, in := s.released[key]; in && bytes.Equal(by, txid) {
+			return nil, false, nil
+		}
+	}
+	return txid, true, nil
+}
+
+// newer says whether an overlay record replaces the file's. A transaction's
+// record only moves forward, from prepared to decided, so a prepared one never
+// replaces a decided one. Otherwise the overlay's wins: an overlay entry is
+// never older than a batch whose writers have returned (it is removed before the
+// next batch starts), and the one record rewritten in place, the client's usage,
+// is read on its own.
+func newer(over store.Record, file store.Record, inFile bool) bool {
+	return !inFile || file.State == store.TxPrepared || over.State != store.TxPrepared
+}
+
+func (r *lazyReader) Record(txid []byte) (store.Record, bool, error) {
+	rec, ok, err := r.Reader.Record(txid)
+	if err != nil {
+		return rec, ok, err
+	}
+	for _, s := range r.sets {
+		if v, in := s.recs[string(txid)]; in && newer(v, rec, ok) {
+			rec, ok = v, true
+		}
+	}
+	return rec, ok, nil
+}
+
+func (r *lazyReader) Records() ([]store.Record, error) {
+	recs, err := r.Reader.Records()
+	if err != nil {
+		return nil, err
+	}
+	if len(r.sets) == 0 {
+		return recs, nil
+	}
+	at := make(map[string]int, len(recs))
+	for i, rec := range recs {
+		at[string(rec.TxID)] = i
+	}
+	added := false
+	for _, s := range r.sets {
+		for id, v := range s.recs {
+			i, ok := at[id]
+			switch {
+			case !ok:
+				at[id] = len(recs)
+				recs = append(recs, v)
+				added = true
+			case newer(v, recs[i], true):
+				recs[i] = v
+			}
+		}
+	}
+	if added {
+		slices.SortFunc(recs, func(a, b store.Record) int { return bytes.Compare(a.TxID, b.TxID) })
+	}
+	return recs, nil
+}
