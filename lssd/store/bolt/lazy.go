@@ -219,34 +219,86 @@ func (r *lazyReader) Scan(prefix string) ([]store.KV, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.mergeKVs(kvs, func(k string) bool { return strings.HasPrefix(k, prefix) }), nil
+}
+
+// ScanRange merges the overlay into the file's range read and bounds the result
+// again. If the file's read may have been cut short by the bound, overlay keys
+// past its last key are left to the next range, after which the file has keys
+// not read yet.
+func (r *lazyReader) ScanRange(prefix string, after *string, b store.Bound) ([]store.KV, error) {
+	kvs, err := r.Reader.ScanRange(prefix, after, b)
+	if err != nil || len(r.sets) == 0 {
+		return kvs, err
+	}
+	cut := exhausts(kvs, b, store.KV.Size)
+	kvs = r.mergeKVs(kvs, func(k string) bool {
+		return strings.HasPrefix(k, prefix) && (after == nil || k > *after) && (!cut || k <= kvs[len(kvs)-1].Key)
+	})
+	return bounded(kvs, b, store.KV.Size), nil
+}
+
+// mergeKVs lays the overlay's values of the keys in accepts over kvs (sorted by
+// key), keeping key order.
+func (r *lazyReader) mergeKVs(kvs []store.KV, in func(string) bool) []store.KV {
 	if len(r.sets) == 0 {
-		return kvs, nil
+		return kvs
 	}
 	at := make(map[string]int, len(kvs))
 	for i, kv := range kvs {
 		at[kv.Key] = i
 	}
+	var out []store.KV
 	added := false
 	for _, s := range r.sets {
 		for k, v := range s.data {
-			if !strings.HasPrefix(k, prefix) {
+			if !in(k) {
 				continue
+			}
+			if out == nil {
+				out = slices.Clone(kvs)
 			}
 			i, ok := at[k]
 			switch {
 			case !ok:
-				at[k] = len(kvs)
-				kvs = append(kvs, v)
+				at[k] = len(out)
+				out = append(out, v)
 				added = true
-			case v.Version > kvs[i].Version:
-				kvs[i] = v
+			case v.Version > out[i].Version:
+				out[i] = v
 			}
 		}
 	}
-	if added {
-		slices.SortFunc(kvs, func(a, b store.KV) int { return strings.Compare(a.Key, b.Key) })
+	if out == nil {
+		return kvs
 	}
-	return kvs, nil
+	if added {
+		slices.SortFunc(out, func(a, b store.KV) int { return strings.Compare(a.Key, b.Key) })
+	}
+	return out
+}
+
+// exhausts says whether entries use up bound b (so a range read returning
+// them may have stopped before the end).
+func exhausts[T any](entries []T, b store.Bound, size func(T) int) bool {
+	g := b.Budget()
+	for _, e := range entries {
+		if !g.Take(size(e)) {
+			return true
+		}
+	}
+	return false
+}
+
+// bounded is the prefix of entries a range read bounded by b returns.
+func bounded[T any](entries []T, b store.Bound, size func(T) int) []T {
+	g := b.Budget()
+	for i, e := range entries {
+		if !g.Take(size(e)) {
+			return entries[:i+1]
+		}
+	}
+	return entries
 }
 
 func (r *lazyReader) Reservation(key string) ([]byte, bool, error) {
@@ -290,29 +342,58 @@ func (r *lazyReader) Records() ([]store.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.mergeRecords(recs, func(string) bool { return true }), nil
+}
+
+// RecordsRange is ScanRange's merge for records.
+func (r *lazyReader) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
+	recs, err := r.Reader.RecordsRange(after, b)
+	if err != nil || len(r.sets) == 0 {
+		return recs, err
+	}
+	cut := exhausts(recs, b, store.Record.Size)
+	recs = r.mergeRecords(recs, func(id string) bool {
+		return (len(after) == 0 || id > string(after)) && (!cut || id <= string(recs[len(recs)-1].TxID))
+	})
+	return bounded(recs, b, store.Record.Size), nil
+}
+
+// mergeRecords lays the overlay's records of the txids in accepts over recs
+// (sorted by txid), keeping txid order.
+func (r *lazyReader) mergeRecords(recs []store.Record, in func(string) bool) []store.Record {
 	if len(r.sets) == 0 {
-		return recs, nil
+		return recs
 	}
 	at := make(map[string]int, len(recs))
 	for i, rec := range recs {
 		at[string(rec.TxID)] = i
 	}
+	var out []store.Record
 	added := false
 	for _, s := range r.sets {
 		for id, v := range s.recs {
+			if !in(id) {
+				continue
+			}
+			if out == nil {
+				out = slices.Clone(recs)
+			}
 			i, ok := at[id]
 			switch {
 			case !ok:
-				at[id] = len(recs)
-				recs = append(recs, v)
+				at[id] = len(out)
+				out = append(out, v)
 				added = true
-			case newer(v, recs[i], true):
-				recs[i] = v
+			case newer(v, out[i], true):
+				out[i] = v
 			}
 		}
 	}
-	if added {
-		slices.SortFunc(recs, func(a, b store.Record) int { return bytes.Compare(a.TxID, b.TxID) })
+	if out == nil {
+		return recs
 	}
-	return recs, nil
+	if added {
+		slices.SortFunc(out, func(a, b store.Record) int { return bytes.Compare(a.TxID, b.TxID) })
+	}
+	return out
 }
