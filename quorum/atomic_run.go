@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
@@ -129,6 +131,26 @@ type txRun struct {
 
 	answers chan txAnswer
 	acks    chan txAck
+
+	// proofs are the commit proofs of entries, made once, at the first commit
+	// after the decision (commitProofs).
+	proofsOnce sync.Once
+	proofs     [][]byte
+}
+
+// commitProofs returns the commit proofs of the transaction's entries, in their
+// (ascending key) order, as every participant's Commit carries them: made once
+// per transaction, not once per provider. Only called once the commit is
+// decided.
+func (t *txRun) commitProofs() [][]byte {
+	t.proofsOnce.Do(func() {
+		sorted := slices.SortedStableFunc(slices.Values(t.entries), func(a, b provider.Entry) int { return strings.Compare(a.Key, b.Key) })
+		t.proofs = make([][]byte, len(sorted))
+		for i, e := range sorted {
+			t.proofs[i] = t.c.cert.Proof(t.txid, e.Key, e.Version, e.Stored)
+		}
+	})
+	return t.proofs
 }
 
 // quorum is what every prepare records: the participants' pinned server_ids in

@@ -423,7 +423,7 @@ func (t *txRun) settleCommitted(ctx context.Context, m *member, v TxView) error 
 		return err
 	}
 	commit := func() error {
-		err := cl.Commit(ctx, t.txid, cl.CommitProofs(t.txid, t.entries))
+		err := cl.Commit(ctx, t.txid, t.commitProofs())
 		m.noteErr(cl, err)
 		if err == nil {
 			m.confirmed.raiseKVs(t.kvs)

@@ -387,14 +387,15 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte, proofs [][]byte
 		if err != nil {
 			return err
 		}
-		if err := q.settle(rec.KVs); err != nil {
-			return err
-		}
+		kvs := make([]KV, len(rec.KVs))
 		for i, kv := range rec.KVs {
 			kv.TxID, kv.Proof = txid, proofs[i]
-			if err := q.set(kv); err != nil {
-				return err
-			}
+			kvs[i] = kv
+		}
+		if err := q.commit(kvs); err != nil {
+			return err
+		}
+		for _, kv := range kvs {
 			if err := tx.Release(kv.Key); err != nil {
 				return err
 			}
