@@ -222,20 +222,45 @@ func (r *lazyReader) Scan(prefix string) ([]store.KV, error) {
 	return r.mergeKVs(kvs, func(k string) bool { return strings.HasPrefix(k, prefix) }), nil
 }
 
-// ScanRange merges the overlay into the file's range read and bounds the result
-// again. If the file's read may have been cut short by the bound, overlay keys
-// past its last key are left to the next range, after which the file has keys
-// not read yet.
+// ScanRange merges the overlay into the file's range reads and bounds the result
+// again (mergeRange).
 func (r *lazyReader) ScanRange(prefix string, after *string, b store.Bound) ([]store.KV, error) {
-	kvs, err := r.Reader.ScanRange(prefix, after, b)
-	if err != nil || len(r.sets) == 0 {
-		return kvs, err
+	if len(r.sets) == 0 {
+		return r.Reader.ScanRange(prefix, after, b)
 	}
-	cut := exhausts(kvs, b, store.KV.Size)
-	kvs = r.mergeKVs(kvs, func(k string) bool {
-		return strings.HasPrefix(k, prefix) && (after == nil || k > *after) && (!cut || k <= kvs[len(kvs)-1].Key)
-	})
-	return bounded(kvs, b, store.KV.Size), nil
+	return mergeRange(b, store.KV.Size, func(kv store.KV) string { return kv.Key }, after,
+		func(from *string) ([]store.KV, error) { return r.Reader.ScanRange(prefix, from, b) },
+		func(page []store.KV, in func(string) bool) []store.KV {
+			return r.mergeKVs(page, func(k string) bool { return strings.HasPrefix(k, prefix) && in(k) })
+		})
+}
+
+// mergeRange is a range read of the file with the overlay laid over it, bounded
+// by b as store.Reader's range reads are. The overlay may add entries and
+// change sizes, so a file read (bounded by b too) is merged only up to where it
+// stopped; overlay entries past that point wait for the next file read, after
+// which the file may hold entries not read yet. It reads on until the merged
+// entries use up b or the file ends.
+func mergeRange[T any](b store.Bound, size func(T) int, key func(T) string, start *string,
+	read func(from *string) ([]T, error), merge func(page []T, in func(string) bool) []T) ([]T, error) {
+	var out []T
+	from := start
+	for {
+		page, err := read(from)
+		if err != nil {
+			return nil, err
+		}
+		cut := exhausts(page, b, size)
+		lo, hi := from, ""
+		if cut {
+			hi = key(page[len(page)-1])
+		}
+		out = append(out, merge(page, func(k string) bool { return (lo == nil || k > *lo) && (!cut || k <= hi) })...)
+		if !cut || exhausts(out, b, size) {
+			return bounded(out, b, size), nil
+		}
+		from = &hi
+	}
 }
 
 // mergeKVs lays the overlay's values of the keys in accepts over kvs (sorted by
@@ -347,15 +372,23 @@ func (r *lazyReader) Records() ([]store.Record, error) {
 
 // RecordsRange is ScanRange's merge for records.
 func (r *lazyReader) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
-	recs, err := r.Reader.RecordsRange(after, b)
-	if err != nil || len(r.sets) == 0 {
-		return recs, err
+	if len(r.sets) == 0 {
+		return r.Reader.RecordsRange(after, b)
 	}
-	cut := exhausts(recs, b, store.Record.Size)
-	recs = r.mergeRecords(recs, func(id string) bool {
-		return (len(after) == 0 || id > string(after)) && (!cut || id <= string(recs[len(recs)-1].TxID))
-	})
-	return bounded(recs, b, store.Record.Size), nil
+	var start *string
+	if len(after) > 0 {
+		a := string(after)
+		start = &a
+	}
+	return mergeRange(b, store.Record.Size, func(rec store.Record) string { return string(rec.TxID) }, start,
+		func(from *string) ([]store.Record, error) {
+			var f []byte
+			if from != nil {
+				f = []byte(*from)
+			}
+			return r.Reader.RecordsRange(f, b)
+		},
+		r.mergeRecords)
 }
 
 // mergeRecords lays the overlay's records of the txids in accepts over recs
