@@ -114,7 +114,7 @@ func (b *Backend) UpdateLazy(ctx context.Context, client []byte, fn func(store.T
 		return err
 	}
 	if !b.enter() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	defer b.running.Done()
 	c := &call{ctx: ctx, client: client, fn: fn, lazy: true, wake: make(chan bool, 1), released: make(chan struct{})}
