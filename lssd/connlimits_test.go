@@ -79,7 +79,7 @@ func concurrentPutsOfSize(t *testing.T, b *countingBackend, c *client, n, size i
 
 func TestMaxConcurrentStreamsHolds(t *testing.T) {
 	t.Parallel()
-	b := &countingBackend{Backend: memory.New(), release: make(chan struct{})}
+	b := &countingBackend{Backend: newMemory(t), release: make(chan struct{})}
 	opts := testOptions(t)
 	opts.Backend = b
 	opts.Limits.MaxConcurrentStreams = 3
@@ -93,7 +93,7 @@ func TestMaxConcurrentStreamsHolds(t *testing.T) {
 // inflightDaemon has an in-flight budget of four 64 KiB messages and a backend
 // that holds every write.
 func inflightDaemon(t *testing.T) (*countingBackend, *client, []lsspb.LightningStorageClient) {
-	b := &countingBackend{Backend: memory.New(), release: make(chan struct{})}
+	b := &countingBackend{Backend: newMemory(t), release: make(chan struct{})}
 	opts := testOptions(t)
 	opts.Backend = b
 	opts.Limits.MaxMessageSize = 64 << 10

@@ -37,7 +37,7 @@ func (g *gatedBackend) Update(ctx context.Context, client []byte, fn func(store.
 
 func TestGracefulStopFinishesInFlightPut(t *testing.T) {
 	t.Parallel()
-	gate := &gatedBackend{Backend: memory.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	gate := &gatedBackend{Backend: newMemory(t), entered: make(chan struct{}), release: make(chan struct{})}
 	opts := testOptions(t)
 	opts.Backend = gate
 	d, err := Start(context.Background(), opts)
@@ -90,7 +90,7 @@ func TestGracefulStopFinishesInFlightPut(t *testing.T) {
 
 func TestStopDeadlineCancelsStuckCalls(t *testing.T) {
 	t.Parallel()
-	gate := &gatedBackend{Backend: memory.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	gate := &gatedBackend{Backend: newMemory(t), entered: make(chan struct{}), release: make(chan struct{})}
 	opts := testOptions(t)
 	opts.Backend = gate
 	d, err := Start(context.Background(), opts)

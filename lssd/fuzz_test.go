@@ -7,7 +7,6 @@ import (
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/lssquorum/lss/lssd/store"
-	"github.com/lssquorum/lss/lssd/store/memory"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
 	"google.golang.org/grpc"
@@ -132,7 +131,7 @@ func FuzzRequest(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, method uint8, body []byte, sign bool) {
 		fm := fuzzMethods[int(method)%len(fuzzMethods)]
-		st := store.New(memory.New(), store.Options{})
+		st := store.New(newMemory(t), store.Options{})
 		srv := NewServer(st, fuzzServerKey, ServerConfig{Limits: Limits{MaxKeysPerPut: 16, MaxKeyLength: 64, MaxValueSize: 256}})
 		codec := newStrictCodec()
 		ctx := context.Background()

@@ -26,7 +26,7 @@ func (b *lazyBackend) UpdateLazy(ctx context.Context, client []byte, fn func(sto
 // update: the wrapper used to hide it, so every commit was synced.
 func TestMetricsWrapperKeepsLazyCommits(t *testing.T) {
 	ctx := context.Background()
-	inner := &lazyBackend{Backend: memory.New()}
+	inner := &lazyBackend{Backend: newMemory(t)}
 	m := newMetrics()
 	s := store.New(errorCountingBackend{Backend: inner, errs: m.storageErrors}, store.Options{})
 	client, txid := []byte("client"), bytes.Repeat([]byte{7}, 32)
@@ -44,7 +44,7 @@ func TestMetricsWrapperKeepsLazyCommits(t *testing.T) {
 	}
 
 	// Over a backend without one, the wrapper's UpdateLazy is a durable Update.
-	plain := store.New(errorCountingBackend{Backend: memory.New(), errs: m.storageErrors}, store.Options{})
+	plain := store.New(errorCountingBackend{Backend: newMemory(t), errs: m.storageErrors}, store.Options{})
 	if _, _, err := plain.Prepare(ctx, client, txid, []store.KV{{Key: "k", Value: []byte("v")}}); err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func (failingBackend) Update(context.Context, []byte, func(store.Txn) error) err
 func TestMetricsCountStorageErrors(t *testing.T) {
 	t.Parallel()
 	opts := testOptions(t)
-	opts.Backend = failingBackend{memory.New()}
+	opts.Backend = failingBackend{newMemory(t)}
 	opts.MetricsAddr = "127.0.0.1:0"
 	d := startDaemon(t, opts)
 	c := newClient(t, dial(t, d.Addr()), d.ServerID())
@@ -192,7 +192,7 @@ func TestHealthServiceTransitions(t *testing.T) {
 
 func TestHealthWatchSeesStopAndEnds(t *testing.T) {
 	t.Parallel()
-	gate := &gatedBackend{Backend: memory.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	gate := &gatedBackend{Backend: newMemory(t), entered: make(chan struct{}), release: make(chan struct{})}
 	opts := testOptions(t)
 	opts.Backend = gate
 	d, err := Start(context.Background(), opts)

@@ -55,7 +55,7 @@ func openBackend(opts Options, onCommit func(int, time.Duration)) (store.Backend
 	}
 	switch opts.Database {
 	case "memory":
-		return memory.New(), nil
+		return memory.Open(context.Background(), memory.Options{})
 	case "", "bolt":
 		if opts.DataDir == "" {
 			return nil, fmt.Errorf("lssd: database bolt needs a data directory")
@@ -63,7 +63,7 @@ func openBackend(opts Options, onCommit func(int, time.Duration)) (store.Backend
 		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("lssd: create data directory: %w", err)
 		}
-		b, err := bolt.Open(filepath.Join(opts.DataDir, BoltFileName), bolt.Options{NoGroupCommit: !opts.GroupCommit, OnCommit: onCommit})
+		b, err := bolt.Open(context.Background(), bolt.Options{Path: filepath.Join(opts.DataDir, BoltFileName), NoGroupCommit: !opts.GroupCommit, OnCommit: onCommit})
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}
@@ -75,7 +75,7 @@ func openBackend(opts Options, onCommit func(int, time.Duration)) (store.Backend
 		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("lssd: create data directory: %w", err)
 		}
-		b, err := pebble.Open(filepath.Join(opts.DataDir, PebbleDirName), pebble.Options{})
+		b, err := pebble.Open(context.Background(), pebble.Options{Dir: filepath.Join(opts.DataDir, PebbleDirName)})
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}
@@ -86,7 +86,7 @@ func openBackend(opts Options, onCommit func(int, time.Duration)) (store.Backend
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), DatabaseOpenTimeout)
 		defer cancel()
-		b, err := postgres.Open(ctx, opts.PostgresURL)
+		b, err := postgres.Open(ctx, postgres.Options{URL: opts.PostgresURL})
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}
@@ -101,7 +101,7 @@ func openBackend(opts Options, onCommit func(int, time.Duration)) (store.Backend
 		if err != nil {
 			return nil, err
 		}
-		b, err := etcd.Open(ctx, opts.EtcdEndpoints, eopts...)
+		b, err := etcd.Open(ctx, eopts)
 		if err != nil {
 			return nil, fmt.Errorf("lssd: open database: %w", err)
 		}

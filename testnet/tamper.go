@@ -43,9 +43,9 @@ func (p *Provider) Tamper(ctx context.Context, client []byte, key string, mutate
 func (p *Provider) tamperStore(ctx context.Context, client []byte, key string, mutate func([]byte) []byte) (err error) {
 	var b store.Backend
 	if p.database == "pebble" {
-		b, err = pebblestore.Open(filepath.Join(p.dataDir, lssd.PebbleDirName), pebblestore.Options{})
+		b, err = pebblestore.Open(ctx, pebblestore.Options{Dir: filepath.Join(p.dataDir, lssd.PebbleDirName)})
 	} else {
-		b, err = boltstore.Open(filepath.Join(p.dataDir, lssd.BoltFileName), boltstore.Options{})
+		b, err = boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(p.dataDir, lssd.BoltFileName)})
 	}
 	if err != nil {
 		return err

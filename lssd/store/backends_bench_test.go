@@ -36,14 +36,14 @@ var embedded = []struct {
 	open func(b *testing.B) store.Backend
 }{
 	{"bolt", func(b *testing.B) store.Backend {
-		be, err := bolt.Open(filepath.Join(b.TempDir(), "lss.db"), bolt.Options{})
+		be, err := bolt.Open(b.Context(), bolt.Options{Path: filepath.Join(b.TempDir(), "lss.db")})
 		if err != nil {
 			b.Fatal(err)
 		}
 		return be
 	}},
 	{"pebble", func(b *testing.B) store.Backend {
-		be, err := pebble.Open(filepath.Join(b.TempDir(), "pebble"), pebble.Options{})
+		be, err := pebble.Open(b.Context(), pebble.Options{Dir: filepath.Join(b.TempDir(), "pebble")})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/lssquorum/lss/lssd/store"
-	"github.com/lssquorum/lss/lssd/store/memory"
 )
 
 // model is the reference the txid state machine fuzz target checks the Store
@@ -250,7 +249,7 @@ func FuzzTxStateMachine(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
 		client := []byte("fuzz client")
-		b := memory.New()
+		b := newMemory(t)
 		s := store.New(b, store.Options{})
 		defer s.Close()
 		m := newModel()

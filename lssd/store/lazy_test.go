@@ -47,7 +47,7 @@ var _ store.LazyUpdater = (*pathBackend)(nil)
 // of a backend that has one: every other write must be durable when it returns.
 func TestLazyOnlyForCommit(t *testing.T) {
 	ctx := context.Background()
-	b := &pathBackend{Backend: memory.New()}
+	b := &pathBackend{Backend: newMemory(t)}
 	s := store.New(b, store.Options{})
 	client := []byte("client")
 	txid := bytes.Repeat([]byte{1}, 32)
@@ -101,7 +101,7 @@ func TestLazyOnlyForCommit(t *testing.T) {
 // commits, through its durable Update.
 func TestCommitWithoutLazyUpdater(t *testing.T) {
 	ctx := context.Background()
-	s := store.New(memory.New(), store.Options{})
+	s := store.New(newMemory(t), store.Options{})
 	client := []byte("client")
 	txid := bytes.Repeat([]byte{1}, 32)
 	if _, _, err := s.Prepare(ctx, client, txid, []store.KV{{Key: "a", Value: []byte("A")}}); err != nil {

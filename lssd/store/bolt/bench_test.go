@@ -32,7 +32,8 @@ const (
 )
 
 func benchmarkPut(b *testing.B, opts bolt.Options) {
-	backend, err := bolt.Open(b.TempDir()+"/lss.db", opts)
+	opts.Path = b.TempDir() + "/lss.db"
+	backend, err := bolt.Open(b.Context(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +80,9 @@ func BenchmarkStorePutSigner(b *testing.B) {
 		opts bolt.Options
 	}{{"GroupCommit", bolt.Options{}}, {"NoGroupCommit", bolt.Options{NoGroupCommit: true}}} {
 		b.Run(bc.name, func(b *testing.B) {
-			backend, err := bolt.Open(b.TempDir()+"/lss.db", bc.opts)
+			opts := bc.opts
+			opts.Path = b.TempDir() + "/lss.db"
+			backend, err := bolt.Open(b.Context(), opts)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -39,8 +39,10 @@ var (
 	ErrLocked = errors.New("database is locked by another lssd?")
 )
 
-// Options tune a Backend.
+// Options say which file a Backend opens and tune it.
 type Options struct {
+	// Path is the bolt file, created if missing (its directory must exist).
+	Path string
 	// NoGroupCommit runs every Update in its own write transaction with its own
 	// fsync, to measure what group commit gains.
 	NoGroupCommit bool
@@ -90,20 +92,33 @@ var (
 	_ store.LazyUpdater = (*Backend)(nil)
 )
 
-// Open opens (creating if needed) the bolt file at path.
-func Open(path string, opts Options) (*Backend, error) {
+// Open opens (creating if needed) the bolt file at opts.Path. It waits for
+// another process to release the file for at most opts.LockTimeout, and never
+// past ctx's deadline.
+func Open(ctx context.Context, opts Options) (*Backend, error) {
+	path := opts.Path
+	if path == "" {
+		return nil, errors.New("store/bolt: open: no file (Options.Path)")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store/bolt: open %s: %w", path, err)
+	}
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = DefaultLockTimeout
 	}
+	wait := opts.LockTimeout
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+		wait = max(time.Until(d), time.Millisecond) // bbolt waits forever on 0
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout: opts.LockTimeout,
+		Timeout: wait,
 		// The free list is rebuilt from the file on open instead of being written
 		// on every commit: less to write per commit, same durability.
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
 	})
 	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, fmt.Errorf("store/bolt: open %s: %w (file lock not acquired within %v)", path, ErrLocked, opts.LockTimeout)
+		return nil, fmt.Errorf("store/bolt: open %s: %w (file lock not acquired within %v)", path, ErrLocked, wait)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store/bolt: open %s: %w", path, err)

@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"context"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,7 +15,8 @@ import (
 func open(t *testing.T, opts bolt.Options) (*bolt.Backend, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "lss.db")
-	b, err := bolt.Open(path, opts)
+	opts.Path = path
+	b, err := bolt.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +37,9 @@ func factory(opts bolt.Options) storetest.Factory {
 			if err := old.Close(); err != nil {
 				t.Fatal(err)
 			}
-			b, err := bolt.Open(path.(string), opts)
+			reopen := opts // a copy: subtests run in parallel
+			reopen.Path = path.(string)
+			b, err := bolt.Open(context.Background(), reopen)
 			if err != nil {
 				t.Fatal(err)
 			}

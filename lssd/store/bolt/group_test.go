@@ -319,7 +319,7 @@ func TestCanceledWhileQueued(t *testing.T) {
 func TestCloseWaitsForQueued(t *testing.T) {
 	t.Parallel()
 	path := tempPath(t)
-	b, err := Open(path, Options{})
+	b, err := Open(context.Background(), Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}

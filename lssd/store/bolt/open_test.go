@@ -22,7 +22,8 @@ func tempPath(t *testing.T) string {
 
 func mustOpen(t *testing.T, path string, opts Options) *Backend {
 	t.Helper()
-	b, err := Open(path, opts)
+	opts.Path = path
+	b, err := Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestOpenLockedFile(t *testing.T) {
 	path := tempPath(t)
 	first := mustOpen(t, path, Options{})
 	start := time.Now()
-	second, err := Open(path, Options{LockTimeout: 100 * time.Millisecond})
+	second, err := Open(context.Background(), Options{Path: path, LockTimeout: 100 * time.Millisecond})
 	if err == nil {
 		second.Close()
 		t.Fatal("a second Open of a held file succeeded")
@@ -103,7 +104,7 @@ func TestOpenUnknownSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := Open(path, Options{})
+			b, err := Open(context.Background(), Options{Path: path})
 			if err == nil {
 				b.Close()
 				t.Fatal("Open succeeded")
@@ -128,7 +129,7 @@ func TestOpenNotABoltFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 1000)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b, err := Open(path, Options{})
+	b, err := Open(context.Background(), Options{Path: path})
 	if err == nil {
 		b.Close()
 		t.Fatal("Open of a text file succeeded")

@@ -16,7 +16,7 @@ func BenchmarkSignerPut(b *testing.B) {
 }
 
 func openBench(b *testing.B) *Backend {
-	backend, err := Open(b.Context(), testdb.EtcdEndpoints(b))
+	backend, err := Open(b.Context(), Options{Endpoints: testdb.EtcdEndpoints(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -61,24 +61,22 @@ type Backend struct {
 
 var _ store.Backend = (*Backend)(nil)
 
-// Open connects to the cluster at endpoints (host:port or http(s):// URLs), checks
-// within the dial timeout that it answers, and records or checks the key layout
+// Open connects to the cluster at opts.Endpoints, checks within the dial
+// timeout (and ctx) that it answers, and records or checks the key layout
 // version.
-func Open(ctx context.Context, endpoints []string, opts ...Option) (*Backend, error) {
-	cfg := config{prefix: DefaultPrefix, dialTimeout: DefaultDialTimeout}
-	for _, o := range opts {
-		o(&cfg)
-	}
+func Open(ctx context.Context, opts Options) (*Backend, error) {
+	cfg := opts.withDefaults()
+	endpoints := cfg.Endpoints
 	if len(endpoints) == 0 {
 		return nil, errors.New("etcd: no endpoints given")
 	}
 	where := strings.Join(endpoints, ",")
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:            endpoints,
-		DialTimeout:          cfg.dialTimeout,
-		TLS:                  cfg.tls,
-		Username:             cfg.username,
-		Password:             cfg.password,
+		DialTimeout:          cfg.DialTimeout,
+		TLS:                  cfg.TLS,
+		Username:             cfg.Username,
+		Password:             cfg.Password,
 		MaxCallSendMsgSize:   maxSendBytes,
 		DialKeepAliveTime:    keepaliveTime,
 		DialKeepAliveTimeout: keepaliveTimeout,
@@ -87,16 +85,16 @@ func Open(ctx context.Context, endpoints []string, opts ...Option) (*Backend, er
 	if err != nil {
 		return nil, fmt.Errorf("etcd: connecting to %s: %w", where, err)
 	}
-	probe, cancel := context.WithTimeout(ctx, cfg.dialTimeout)
+	probe, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
-	if err := checkSchema(probe, cli, cfg.prefix); err != nil {
+	if err := checkSchema(probe, cli, cfg.Prefix); err != nil {
 		cli.Close()
 		if errors.Is(err, ErrSchemaTooNew) {
 			return nil, fmt.Errorf("etcd: cluster at %s: %w", where, err)
 		}
-		return nil, fmt.Errorf("etcd: cannot reach cluster at %s within %v: %w", where, cfg.dialTimeout, err)
+		return nil, fmt.Errorf("etcd: cannot reach cluster at %s within %v: %w", where, cfg.DialTimeout, err)
 	}
-	return &Backend{cli: cli, prefix: cfg.prefix}, nil
+	return &Backend{cli: cli, prefix: cfg.Prefix}, nil
 }
 
 // checkSchema writes the layout version into an empty store, or checks the one

@@ -37,7 +37,7 @@ func testPrefix(t *testing.T) string {
 // openAt opens a Backend and closes it when t ends.
 func openAt(t *testing.T, prefix string) *Backend {
 	t.Helper()
-	b, err := Open(testCtx(t), testdb.EtcdEndpoints(t), WithPrefix(prefix))
+	b, err := Open(testCtx(t), Options{Endpoints: testdb.EtcdEndpoints(t), Prefix: prefix})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -150,7 +150,7 @@ func TestOpenRefusesNewerLayout(t *testing.T) {
 	if _, err := cli.Put(testCtx(t), schemaKey(prefix), fmt.Sprint(SchemaVersion+1)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(testCtx(t), testdb.EtcdEndpoints(t), WithPrefix(prefix))
+	_, err = Open(testCtx(t), Options{Endpoints: testdb.EtcdEndpoints(t), Prefix: prefix})
 	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), fmt.Sprint(SchemaVersion+1)) {
 		t.Fatalf("Open on a newer layout: %v; want ErrSchemaTooNew naming version %d", err, SchemaVersion+1)
 	}
@@ -169,14 +169,14 @@ func TestOpenUnreachable(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	start := time.Now()
-	_, err = Open(context.Background(), []string{addr}, WithDialTimeout(500*time.Millisecond))
+	_, err = Open(context.Background(), Options{Endpoints: []string{addr}, DialTimeout: 500 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "cannot reach") {
 		t.Fatalf("Open of an unreachable cluster: %v; want an error naming %s", err, addr)
 	}
 	if elapsed := time.Since(start); elapsed > 10*time.Second {
 		t.Fatalf("Open took %v to give up; the dial timeout was 500ms", elapsed)
 	}
-	if _, err := Open(context.Background(), nil); err == nil {
+	if _, err := Open(context.Background(), Options{}); err == nil {
 		t.Fatal("Open with no endpoints succeeded")
 	}
 }
@@ -243,7 +243,7 @@ func TestConcurrentOpens(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b, err := Open(testCtx(t), testdb.EtcdEndpoints(t), WithPrefix(prefix))
+			b, err := Open(testCtx(t), Options{Endpoints: testdb.EtcdEndpoints(t), Prefix: prefix})
 			if err == nil {
 				err = b.Close()
 			}

@@ -5,34 +5,37 @@ import (
 	"time"
 )
 
-// DefaultPrefix is where the store's keys live unless WithPrefix says otherwise.
+// DefaultPrefix is where the store's keys live unless Options.Prefix says
+// otherwise.
 const DefaultPrefix = "lss/"
 
 // DefaultDialTimeout bounds connecting to the cluster at Open.
 const DefaultDialTimeout = 5 * time.Second
 
-// Option configures Open.
-type Option func(*config)
-
-type config struct {
-	prefix      string
-	dialTimeout time.Duration
-	tls         *tls.Config
-	username    string
-	password    string
+// Options say which cluster a Backend opens and how to connect to it.
+type Options struct {
+	// Endpoints are the cluster's members: host:port or http(s):// URLs.
+	Endpoints []string
+	// Prefix keeps the store's keys under it, so that several stores (or other
+	// applications) can share one cluster; DefaultPrefix if empty.
+	Prefix string
+	// DialTimeout bounds connecting to the cluster at Open; DefaultDialTimeout
+	// if zero.
+	DialTimeout time.Duration
+	// TLS, if set, connects to the cluster over TLS.
+	TLS *tls.Config
+	// Username and Password, if set, authenticate to the cluster as an etcd
+	// user (the client authenticates only with both).
+	Username, Password string
 }
 
-// WithPrefix keeps the store's keys under prefix, so that several stores (or other
-// applications) can share one cluster.
-func WithPrefix(prefix string) Option { return func(c *config) { c.prefix = prefix } }
-
-// WithDialTimeout bounds connecting to the cluster at Open.
-func WithDialTimeout(d time.Duration) Option { return func(c *config) { c.dialTimeout = d } }
-
-// WithTLS connects to the cluster over TLS.
-func WithTLS(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
-
-// WithAuth authenticates to the cluster as an etcd user.
-func WithAuth(username, password string) Option {
-	return func(c *config) { c.username, c.password = username, password }
+// withDefaults fills in what opts leaves to the defaults.
+func (opts Options) withDefaults() Options {
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = DefaultDialTimeout
+	}
+	return opts
 }

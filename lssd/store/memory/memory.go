@@ -25,8 +25,19 @@ type space struct {
 	recs map[string]store.Record
 }
 
-// New returns an empty Backend.
-func New() *Backend { return &Backend{spaces: map[string]*space{}} }
+var _ store.Backend = (*Backend)(nil)
+
+// Options tune a Backend; there is nothing to tune yet. The type is there so
+// that every backend opens the same way: Open(ctx, Options).
+type Options struct{}
+
+// Open returns an empty Backend; it fails only when ctx is already done.
+func Open(ctx context.Context, _ Options) (*Backend, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &Backend{spaces: map[string]*space{}}, nil
+}
 
 // Update implements store.Backend. Writes go to an overlay applied only if fn
 // succeeds.

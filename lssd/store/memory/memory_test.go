@@ -11,7 +11,10 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.Factory{
 		Open: func(t *testing.T) store.Backend {
-			b := memory.New()
+			b, err := memory.Open(t.Context(), memory.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			t.Cleanup(func() { b.Close() })
 			return b
 		},

@@ -1,6 +1,7 @@
 package pebble_test
 
 import (
+	"context"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ import (
 func open(t *testing.T) (*pebble.Backend, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "pebble")
-	b, err := pebble.Open(dir, pebble.Options{})
+	b, err := pebble.Open(context.Background(), pebble.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestConformance(t *testing.T) {
 			if err := old.Close(); err != nil {
 				t.Fatal(err)
 			}
-			b, err := pebble.Open(dir.(string), pebble.Options{})
+			b, err := pebble.Open(context.Background(), pebble.Options{Dir: dir.(string)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,7 +26,7 @@ const crashDir = "db"
 func newCrashEnv(t *testing.T) *crashEnv {
 	t.Helper()
 	fs := vfs.NewCrashableMem()
-	b, err := pebble.Open(crashDir, pebble.Options{FS: fs})
+	b, err := pebble.Open(context.Background(), pebble.Options{Dir: crashDir, FS: fs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func newCrashEnv(t *testing.T) *crashEnv {
 // and none of the unsynced.
 func (e *crashEnv) afterCrash() *store.Store {
 	e.t.Helper()
-	b, err := pebble.Open(crashDir, pebble.Options{FS: e.fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})})
+	b, err := pebble.Open(context.Background(), pebble.Options{Dir: crashDir, FS: e.fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})})
 	if err != nil {
 		e.t.Fatalf("open after crash: %v", err)
 	}

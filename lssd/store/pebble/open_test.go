@@ -19,7 +19,7 @@ import (
 func TestOpenLocked(t *testing.T) {
 	_, dir := open(t)
 	start := time.Now()
-	b, err := pebble.Open(dir, pebble.Options{LockTimeout: 200 * time.Millisecond})
+	b, err := pebble.Open(context.Background(), pebble.Options{Dir: dir, LockTimeout: 200 * time.Millisecond})
 	if err == nil {
 		b.Close()
 		t.Fatal("second Open of an open directory succeeded")
@@ -51,7 +51,7 @@ func writeForeign(t *testing.T, dir string, key, value []byte) {
 func TestOpenRefusesForeignDatabase(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "foreign")
 	writeForeign(t, dir, []byte("someone else's"), []byte("data"))
-	_, err := pebble.Open(dir, pebble.Options{})
+	_, err := pebble.Open(context.Background(), pebble.Options{Dir: dir})
 	if !errors.Is(err, pebble.ErrUnknownSchema) || !strings.Contains(err.Error(), "not written by lssd") {
 		t.Fatalf("Open of a foreign database: %v, want ErrUnknownSchema saying so", err)
 	}
@@ -60,7 +60,7 @@ func TestOpenRefusesForeignDatabase(t *testing.T) {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "newer")
 	writeForeign(t, dir, []byte("\x00schema"), binary.BigEndian.AppendUint32(nil, 99))
-	_, err := pebble.Open(dir, pebble.Options{})
+	_, err := pebble.Open(context.Background(), pebble.Options{Dir: dir})
 	if !errors.Is(err, pebble.ErrUnknownSchema) || !strings.Contains(err.Error(), "version 99") {
 		t.Fatalf("Open of a newer schema: %v, want ErrUnknownSchema naming version 99", err)
 	}

@@ -56,8 +56,10 @@ var (
 // directory.
 const DefaultLockTimeout = 2 * time.Second
 
-// Options tune a Backend.
+// Options say which directory a Backend opens and tune it.
 type Options struct {
+	// Dir is the database's directory, created if missing.
+	Dir string
 	// LockTimeout bounds the wait for the directory's lock; DefaultLockTimeout if
 	// zero.
 	LockTimeout time.Duration
@@ -85,8 +87,14 @@ var (
 	_ store.LazyUpdater = (*Backend)(nil)
 )
 
-// Open opens (creating if needed) the Pebble database in directory dir.
-func Open(dir string, opts Options) (*Backend, error) {
+// Open opens (creating if needed) the Pebble database in directory opts.Dir.
+// It retries while another process holds the directory's lock for at most
+// opts.LockTimeout, and stops when ctx is done.
+func Open(ctx context.Context, opts Options) (*Backend, error) {
+	dir := opts.Dir
+	if dir == "" {
+		return nil, errors.New("store/pebble: open: no directory (Options.Dir)")
+	}
 	popts := &pebbledb.Options{
 		FS:                 opts.FS,
 		Logger:             quietLogger{},
@@ -107,7 +115,7 @@ func Open(dir string, opts Options) (*Backend, error) {
 	// No compression: a signer's values are ciphertext, which does not compress,
 	// so Snappy would only spend CPU on every flush and compaction.
 	popts.Levels[0].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
-	db, err := openLocked(dir, popts, opts.LockTimeout)
+	db, err := openLocked(ctx, dir, popts, opts.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -118,13 +126,17 @@ func Open(dir string, opts Options) (*Backend, error) {
 }
 
 // openLocked opens the database, retrying while another process holds its lock
-// (an lssd that is still shutting down) for at most timeout.
-func openLocked(dir string, popts *pebbledb.Options, timeout time.Duration) (*pebbledb.DB, error) {
+// (an lssd that is still shutting down) for at most timeout, and until ctx is
+// done.
+func openLocked(ctx context.Context, dir string, popts *pebbledb.Options, timeout time.Duration) (*pebbledb.DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
 	deadline := time.Now().Add(timeout)
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
+		}
 		db, err := pebbledb.Open(dir, popts)
 		switch {
 		case err == nil:
@@ -134,7 +146,10 @@ func openLocked(dir string, popts *pebbledb.Options, timeout time.Duration) (*pe
 		case time.Now().After(deadline):
 			return nil, fmt.Errorf("store/pebble: open %s: %w (lock not acquired within %v: %v)", dir, ErrLocked, timeout, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 

@@ -16,7 +16,7 @@ func BenchmarkSignerPut(b *testing.B) {
 }
 
 func openBench(b *testing.B) *Backend {
-	backend, err := Open(b.Context(), testdb.PostgresURL(b))
+	backend, err := Open(b.Context(), Options{URL: testdb.PostgresURL(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -39,11 +39,18 @@ type Backend struct {
 
 var _ store.Backend = (*Backend)(nil)
 
-// Open connects to the database at url (a postgres:// URL or key=value string, as
-// libpq takes), checks that it answers, and creates or migrates the tables.
-// Errors name the database's host and port, never its password.
-func Open(ctx context.Context, url string) (*Backend, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+// Options say which database a Backend opens.
+type Options struct {
+	// URL is the database: a postgres:// URL or a key=value string, as libpq
+	// takes.
+	URL string
+}
+
+// Open connects to the database at opts.URL, checks that it answers, and
+// creates or migrates the tables, within ctx. Errors name the database's host
+// and port, never its password.
+func Open(ctx context.Context, opts Options) (*Backend, error) {
+	cfg, err := pgxpool.ParseConfig(opts.URL)
 	if err != nil {
 		// pgconn's parse errors redact the password.
 		return nil, fmt.Errorf("postgres: bad database URL: %w", err)

@@ -29,7 +29,7 @@ func testCtx(t *testing.T) context.Context {
 // openAt opens a Backend on url and closes it when t ends.
 func openAt(t *testing.T, url string) *Backend {
 	t.Helper()
-	b, err := Open(testCtx(t), url)
+	b, err := Open(testCtx(t), Options{URL: url})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -103,7 +103,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if _, err := conn.Exec(testCtx(t), "UPDATE lss_schema_version SET version = $1", SchemaVersion+1); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(testCtx(t), url)
+	_, err = Open(testCtx(t), Options{URL: url})
 	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), fmt.Sprint(SchemaVersion+1)) {
 		t.Fatalf("Open on a newer schema: %v; want ErrSchemaTooNew naming version %d", err, SchemaVersion+1)
 	}
@@ -156,7 +156,7 @@ func TestConcurrentOpensCreateSchemaOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b, err := Open(testCtx(t), url)
+			b, err := Open(testCtx(t), Options{URL: url})
 			if err == nil {
 				err = b.Close()
 			}
@@ -181,7 +181,7 @@ func TestOpenUnreachableNamesHostNotPassword(t *testing.T) {
 	l.Close() // nothing listens there now
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err = Open(ctx, "postgres://lss:sekrit-pw@"+addr+"/lss?sslmode=disable")
+	_, err = Open(ctx, Options{URL: "postgres://lss:sekrit-pw@" + addr + "/lss?sslmode=disable"})
 	if err == nil {
 		t.Fatal("Open of an unreachable database succeeded")
 	}
@@ -191,7 +191,7 @@ func TestOpenUnreachableNamesHostNotPassword(t *testing.T) {
 }
 
 func TestOpenBadURL(t *testing.T) {
-	_, err := Open(testCtx(t), "postgres://lss:sekrit-pw@127.0.0.1:notaport/lss")
+	_, err := Open(testCtx(t), Options{URL: "postgres://lss:sekrit-pw@127.0.0.1:notaport/lss"})
 	if err == nil || !strings.Contains(err.Error(), "bad database URL") || strings.Contains(err.Error(), "sekrit-pw") {
 		t.Fatalf("Open with a bad URL: %v; want a bad-URL error without the password", err)
 	}
