@@ -48,10 +48,14 @@
 //     they end up holding the same (key, version, value) set.
 //
 //   - Atomicity (atomic mode, the default when the providers speak the extension):
-//     a Put is a two-phase commit. It is decided committed once prepared on W
-//     providers (or committed on any) and aborted once fenced on N−W+1; the two
+//     a Put is a two-phase commit. It is decided committed once W providers
+//     show it prepared (or committed) under the same valid prepare seal, or a
+//     valid commit proof is seen, and aborted once fenced on N−W+1; the two
 //     cannot both happen, so the live coordinator and any number of concurrent
-//     Recover runs always agree. A Put returns success, a definite failure
+//     Recover runs always agree. Recover and Audit count a record only if the
+//     client's prepare seal verifies over its quorum and entries, and take the
+//     quorum and the entries to restore only from such records: no single
+//     provider's word decides anything. A Put returns success, a definite failure
 //     (*TxError matching ErrTxAborted: nothing was written anywhere), or an
 //     indeterminate outcome (ErrIndeterminate) that Recover settles, never split.
 //     Base-protocol-only providers get a plain Put once the commit is decided and
