@@ -22,16 +22,11 @@ func TestAuditNamesRollbackAndTamperAndRepairs(t *testing.T) {
 
 	put(t, c, kv("chan/1", 0, "open"), kv("chan/2", 0, "x"))
 	settle(t, c)
-	snap, err := ps[0].Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := snapshot(t, ps[0])
 	put(t, c, kv("chan/1", 1, "update"))
 	settle(t, c)
-	if err := ps[0].Rollback(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
-	err = ps[2].Tamper(ctx, key.PubKey().SerializeCompressed(), "chan/2", func(v []byte) []byte { return append([]byte("forged"), v[6:]...) })
+	rollback(t, ps[0], snap)
+	err := ps[2].Tamper(ctx, key.PubKey().SerializeCompressed(), "chan/2", func(v []byte) []byte { return append([]byte("forged"), v[6:]...) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,9 +110,7 @@ func TestAuditAgreementAndUnreachable(t *testing.T) {
 		t.Errorf("audit of a healthy network:\n%s", rep.Table())
 	}
 
-	if err := net.Providers()[1].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, net.Providers()[1])
 	rep, err = c.Audit(ctx, "", quorum.AuditOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -207,14 +207,10 @@ func TestAuditAndRepairNeverDecrypt(t *testing.T) {
 	plain := newClient(t, net, key, func(cfg *quorum.Config) { cfg.DisableEncryption = true })
 	put(t, plain, kv("k", 0, "v0"))
 	settle(t, plain)
-	if err := ps[0].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[0])
 	put(t, plain, kv("k", 1, "v1"))
 	settle(t, plain)
-	if err := ps[0].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[0])
 
 	strict := newClient(t, net, key)
 	rep, err := strict.Audit(ctx, "", quorum.AuditOptions{Repair: true})

@@ -23,22 +23,13 @@ func TestG5AfterRepairEveryProviderHoldsTheSameData(t *testing.T) {
 
 	put(t, c, kv("a", 0, "a0"), kv("b", 0, "b0"))
 	settle(t, c)
-	snap, err := ps[0].Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := snapshot(t, ps[0])
 	put(t, c, kv("a", 1, "a1"))
 	settle(t, c)
-	if err := ps[2].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[2])
 	put(t, c, kv("b", 1, "b1"), kv("c", 0, "c0"))
-	if err := ps[0].Rollback(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
-	if err := ps[2].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	rollback(t, ps[0], snap)
+	restart(t, ps[2])
 
 	before, err := c.Audit(ctx, "", quorum.AuditOptions{})
 	if err != nil {
@@ -114,9 +105,7 @@ func TestBelowQuorumPutAndGetFailNamingProviders(t *testing.T) {
 	c := newClient(t, net, newKey(t))
 	put(t, c, kv("k", 0, "v"))
 
-	if err := ps[0].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[0])
 	ps[2].Blackhole()
 	defer ps[2].Heal()
 
@@ -166,11 +155,7 @@ func TestFailedPlainPutConvergesThroughGet(t *testing.T) {
 	put(t, c, kv("k", 0, "v0"))
 	settle(t, c)
 
-	for _, p := range ps[1:] {
-		if err := p.Stop(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	stop(t, ps[1:]...)
 	_, err := c.Put(ctx, []provider.KV{kv("k", 1, "v1")})
 	if !errors.Is(err, quorum.ErrNoQuorum) || !strings.Contains(err.Error(), "may have reached p0") {
 		t.Fatalf("put with two providers down: %v", err)
@@ -178,11 +163,7 @@ func TestFailedPlainPutConvergesThroughGet(t *testing.T) {
 	// The writes to the stopped providers end (failed) before they come back,
 	// rather than land after the restart.
 	settle(t, c)
-	for _, p := range ps[1:] {
-		if err := p.Restart(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restart(t, ps[1:]...)
 	res := get(t, c, "")
 	wantEntries(t, res, "k@1=v1")
 	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Ahead, "p1": quorum.Behind, "p2": quorum.Behind})
@@ -196,20 +177,15 @@ func TestFailedPlainPutConvergesThroughGet(t *testing.T) {
 // waits for it.
 func TestAutoRepairAfterGet(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
 	net := startNet(t, 3)
 	ps := net.Providers()
 	key := newKey(t)
 	c := newClient(t, net, key, func(cfg *quorum.Config) { cfg.AutoRepair = true })
 
-	if err := ps[0].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[0])
 	put(t, c, kv("x", 0, "1"), kv("y", 0, "2"))
 	put(t, c, kv("x", 1, "3"))
-	if err := ps[0].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[0])
 	res := get(t, c, "")
 	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Behind})
 	if err := c.Close(); err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
-	"github.com/lssquorum/lss/testnet"
 )
 
 // G1: a put that returned success is returned by every later Get while a read
@@ -25,18 +24,14 @@ func TestG1AcknowledgedPutsSurviveMinorityFaults(t *testing.T) {
 	wantEntries(t, get(t, c, ""), "j@0=j0", "k@0=v0")
 
 	// p0 stopped gracefully: puts and gets go on with p1 and p2.
-	if err := ps[0].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[0])
 	put(t, c, kv("k", 1, "v1"))
 	res := get(t, c, "")
 	wantEntries(t, res, "j@0=j0", "k@1=v1")
 	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Unreachable})
 
 	// p0 back (behind, repaired), then p1 crashes.
-	if err := ps[0].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[0])
 	wantEntries(t, get(t, c, ""), "j@0=j0", "k@1=v1")
 	if _, err := c.Repair(ctx, ""); err != nil {
 		t.Fatal(err)
@@ -49,9 +44,7 @@ func TestG1AcknowledgedPutsSurviveMinorityFaults(t *testing.T) {
 
 	// p1 restarts from what it made durable; p2 crashes; the acknowledged
 	// writes are still there.
-	if err := ps[1].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[1])
 	if err := ps[2].Crash(); err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +53,7 @@ func TestG1AcknowledgedPutsSurviveMinorityFaults(t *testing.T) {
 	wantStatus(t, res, map[string]quorum.Status{"p1": quorum.Behind, "p2": quorum.Unreachable})
 
 	// Everyone back: a fresh client (no watermark) reads the same.
-	if err := ps[2].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[2])
 	fresh := newClient(t, net, key)
 	wantEntries(t, get(t, fresh, ""), "j@1=j1", "k@2=v2")
 }
@@ -79,14 +70,10 @@ func TestG3ProviderDownDuringPutsIsBehindAndRepaired(t *testing.T) {
 
 	put(t, c, kv("a", 0, "a0"), kv("b", 0, "b0"))
 	settle(t, c)
-	if err := ps[2].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[2])
 	put(t, c, kv("a", 1, "a1"))
 	put(t, c, kv("a", 2, "a2"), kv("c", 0, "c0"))
-	if err := ps[2].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[2])
 
 	res := get(t, c, "")
 	wantEntries(t, res, "a@2=a2", "b@0=b0", "c@0=c0")
@@ -130,16 +117,11 @@ func TestG3RolledBackProviderIsNamedNeverWinsAndIsRepaired(t *testing.T) {
 
 	put(t, c, kv("state", 0, "old"), kv("other", 0, "x"))
 	settle(t, c)
-	snap, err := ps[1].Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := snapshot(t, ps[1])
 	put(t, c, kv("state", 1, "mid"))
 	put(t, c, kv("state", 2, "new"), kv("later", 0, "y"))
 	settle(t, c)
-	if err := ps[1].Rollback(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
+	rollback(t, ps[1], snap)
 
 	res := get(t, c, "")
 	wantEntries(t, res, "later@0=y", "other@0=x", "state@2=new")
@@ -157,18 +139,14 @@ func TestG3RolledBackProviderIsNamedNeverWinsAndIsRepaired(t *testing.T) {
 
 	// With p0 down the read quorum is the rolled-back p1 and p2: p2's newer
 	// versions still win.
-	if err := ps[0].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[0])
 	fresh := newClient(t, net, key) // no watermark: only the merge protects it
 	res = get(t, fresh, "")
 	wantEntries(t, res, "later@0=y", "other@0=x", "state@2=new")
 	// p2 alone (among the answers) holds the newest versions: it is ahead.
 	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Unreachable, "p1": quorum.Behind, "p2": quorum.Ahead})
 
-	if err := ps[0].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[0])
 	rep, err := c.Repair(ctx, "")
 	if err != nil || !rep.Complete() {
 		t.Fatalf("repair: %+v, %v", rep, err)
@@ -194,23 +172,12 @@ func TestG3RollbackOfEveryProviderFailsOnTheWatermark(t *testing.T) {
 
 	put(t, c, kv("chan/1", 0, "v0"), kv("chan/2", 0, "w0"))
 	settle(t, c)
-	var snaps []testnet.Snapshot
-	for _, p := range ps {
-		s, err := p.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		snaps = append(snaps, s)
-	}
+	snaps := snapshotAll(t, ps)
 	put(t, c, kv("chan/1", 1, "v1"))
 	put(t, c, kv("chan/3", 0, "new"))
 	settle(t, c)
 	persisted := c.Watermark()
-	for i, p := range ps {
-		if err := p.Rollback(ctx, snaps[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rollbackAll(t, ps, snaps)
 
 	res, err := c.Get(ctx, "chan/")
 	var rb *quorum.RollbackError
@@ -276,9 +243,7 @@ func TestG4TamperedValueIsFaultyAndIgnored(t *testing.T) {
 	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.UpToDate, "p2": quorum.UpToDate})
 
 	// With another provider down, the faulty one does not count towards R.
-	if err := ps[0].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[0])
 	_, err = c.Get(ctx, "")
 	var qe *quorum.QuorumError
 	if !errors.As(err, &qe) || qe.Got != 1 || !strings.Contains(err.Error(), "p1") || !strings.Contains(err.Error(), "p0") {

@@ -18,20 +18,15 @@ import (
 // in flight to a provider that never answers, not a background repair. It is
 // not parallel, so that no other test's client is running meanwhile.
 func TestCloseLeavesNothingRunning(t *testing.T) {
-	ctx := testCtx(t)
 	net := startNet(t, 3)
 	ps := net.Providers()
 	c := newClient(t, net, newKey(t), func(cfg *quorum.Config) {
 		cfg.AutoRepair = true
 		cfg.Grace = 20 * time.Millisecond
 	})
-	if err := ps[0].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[0])
 	put(t, c, kv("k", 0, "v"))
-	if err := ps[0].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[0])
 	ps[2].Blackhole()
 	defer ps[2].Heal()
 	put(t, c, kv("j", 0, "w")) // its write to p2 stays in flight

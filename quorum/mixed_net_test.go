@@ -24,14 +24,10 @@ func TestMixedNetworkWithBaseOnlyProvider(t *testing.T) {
 	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.UpToDate, "p1": quorum.UpToDate, "p2": quorum.UpToDate})
 
 	// p2 misses one version of a and two of b.
-	if err := ps[2].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, ps[2])
 	put(t, c, kv("a", 1, "a1"), kv("b", 1, "b1"))
 	put(t, c, kv("b", 2, "b2"))
-	if err := ps[2].Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, ps[2])
 	wantStatus(t, get(t, c, ""), map[string]quorum.Status{"p2": quorum.Behind})
 
 	rep, err := c.Repair(ctx, "")

@@ -166,3 +166,61 @@ func settle(t *testing.T, c *quorum.Client) {
 		t.Fatalf("settle: %v", err)
 	}
 }
+
+// stop stops the providers, failing the test if one does not stop.
+func stop(t *testing.T, ps ...*testnet.Provider) {
+	t.Helper()
+	for _, p := range ps {
+		if err := p.Stop(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// restart starts the providers again on their data, failing the test if one
+// does not start.
+func restart(t *testing.T, ps ...*testnet.Provider) {
+	t.Helper()
+	for _, p := range ps {
+		if err := p.Restart(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// snapshot copies p's data, for a rollback later.
+func snapshot(t *testing.T, p *testnet.Provider) testnet.Snapshot {
+	t.Helper()
+	s, err := p.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// snapshotAll snapshots every provider's data.
+func snapshotAll(t *testing.T, ps []*testnet.Provider) []testnet.Snapshot {
+	t.Helper()
+	var snaps []testnet.Snapshot
+	for _, p := range ps {
+		snaps = append(snaps, snapshot(t, p))
+	}
+	return snaps
+}
+
+// rollback puts p back to snap, as a provider restored from an old backup (or
+// lying about its state) would be.
+func rollback(t *testing.T, p *testnet.Provider, snap testnet.Snapshot) {
+	t.Helper()
+	if err := p.Rollback(testCtx(t), snap); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rollbackAll puts every provider back to its snapshot (snapshotAll).
+func rollbackAll(t *testing.T, ps []*testnet.Provider, snaps []testnet.Snapshot) {
+	t.Helper()
+	for i, p := range ps {
+		rollback(t, p, snaps[i])
+	}
+}

@@ -32,19 +32,14 @@ func TestPutGetRoundTrip(t *testing.T) {
 // again on each call and takes part as soon as it is up.
 func TestProviderDownAtStartJoinsLater(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
 	net := startNet(t, 3)
 	p0 := net.Providers()[0]
-	if err := p0.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop(t, p0)
 	c := newClient(t, net, newKey(t))
 	put(t, c, kv("k", 0, "v"))
 	wantStatus(t, get(t, c, ""), map[string]quorum.Status{"p0": quorum.Unreachable})
 
-	if err := p0.Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	restart(t, p0)
 	res := get(t, c, "")
 	wantEntries(t, res, "k@0=v")
 	wantStatus(t, res, map[string]quorum.Status{"p0": quorum.Behind, "p1": quorum.UpToDate, "p2": quorum.UpToDate})

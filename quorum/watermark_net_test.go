@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,45 +23,13 @@ func withStore(path string, key *secp256k1.PrivateKey) func(*quorum.Config) {
 	}
 }
 
-func stop(t *testing.T, ps ...*testnet.Provider) {
-	t.Helper()
-	for _, p := range ps {
-		if err := p.Stop(testCtx(t)); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func restart(t *testing.T, ps ...*testnet.Provider) {
-	t.Helper()
-	for _, p := range ps {
-		if err := p.Restart(testCtx(t)); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// snapshotAll snapshots every provider's data.
-func snapshotAll(t *testing.T, ps []*testnet.Provider) []testnet.Snapshot {
-	t.Helper()
-	var snaps []testnet.Snapshot
-	for _, p := range ps {
-		s, err := p.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		snaps = append(snaps, s)
-	}
-	return snaps
-}
-
 // failedPut writes kvs while only the providers in reach are up, and checks
 // that it failed.
 func failedPut(t *testing.T, c *quorum.Client, net *testnet.Network, reach []int, kvs ...provider.KV) {
 	t.Helper()
 	var down []*testnet.Provider
 	for i, p := range net.Providers() {
-		if !containsInt(reach, i) {
+		if !slices.Contains(reach, i) {
 			down = append(down, p)
 		}
 	}
@@ -70,15 +39,6 @@ func failedPut(t *testing.T, c *quorum.Client, net *testnet.Network, reach []int
 	}
 	settle(t, c)
 	restart(t, down...)
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Observation 7: after every provider was rolled back, a put at or below the
@@ -102,11 +62,7 @@ func TestPutAtOrBelowTheWatermarkIsRefused(t *testing.T) {
 	put(t, c, kv("k0", 4, "v4"))
 	put(t, c, kv("k0", 5, "acked"))
 	settle(t, c)
-	for i, p := range ps {
-		if err := p.Rollback(ctx, snaps[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rollbackAll(t, ps, snaps)
 	if _, err := c.Get(ctx, ""); !errors.Is(err, quorum.ErrRollback) {
 		t.Fatalf("get after the rollback of every provider: %v, want a rollback", err)
 	}
@@ -308,10 +264,7 @@ func TestLyingProviderWithAnotherValueAtTheAcknowledgedVersion(t *testing.T) {
 
 	put(t, c, kv("k", 0, "v0"))
 	settle(t, c)
-	snap, err := ps[1].Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := snapshot(t, ps[1])
 	failedPut(t, c, net, []int{0}, kv("k", 1, "unacknowledged"))
 	stop(t, ps[0])
 	put(t, c, kv("k", 1, "acknowledged"))
@@ -319,9 +272,7 @@ func TestLyingProviderWithAnotherValueAtTheAcknowledgedVersion(t *testing.T) {
 	restart(t, ps[0])
 	// p1 rolls back to v0, p2 goes away: p0 alone holds v1, with the value
 	// that was never acknowledged.
-	if err := ps[1].Rollback(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
+	rollback(t, ps[1], snap)
 	stop(t, ps[2])
 
 	res, err := c.Get(ctx, "")
@@ -385,11 +336,7 @@ func TestRollbackWithoutConfirmedVersionsNamesEveryProvider(t *testing.T) {
 	snaps := snapshotAll(t, ps)
 	put(t, c, kv("k", 1, "v1"))
 	settle(t, c)
-	for i, p := range ps {
-		if err := p.Rollback(ctx, snaps[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rollbackAll(t, ps, snaps)
 
 	fresh := newClient(t, net, key)
 	fresh.SetWatermark(quorum.Watermarks{Keys: map[string]quorum.Mark{"k": {Version: 1}}})
