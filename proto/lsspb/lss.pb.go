@@ -556,7 +556,7 @@ func (x *PutReply) GetReservations() []*Conflict {
 // Paging (BoundGet only; the base Get refuses both fields with INVALID_ARGUMENT):
 // page_limit > 0 asks for one page of at most page_limit key-values (the server
 // may return fewer: it caps the count with its own limit and the size with its
-// max reply size, but returns at least one key-value when any is left), starting
+// max page size, but returns at least one key-value when any is left), starting
 // after the key start_after when it is set (set and empty means after the empty
 // key). page_limit = 0 (and start_after unset) asks for the whole listing in one
 // reply, refused with RESOURCE_EXHAUSTED when over the max reply size.
@@ -1161,7 +1161,7 @@ func (x *Conflict) GetReservedBy() []byte {
 
 // StatusRequest asks for the client's pending and recently decided transactions.
 // page_limit > 0 asks for one page of at most page_limit transactions (capped by
-// the server's limit and its max reply size, at least one when any is left),
+// the server's limits on page items and page size, at least one when any is left),
 // those whose txid sorts after start_after (from the first when empty: a txid is
 // never empty). page_limit = 0 (and start_after empty) asks for all of them in one
 // reply, refused with RESOURCE_EXHAUSTED when over the max reply size.
