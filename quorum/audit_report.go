@@ -69,6 +69,8 @@ type ProviderAudit struct {
 	Ahead    []KeyComparison `json:"ahead,omitempty"`
 	Diverged []KeyComparison `json:"diverged,omitempty"`
 	Tampered []KeyComparison `json:"tampered,omitempty"`
+	// Unproven are keys it holds newer than the merge without a commit proof.
+	Unproven []KeyComparison `json:"unproven,omitempty"`
 	// RolledBack are keys it holds below versions it confirmed before.
 	RolledBack []KeyLoss `json:"rolled_back,omitempty"`
 	// BelowWatermark are other keys it holds below the acknowledged version
@@ -132,6 +134,7 @@ func assess(prefix string, addrs []string, ids []idCheck, merged []provider.Entr
 			Reachable: s.Status != Unreachable,
 			Verified:  s.Err == nil,
 			Behind:    s.Behind, Missing: s.Missing, Ahead: s.Ahead, Diverged: s.Diverged, Tampered: s.Tampered,
+			Unproven:   s.Unproven,
 			RolledBack: s.RolledBack, BelowWatermark: s.BelowWatermark,
 		}
 		if s.Err == nil {

@@ -124,6 +124,9 @@ func TestObservation1PreparedOnlyValueIsNeverRead(t *testing.T) {
 
 	res := get(t, c, "")
 	wantEntries(t, res, "j@0=j0", "k@0=v0")
+	if s := state(t, res, "p2"); s.Status != quorum.Behind || len(s.Unproven) != 2 || len(s.Missing)+len(s.Behind)+len(s.RolledBack) != 0 {
+		t.Errorf("p2: %+v, want behind with j and k v1 unproven (not missing, not rolled back)", s)
+	}
 	if len(res.Pending) != 2 {
 		t.Fatalf("pending = %+v, want j v1 and k v1", res.Pending)
 	}

@@ -129,6 +129,7 @@ func merge(replies []reply, marks map[string]Mark, w int) mergeResult {
 		classify(states, replies, at, win, tie, valid, key)
 	}
 
+	markUnproven(states, replies, res)
 	for i := range states {
 		states[i].Status = statusOf(states[i])
 		var tampered *provider.TamperedError
@@ -248,7 +249,7 @@ func statusOf(s ProviderState) Status {
 		return RolledBack
 	case len(s.Diverged) > 0:
 		return Diverged
-	case len(s.Behind)+len(s.Missing)+len(s.BelowWatermark) > 0:
+	case len(s.Behind)+len(s.Missing)+len(s.BelowWatermark)+len(s.Unproven) > 0:
 		return Behind
 	case len(s.Ahead) > 0:
 		return Ahead

@@ -176,3 +176,30 @@ func (c *Client) recoverLater(txids [][]byte, why string) {
 // maxPendingSeen bounds the memory of transactions recovered because of a
 // pending value.
 const maxPendingSeen = 4096
+
+// markUnproven records, per valid reply, the withheld entries (no commit
+// proof) newer than what the merge holds for their key, as Unproven, and takes
+// those keys out of the reply's Missing and Behind: the provider holds a newer
+// version, just not a readable one, and copying the older one to it cannot
+// change that.
+func markUnproven(states []ProviderState, replies []reply, res mergeResult) {
+	for i, r := range replies {
+		if r.err != nil || len(r.withheld) == 0 {
+			continue
+		}
+		for _, e := range r.withheld {
+			top := mergedVersion(res.merged, e.Key)
+			if j := slices.IndexFunc(res.ties, func(t Tie) bool { return t.Key == e.Key }); j >= 0 {
+				top = res.ties[j].Version
+			}
+			if e.Version <= top {
+				continue
+			}
+			st := &states[i]
+			st.Unproven = append(st.Unproven, KeyComparison{Key: e.Key, Version: e.Version, Others: top})
+			other := func(kv KeyComparison) bool { return kv.Key == e.Key }
+			st.Missing = slices.DeleteFunc(st.Missing, other)
+			st.Behind = slices.DeleteFunc(st.Behind, other)
+		}
+	}
+}

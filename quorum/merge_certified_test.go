@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/lssquorum/lss/provider"
@@ -29,6 +30,24 @@ func TestSplitCertified(t *testing.T) {
 	m := merge(split, nil, 2)
 	if got, want := short(m.merged), []string{"k@1=v1", "p@0=plain"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("merged %v, want %v", got, want)
+	}
+	// b and c hold k v2 unproven, not missing it; c's stale k0 and a's new n
+	// (no certified version anywhere) are unproven too.
+	for i, want := range [][]KeyComparison{
+		{{Key: "n", Version: 0, Others: -1}},
+		{{Key: "k", Version: 2, Others: 1}},
+		{{Key: "k", Version: 2, Others: 1}, {Key: "k0", Version: 0, Others: -1}},
+	} {
+		s := m.states[i]
+		listed := func(kvs []KeyComparison) bool {
+			return slices.ContainsFunc(kvs, func(kv KeyComparison) bool {
+				return slices.ContainsFunc(want, func(u KeyComparison) bool { return u.Key == kv.Key })
+			})
+		}
+		if !reflect.DeepEqual(s.Unproven, want) || listed(s.Missing) || listed(s.Behind) || s.Status != Behind {
+			t.Errorf("%s: unproven %v, missing %v, behind %v, status %v; want unproven %v, not also missing or behind",
+				s.Name, s.Unproven, s.Missing, s.Behind, s.Status, want)
+		}
 	}
 	want := []PendingEntry{
 		{Key: "k", Version: 2, TxID: []byte("t2"), Providers: []string{"b", "c"}},

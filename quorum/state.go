@@ -112,6 +112,11 @@ type ProviderState struct {
 	Diverged []KeyComparison `json:"diverged,omitempty"`
 	// Tampered are values whose value HMAC failed (the provider is Faulty).
 	Tampered []KeyComparison `json:"tampered,omitempty"`
+	// Unproven are keys (atomic mode) it holds at a version newer than the
+	// merge without a commit proof: never read (GetResult.Pending). They are
+	// not also Missing or Behind: a forward-only repair cannot replace them;
+	// recovery settles their transaction. The provider is Behind.
+	Unproven []KeyComparison `json:"unproven,omitempty"`
 	// RolledBack are keys this provider now holds below a version it confirmed
 	// to this client before (acknowledged a put of, was repaired to, or
 	// returned): it lost durable writes or was restored from old data. Versions

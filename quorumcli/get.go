@@ -154,6 +154,7 @@ func DescribeState(s quorum.ProviderState) string {
 	add("ahead:", s.Ahead)
 	add("diverged:", s.Diverged)
 	add("tampered:", s.Tampered)
+	add("without a commit proof:", s.Unproven)
 	if len(s.RolledBack) > 0 {
 		items := make([]string, len(s.RolledBack))
 		for i, kl := range s.RolledBack {

@@ -47,7 +47,10 @@ func TestGetListsPendingValues(t *testing.T) {
 	}
 
 	out := main(ExitOK, "get")
-	if strings.Contains(out, "rolled back") {
+	if !strings.Contains(out, `without a commit proof: "x": holds v1, others v0`) {
+		t.Errorf("get does not say p2 holds x v1 without a commit proof:\n%s", out)
+	}
+	if strings.Contains(out, "rolled back") || strings.Contains(out, "missing") {
 		t.Errorf("get calls the provider holding a pending value rolled back:\n%s", out)
 	}
 	if !strings.Contains(out, "01") || strings.Contains(out, "ee") {
