@@ -171,7 +171,15 @@ func (c *Client) settleLoop() {
 			timer.Stop()
 			c.settleDue(context.Background(), nil, func(*settleJob) bool { return true })
 			s.mu.Lock()
+			now := time.Now()
 			for _, j := range s.jobs {
+				if now.Before(j.notBefore) {
+					// Another process's transaction, young enough that its own
+					// coordinator may still be deciding it: leaving it is right.
+					c.log.Info("atomic: left a young transaction of another process to its coordinator",
+						"txid", fmt.Sprintf("%x", j.t.txid))
+					continue
+				}
 				c.log.Error("atomic put: not settled when the client closed; left for recovery (the next Open or lss-quorum recover settles it)",
 					"txid", fmt.Sprintf("%x", j.t.txid), "decision", j.decision, "providers", j.names(), "err", j.lastErr)
 			}
