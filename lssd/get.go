@@ -40,8 +40,8 @@ func (s *Server) Get(ctx context.Context, req *lsspb.GetRequest) (*lsspb.GetRepl
 // BoundGet is Get with a reply MAC that also covers the prefix, so that a
 // man-in-the-middle cannot lengthen the prefix to hide keys, and with each value's
 // txid and commit proof as stored (covered by the MAC too). With page_limit set it
-// returns one page, under a MAC that also covers the page's start and limit and
-// whether more keys follow.
+// returns one page, under a MAC that also covers the page's start and limit,
+// whether more keys follow, and the generation the page was read at.
 func (s *Server) BoundGet(ctx context.Context, req *lsspb.GetRequest) (*lsspb.GetReply, error) {
 	secret, err := s.authorizeGet(req)
 	if err != nil {
@@ -58,14 +58,14 @@ func (s *Server) BoundGet(ctx context.Context, req *lsspb.GetRequest) (*lsspb.Ge
 		kvs := toWireKVs(stored)
 		return &lsspb.GetReply{Kvs: kvs, Hmac: wire.BoundGetReplyMAC(secret, req.KeyPrefix, req.Nonce, kvs)}, nil
 	}
-	stored, more, err := s.store.GetPage(ctx, req.Auth.ClientId, req.KeyPrefix, req.StartAfter,
+	stored, more, gen, err := s.store.GetPage(ctx, req.Auth.ClientId, req.KeyPrefix, req.StartAfter,
 		s.limits.pageItems(req.PageLimit), s.limits.pageSize(), isServerKey)
 	if err != nil {
 		return nil, storeError(s.log, "BoundGet", err)
 	}
-	kvs := toWireKVs(stored)
-	return &lsspb.GetReply{Kvs: kvs, More: more,
-		Hmac: wire.BoundGetPageReplyMAC(secret, req.KeyPrefix, req.Nonce, req.StartAfter, req.PageLimit, kvs, more)}, nil
+	kvs, g := toWireKVs(stored), gen.Bytes()
+	return &lsspb.GetReply{Kvs: kvs, More: more, Generation: g,
+		Hmac: wire.BoundGetPageReplyMAC(secret, req.KeyPrefix, req.Nonce, req.StartAfter, req.PageLimit, kvs, more, g)}, nil
 }
 
 func (s *Server) authorizeGet(req *lsspb.GetRequest) ([]byte, error) {

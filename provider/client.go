@@ -40,6 +40,8 @@ type Client struct {
 	// pageItems and maxPages shape paged BoundGet and Status (Options).
 	pageItems int32
 	maxPages  int
+	// restarts bounds the restarts of a paged Get whose generation changed.
+	restarts int
 }
 
 // Dial connects to the server of o, fetches its server_id with Info, checks it
@@ -50,12 +52,18 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		name = o.Addr
 	}
 	c := &Client{name: name, encrypt: o.Encrypt, format: o.Format, ext: o.Extension || o.RequireExtension,
-		pageItems: o.PageItems, maxPages: o.MaxPages}
+		pageItems: o.PageItems, maxPages: o.MaxPages, restarts: o.MaxListingRestarts}
 	if c.pageItems <= 0 {
 		c.pageItems = DefaultPageItems
 	}
 	if c.maxPages <= 0 {
 		c.maxPages = DefaultMaxPages
+	}
+	switch {
+	case c.restarts == 0:
+		c.restarts = DefaultMaxListingRestarts
+	case c.restarts < 0:
+		c.restarts = 0
 	}
 	conn, err := o.connect()
 	if err != nil {

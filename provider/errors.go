@@ -48,6 +48,11 @@ var (
 	ErrCommitAborted = errors.New("transaction aborted")
 	// ErrTxCommitted: Abort of a txid the server holds as committed.
 	ErrTxCommitted = errors.New("transaction committed")
+	// ErrListingChanged: a paged Get saw the server's generation change between
+	// pages on every try (Options.MaxListingRestarts): writes kept landing
+	// during the listing, or the server lies about its generation. No listing is
+	// returned rather than one stitched from two states.
+	ErrListingChanged = errors.New("listing changed while it was paged")
 )
 
 // Error is every error a Client returns: which provider, which operation, what.

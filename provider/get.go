@@ -19,10 +19,13 @@ const NonceSize = 32
 // A server pinned as an extension server (Options.Extension) is asked with
 // BoundGet, whose reply MAC also covers the prefix and each value's txid and
 // proof, in pages (Options.PageItems) that Get follows to the end, each page's
-// MAC binding its start and whether more follow (a listing cut short is
-// ErrServerHMAC or ErrInvalidReply, never a shorter answer); its UNIMPLEMENTED
-// answer is ErrNotExtension, never a fallback. Any other
-// server is asked with the base Get (in the quorum format each value must then be
+// MAC binding its start, whether more follow and the generation it was read at
+// (a listing cut short is ErrServerHMAC or ErrInvalidReply, never a shorter
+// answer). The listing is one snapshot: when a write lands between its pages
+// (the generation changes) Get reads it again from the first page, at most
+// Options.MaxListingRestarts times, then fails with ErrListingChanged. Its
+// UNIMPLEMENTED answer is ErrNotExtension, never a fallback. Any other server is
+// asked with the base Get (in the quorum format each value must then be
 // a carrier). The reply HMAC must verify (ErrServerHMAC) and the keys must be
 // ascending, distinct and under prefix (ErrInvalidReply). Each value's MAC is
 // checked (with its txid in the quorum format) and so is its commit proof if it

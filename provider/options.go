@@ -61,6 +61,10 @@ type Options struct {
 	// zero); a listing that does not end within it is an invalid reply. The
 	// call's context bounds the time they take.
 	MaxPages int
+	// MaxListingRestarts bounds how many times a paged Get starts its listing
+	// again because the server's generation changed between pages
+	// (DefaultMaxListingRestarts if zero; negative: never restart).
+	MaxListingRestarts int
 	// RequireExtension is the former name of Extension; either one pins the
 	// server as an extension server.
 	//
@@ -73,6 +77,8 @@ type Options struct {
 const (
 	DefaultPageItems = 1000
 	DefaultMaxPages  = 100_000
+	// DefaultMaxListingRestarts is Options.MaxListingRestarts if zero.
+	DefaultMaxListingRestarts = 10
 )
 
 // Format is a value format of the provider client.

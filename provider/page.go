@@ -15,48 +15,73 @@ import (
 // binds the request's start and limit and the "more" flag, so a page cut short, a
 // dropped "more" or a page from another request fails the MAC; a page that does
 // not advance past its start (a server that keeps saying "more") is an invalid
-// reply. A server that does not page (an lssd from before paging) answers the
-// first request with the whole listing under the unpaged MAC, which says it is
-// complete: that is accepted as the whole listing.
+// reply. A BoundGet listing is one snapshot: its pages must all carry one
+// generation, or it is read again from the start (see boundGetPages). A server
+// that does not page (an lssd from before paging) answers the first request with
+// the whole listing under the unpaged MAC, which says it is complete: that is
+// accepted as the whole listing.
 
-// boundGetPages reads every key-value under prefix with paged BoundGets.
+// boundGetPages reads every key-value under prefix with paged BoundGets, as one
+// snapshot: every page carries the generation of the server's state it was read
+// at (covered by the page's MAC), and a listing whose pages do not all carry the
+// same one is started again from the first page, at most c.restarts times.
 func (c *Client) boundGetPages(ctx context.Context, prefix string) ([]*lsspb.KeyValue, error) {
-	var all []*lsspb.KeyValue
+	for try := 0; ; try++ {
+		kvs, changed, err := c.boundGetListing(ctx, prefix)
+		if err != nil || !changed {
+			return kvs, err
+		}
+		if try == c.restarts {
+			return nil, fmt.Errorf("%w: the listing of prefix %q changed under %d restarts", ErrListingChanged, prefix, c.restarts)
+		}
+	}
+}
+
+// boundGetListing follows the pages of one listing from the first. changed
+// reports a page read at another generation than the first page: the listing
+// is not one snapshot and is dropped.
+func (c *Client) boundGetListing(ctx context.Context, prefix string) (all []*lsspb.KeyValue, changed bool, err error) {
 	var after *string
+	var gen []byte
 	for page := 0; ; page++ {
 		if page == c.maxPages {
-			return nil, fmt.Errorf("%w: the listing of prefix %q did not end within %d pages of %d keys",
+			return nil, false, fmt.Errorf("%w: the listing of prefix %q did not end within %d pages of %d keys",
 				ErrInvalidReply, prefix, c.maxPages, c.pageItems)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		nonce, err := newNonce()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		reply, err := c.rpc.BoundGet(ctx, &lsspb.GetRequest{Auth: c.auth, KeyPrefix: prefix, Nonce: nonce,
 			PageLimit: c.pageItems, StartAfter: after})
 		if err := c.rpcErr(ctx, err, c.extCodes(nil)); err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		kvs, more := reply.GetKvs(), reply.GetMore()
-		if !wire.Equal(reply.GetHmac(), wire.BoundGetPageReplyMAC(c.secret, prefix, nonce, after, c.pageItems, kvs, more)) {
+		kvs, more, g := reply.GetKvs(), reply.GetMore(), reply.GetGeneration()
+		if !wire.Equal(reply.GetHmac(), wire.BoundGetPageReplyMAC(c.secret, prefix, nonce, after, c.pageItems, kvs, more, g)) {
 			if page == 0 && !more && wire.Equal(reply.GetHmac(), wire.BoundGetReplyMAC(c.secret, prefix, nonce, kvs)) {
-				return kvs, nil // a server that does not page: the whole listing
+				return kvs, false, nil // a server that does not page: the whole listing
 			}
-			return nil, fmt.Errorf("%w (page %d of prefix %q)", ErrServerHMAC, page+1, prefix)
+			return nil, false, fmt.Errorf("%w (page %d of prefix %q)", ErrServerHMAC, page+1, prefix)
 		}
 		if err := c.checkPage(page, len(kvs), more); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if after != nil && len(kvs) > 0 && kvs[0].GetKey() <= *after {
-			return nil, fmt.Errorf("%w: page %d starts at key %q, not after %q: the listing does not advance",
+			return nil, false, fmt.Errorf("%w: page %d starts at key %q, not after %q: the listing does not advance",
 				ErrInvalidReply, page+1, kvs[0].GetKey(), *after)
+		}
+		if page == 0 {
+			gen = g
+		} else if !bytes.Equal(g, gen) {
+			return nil, true, nil
 		}
 		all = append(all, kvs...)
 		if !more {
-			return all, nil
+			return all, false, nil
 		}
 		last := kvs[len(kvs)-1].GetKey()
 		after = &last

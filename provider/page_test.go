@@ -149,7 +149,7 @@ func TestProviderThatDoesNotAdvanceIsAnError(t *testing.T) {
 	c := dialOpts(t, Options{Addr: p.addr, ServerID: d.ServerID(), ClientKey: key, Extension: true, PageItems: 3, MaxPages: 5})
 	// resign re-MACs a BoundGet page as the lying provider would.
 	resign := func(req *lsspb.GetRequest, r *lsspb.GetReply) {
-		r.Hmac = wire.BoundGetPageReplyMAC(secret[:], req.KeyPrefix, req.Nonce, req.StartAfter, req.PageLimit, r.Kvs, r.More)
+		r.Hmac = wire.BoundGetPageReplyMAC(secret[:], req.KeyPrefix, req.Nonce, req.StartAfter, req.PageLimit, r.Kvs, r.More, r.Generation)
 	}
 	var first []*lsspb.KeyValue
 	for _, tc := range []struct {

@@ -163,7 +163,7 @@ func (c *client) readPaged(ctx context.Context, want int) error {
 		if err != nil {
 			return err
 		}
-		if !wire.Equal(r.Hmac, wire.BoundGetPageReplyMAC(c.secret, "", nonce, after, 1000, r.Kvs, r.More)) {
+		if !wire.Equal(r.Hmac, wire.BoundGetPageReplyMAC(c.secret, "", nonce, after, 1000, r.Kvs, r.More, r.Generation)) {
 			return fmt.Errorf("page MAC does not verify")
 		}
 		n += len(r.Kvs)

@@ -98,14 +98,20 @@ func readCapped[T any](maxBytes int, size func(T) int, read func(last *T, b Boun
 // order, from one snapshot: those after *after (from the first when after is
 // nil), at most items of them (items > 0) and no more than maxBytes in total
 // (KV.Size; at least one key-value whatever its size, so that paging always
-// advances). more reports whether keys under prefix follow the page. Keys for
-// which hide returns true are left out; hide may be nil.
+// advances). more reports whether keys under prefix follow the page, and gen is
+// the client's generation in the page's snapshot: pages read at one generation
+// are one snapshot (see Generation). Keys for which hide returns true are left
+// out; hide may be nil.
 func (s *Store) GetPage(ctx context.Context, client []byte, prefix string, after *string, items, maxBytes int,
-	hide func(string) bool) (kvs []KV, more bool, err error) {
+	hide func(string) bool) (kvs []KV, more bool, gen Generation, err error) {
 	if items <= 0 {
-		return nil, false, fmt.Errorf("%w: page of %d items", ErrInvalid, items)
+		return nil, false, Generation{}, fmt.Errorf("%w: page of %d items", ErrInvalid, items)
 	}
 	err = s.b.View(ctx, client, func(r Reader) error {
+		var err error
+		if gen, err = s.generation(r); err != nil {
+			return err
+		}
 		// Two more than the page: one hidden key (the server's keys sort last,
 		// but a hide function is not bound to that) and one to tell whether more
 		// follow. A read cut short by the bound has more after it even when its
@@ -126,9 +132,9 @@ func (s *Store) GetPage(ctx context.Context, client []byte, prefix string, after
 		}
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, false, Generation{}, err
 	}
-	return kvs, more, nil
+	return kvs, more, gen, nil
 }
 
 // TransactionsCapped is Transactions refused with a *TooLargeError as soon as the

@@ -51,6 +51,10 @@ type quotaTx struct {
 	tx     Txn
 	before Usage
 	u      Usage
+	// gen is the client's generation as loaded; changed says this transaction
+	// writes the client's data or records, so save moves gen on (see Generation).
+	gen     uint64
+	changed bool
 }
 
 // loadUsage reads the client's usage record. A client written before usage was
@@ -61,15 +65,21 @@ func loadUsage(tx Txn) (*quotaTx, error) {
 		return nil, err
 	}
 	var u Usage
+	var gen uint64
 	if ok {
-		if u, err = decodeUsage(rec.Seal); err != nil {
+		if u, gen, err = decodeUsage(rec.Seal); err != nil {
 			return nil, err
 		}
 	} else if u, err = countUsage(tx); err != nil {
 		return nil, err
 	}
-	return &quotaTx{tx: tx, before: u, u: u}, nil
+	return &quotaTx{tx: tx, before: u, u: u, gen: gen}, nil
 }
+
+// touch marks a write of the client's records that changes no usage (a fence,
+// an abort of an unknown txid, a prune), so that save still moves the
+// generation on.
+func (q *quotaTx) touch() { q.changed = true }
 
 // countUsage counts a client's usage by reading everything it holds.
 func countUsage(tx Reader) (Usage, error) {
@@ -125,6 +135,7 @@ func (q *quotaTx) set(kv KV) error {
 		q.u.Keys++
 	}
 	q.u.Bytes += kvSize(kv)
+	q.changed = true
 	return q.tx.Set(kv)
 }
 
@@ -136,6 +147,7 @@ func (q *quotaTx) prepare(kvs []KV) error {
 		return err
 	}
 	q.u.Keys, q.u.Bytes, q.u.Pending = q.u.Keys+keys, q.u.Bytes+size, q.u.Pending+1
+	q.changed = true
 	return nil
 }
 
@@ -148,6 +160,7 @@ func (q *quotaTx) settle(kvs []KV) error {
 		return err
 	}
 	q.u.Keys, q.u.Bytes, q.u.Pending = q.u.Keys-keys, q.u.Bytes-size, q.u.Pending-1
+	q.changed = true
 	return nil
 }
 
@@ -170,22 +183,26 @@ func (q *quotaTx) commit(kvs []KV) error {
 		}
 	}
 	q.u.Pending--
+	q.changed = true
 	return nil
 }
 
 // save refuses the transaction with ErrQuota if it takes usage over a quota (a
 // count that does not grow is never refused, so a client over a lowered quota
-// can still shrink), and otherwise stores the new usage.
+// can still shrink), and otherwise stores the new usage and, if the transaction
+// wrote anything, the next generation.
 func (q *quotaTx) save(limit Quota) error {
 	if err := checkQuota(limit, q.before, q.u); err != nil {
 		return err
 	}
-	if q.u == q.before {
+	if q.changed {
+		q.gen++
+	} else if q.u == q.before {
 		if _, ok, err := q.tx.Record(usageTxID); err != nil || ok {
 			return err
 		}
 	}
-	return q.tx.SetRecord(Record{TxID: usageTxID, State: TxCommitted, Updated: time.Unix(0, 0), Seal: encodeUsage(q.u)})
+	return q.tx.SetRecord(Record{TxID: usageTxID, State: TxCommitted, Updated: time.Unix(0, 0), Seal: encodeUsage(q.u, q.gen)})
 }
 
 // checkQuota is the quota decision: after may exceed a limit only where it does
@@ -203,21 +220,30 @@ func checkQuota(limit Quota, before, after Usage) error {
 		check("pending transactions", limit.MaxPending, before.Pending, after.Pending))
 }
 
-func encodeUsage(u Usage) []byte {
-	b := make([]byte, 0, 24)
+// encodeUsage is the usage record's body: keys, bytes, pending and the
+// generation, each 8 bytes big-endian.
+func encodeUsage(u Usage, gen uint64) []byte {
+	b := make([]byte, 0, 32)
 	for _, n := range []int64{u.Keys, u.Bytes, u.Pending} {
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
-	return b
+	return binary.BigEndian.AppendUint64(b, gen)
 }
 
-func decodeUsage(b []byte) (Usage, error) {
-	if len(b) != 24 {
-		return Usage{}, fmt.Errorf("store: corrupt usage record: %d bytes", len(b))
+// decodeUsage reads a usage record; one of 24 bytes (written before the
+// generation was kept) is at generation 0.
+func decodeUsage(b []byte) (Usage, uint64, error) {
+	if len(b) != 24 && len(b) != 32 {
+		return Usage{}, 0, fmt.Errorf("store: corrupt usage record: %d bytes", len(b))
 	}
-	return Usage{
+	u := Usage{
 		Keys:    int64(binary.BigEndian.Uint64(b)),
 		Bytes:   int64(binary.BigEndian.Uint64(b[8:])),
 		Pending: int64(binary.BigEndian.Uint64(b[16:])),
-	}, nil
+	}
+	var gen uint64
+	if len(b) == 32 {
+		gen = binary.BigEndian.Uint64(b[24:])
+	}
+	return u, gen, nil
 }

@@ -640,16 +640,23 @@ func (x *GetRequest) GetStartAfter() string {
 // SH(nonce, kvs). For a BoundGet without paging, hmac = ExtMAC(0x0e, key_prefix,
 // nonce, kvs). For a paged BoundGet, hmac = ExtMAC(0x11, key_prefix, nonce,
 // start_after is set (0 or 1, int64), start_after, page_limit as int64, kvs,
-// more (0 or 1, int64)): it binds the page to the request's start and limit, and
-// says whether this page ends the listing (more = false) or more keys follow,
-// so that neither a network attacker nor anyone else can cut a listing short.
+// more (0 or 1, int64), generation): it binds the page to the request's start
+// and limit, says whether this page ends the listing (more = false) or more keys
+// follow, so that neither a network attacker nor anyone else can cut a listing
+// short, and which state of the namespace the page was read from.
 type GetReply struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kvs   []*KeyValue            `protobuf:"bytes,1,rep,name=kvs,proto3" json:"kvs,omitempty"`
 	Hmac  []byte                 `protobuf:"bytes,2,opt,name=hmac,proto3" json:"hmac,omitempty"`
 	// Paged BoundGet only: keys under the prefix follow this page's last key; ask
 	// again with start_after set to it.
-	More          bool `protobuf:"varint,3,opt,name=more,proto3" json:"more,omitempty"`
+	More bool `protobuf:"varint,3,opt,name=more,proto3" json:"more,omitempty"`
+	// Paged BoundGet only: names the state of the client's namespace the page was
+	// read from (opaque, at most 32 bytes, compared for equality). Every write of
+	// the client's data or transaction records changes it, so pages that carry the
+	// same generation are one snapshot; a client that sees it change within a
+	// listing starts the listing again.
+	Generation    []byte `protobuf:"bytes,4,opt,name=generation,proto3" json:"generation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -703,6 +710,13 @@ func (x *GetReply) GetMore() bool {
 		return x.More
 	}
 	return false
+}
+
+func (x *GetReply) GetGeneration() []byte {
+	if x != nil {
+		return x.Generation
+	}
+	return nil
 }
 
 // RestoreRequest: for each key, the server stores the kv iff its version is greater
@@ -1557,11 +1571,14 @@ const file_lss_proto_rawDesc = "" +
 	"page_limit\x18\x04 \x01(\x05R\tpageLimit\x12$\n" +
 	"\vstart_after\x18\x05 \x01(\tH\x00R\n" +
 	"startAfter\x88\x01\x01B\x0e\n" +
-	"\f_start_after\"S\n" +
+	"\f_start_after\"s\n" +
 	"\bGetReply\x12\x1f\n" +
 	"\x03kvs\x18\x01 \x03(\v2\r.lss.KeyValueR\x03kvs\x12\x12\n" +
 	"\x04hmac\x18\x02 \x01(\fR\x04hmac\x12\x12\n" +
-	"\x04more\x18\x03 \x01(\bR\x04more\"d\n" +
+	"\x04more\x18\x03 \x01(\bR\x04more\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x04 \x01(\fR\n" +
+	"generation\"d\n" +
 	"\x0eRestoreRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x1f\n" +
 	"\x03kvs\x18\x02 \x03(\v2\r.lss.KeyValueR\x03kvs\x12\x12\n" +

@@ -4,17 +4,19 @@ import "github.com/lssquorum/lss/proto/lsspb"
 
 // BoundGetPageReplyMAC authenticates one page of a paged BoundGet: it binds the
 // page to the request's prefix, nonce, start (startAfter nil: from the first key)
-// and page limit, and says whether more keys follow, so that a listing cannot be
-// cut short, restarted elsewhere or stitched from another request's pages.
+// and page limit, says whether more keys follow, so that a listing cannot be cut
+// short, restarted elsewhere or stitched from another request's pages, and binds
+// the generation the page was read at, so that a network attacker cannot make
+// pages of two states look like one snapshot (or one snapshot look changed).
 func BoundGetPageReplyMAC(secret []byte, prefix string, nonce []byte, startAfter *string, pageLimit int32,
-	kvs []*lsspb.KeyValue, more bool) []byte {
+	kvs []*lsspb.KeyValue, more bool, generation []byte) []byte {
 	m := NewExtMAC(secret, DomainBoundGetPageReply).String(prefix).Bytes(nonce).Bool(startAfter != nil)
 	if startAfter != nil {
 		m.String(*startAfter)
 	} else {
 		m.String("")
 	}
-	return m.Int(int64(pageLimit)).KVs(kvs).Bool(more).Sum()
+	return m.Int(int64(pageLimit)).KVs(kvs).Bool(more).Bytes(generation).Sum()
 }
 
 // StatusPageReplyMAC authenticates one page of a paged Status, bound to the

@@ -11,9 +11,13 @@ import (
 // Known answers of the paged reply MACs for the inputs of pageInputs, computed
 // with Python's hmac module from the layout in docs/protocol.md and pinned here.
 const (
-	vecBoundGetPage = "22e03271623f9ef5d80181a005f8306dcf063158275138b10d1fb8c4945d6759"
+	vecBoundGetPage = "f46d8a5f81a6e1921864734369954ce5957a27f01d43d0ad75deccbf805d649e"
 	vecStatusPage   = "b916f199a8dfa4f326f93a6b4f37d1fda98f5be6369c381da85f42b547ee991a"
 )
+
+// pageGeneration is the generation of the known-answer BoundGet page: epoch
+// 0x09 × 8, count 42.
+var pageGeneration = append(bytes.Repeat([]byte{0x09}, 8), 0, 0, 0, 0, 0, 0, 0, 42)
 
 func pageInputs() (nonce []byte, kv *lsspb.KeyValue, tx *lsspb.Transaction) {
 	nonce = bytes.Repeat([]byte{0x01}, 8)
@@ -26,11 +30,11 @@ func pageInputs() (nonce []byte, kv *lsspb.KeyValue, tx *lsspb.Transaction) {
 func TestBoundGetPageReplyMACKnownAnswer(t *testing.T) {
 	nonce, kv, _ := pageInputs()
 	after := "chan/0"
-	got := BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, []*lsspb.KeyValue{kv}, true)
+	got := BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, []*lsspb.KeyValue{kv}, true, pageGeneration)
 	want := handMAC(v2Secret, []byte("lss-ext"), []byte{0x11}, u32(5), []byte("chan/"), u32(8), nonce,
 		i64(1), u32(6), []byte(after), i64(2),
 		u32(1), u32(6), []byte("chan/1"), i64(7), u32(7), []byte("payload"), u32(16), v2Txid, u32(32), kv.Proof,
-		i64(1))
+		i64(1), u32(16), pageGeneration)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("BoundGet page MAC = %x, want %x", got, want)
 	}
@@ -51,26 +55,31 @@ func TestStatusPageReplyMACKnownAnswer(t *testing.T) {
 }
 
 // TestPageReplyMACsBindEveryField: changing any input of a page's MAC (the
-// request's start and limit, the "more" flag, a dropped entry, the unpaged
-// domain) changes the MAC, so none can be altered or cut silently.
+// request's start and limit, the "more" flag, the generation, a dropped entry,
+// the unpaged domain) changes the MAC, so none can be altered or cut silently.
 func TestPageReplyMACsBindEveryField(t *testing.T) {
 	nonce, kv, tx := pageInputs()
 	after, empty := "chan/0", ""
 	kv2 := proto.Clone(kv).(*lsspb.KeyValue)
 	kv2.Key = "chan/2"
 	kvs := []*lsspb.KeyValue{kv, kv2}
-	base := BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, kvs, true)
+	gen := pageGeneration
+	base := BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, kvs, true, gen)
+	otherGen := bytes.Clone(gen)
+	otherGen[15]++
 	variants := map[string][]byte{
-		"more dropped":        BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, kvs, false),
-		"last entry dropped":  BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, kvs[:1], true),
-		"start moved":         BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &empty, 2, kvs, true),
-		"no start":            BoundGetPageReplyMAC(v2Secret, "chan/", nonce, nil, 2, kvs, true),
-		"limit changed":       BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 1, kvs, true),
-		"prefix changed":      BoundGetPageReplyMAC(v2Secret, "chan", nonce, &after, 2, kvs, true),
-		"nonce changed":       BoundGetPageReplyMAC(v2Secret, "chan/", nonce[1:], &after, 2, kvs, true),
+		"more dropped":        BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, kvs, false, gen),
+		"last entry dropped":  BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, kvs[:1], true, gen),
+		"start moved":         BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &empty, 2, kvs, true, gen),
+		"no start":            BoundGetPageReplyMAC(v2Secret, "chan/", nonce, nil, 2, kvs, true, gen),
+		"limit changed":       BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 1, kvs, true, gen),
+		"prefix changed":      BoundGetPageReplyMAC(v2Secret, "chan", nonce, &after, 2, kvs, true, gen),
+		"nonce changed":       BoundGetPageReplyMAC(v2Secret, "chan/", nonce[1:], &after, 2, kvs, true, gen),
 		"unpaged reply":       BoundGetReplyMAC(v2Secret, "chan/", nonce, kvs),
 		"status domain":       StatusPageReplyMAC(v2Secret, nonce, []byte(after), 2, nil, true),
-		"start is empty list": BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &empty, 2, kvs, true),
+		"generation changed":  BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, kvs, true, otherGen),
+		"generation dropped":  BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &after, 2, kvs, true, nil),
+		"start is empty list": BoundGetPageReplyMAC(v2Secret, "chan/", nonce, &empty, 2, kvs, true, gen),
 	}
 	// nil and "" must differ: starting after the empty key skips it.
 	if bytes.Equal(variants["no start"], variants["start is empty list"]) {

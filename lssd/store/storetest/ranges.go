@@ -144,7 +144,7 @@ func testPages(t *testing.T, f Factory) {
 			var got []store.KV
 			var after *string
 			for page := 0; ; page++ {
-				kvs, more, err := e.s.GetPage(ctx(t), e.client, prefix, after, p.items, p.bytes, hide)
+				kvs, more, _, err := e.s.GetPage(ctx(t), e.client, prefix, after, p.items, p.bytes, hide)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -219,7 +219,7 @@ func testPages(t *testing.T, f Factory) {
 	if _, err := e.s.TransactionsCapped(ctx(t), e.client, total-1); !errors.As(err, &tooLarge) {
 		t.Fatalf("TransactionsCapped one byte below its size: %v, want TooLargeError", err)
 	}
-	if _, _, err := e.s.GetPage(ctx(t), e.client, "", nil, 0, 0, nil); !errors.Is(err, store.ErrInvalid) {
+	if _, _, _, err := e.s.GetPage(ctx(t), e.client, "", nil, 0, 0, nil); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("GetPage of 0 items: %v, want ErrInvalid", err)
 	}
 }

@@ -87,6 +87,7 @@ func Run(t *testing.T, f Factory) {
 		{"ScanRange", testScanRange},
 		{"RecordsRange", testRecordsRange},
 		{"Pages", testPages},
+		{"Generation", testGeneration},
 		{"Closed", testClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
