@@ -144,6 +144,9 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	if err := opts.Limits.validate(); err != nil {
 		return nil, err
 	}
+	if err := opts.Quota.Validate(); err != nil {
+		return nil, fmt.Errorf("lssd: %w", err)
+	}
 	limits := opts.Limits.withDefaults()
 	if err := checkLimitsFit(databaseName(opts), opts.Backend, limits); err != nil {
 		return nil, err

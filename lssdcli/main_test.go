@@ -224,6 +224,7 @@ func TestStartupErrorsExitNonZero(t *testing.T) {
 		{"bad log level", []string{"--datadir", t.TempDir(), "--log-level", "loud"}, "--log-level", ExitUsage},
 		{"unknown database", []string{"--datadir", t.TempDir(), "--database", "mongo"}, "mongo", ExitFailure},
 		{"negative limit", []string{"--datadir", t.TempDir(), "--max-keys-per-put", "-1"}, "max keys per put", ExitFailure},
+		{"negative quota", []string{"--datadir", t.TempDir(), "--max-bytes-per-client", "-5"}, "max bytes per client is -5", ExitFailure},
 		{"stray argument", []string{"--datadir", t.TempDir(), "extra"}, "unknown command", ExitUsage},
 	}
 	for _, tc := range cases {

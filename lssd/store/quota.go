@@ -25,6 +25,24 @@ type Quota struct {
 	MaxPending int64
 }
 
+// Validate refuses a negative quota: zero means unlimited, and a negative one
+// would read as neither a limit nor "unlimited".
+func (q Quota) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"max keys per client", q.MaxKeys},
+		{"max bytes per client", q.MaxBytes},
+		{"max pending per client", q.MaxPending},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("%s is %d, must not be negative (0 means unlimited)", f.name, f.v)
+		}
+	}
+	return nil
+}
+
 // Usage is what a client holds, as the quotas count it.
 type Usage struct {
 	Keys, Bytes, Pending int64
