@@ -100,8 +100,19 @@ func TestPagedGetIsNeverTorn(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	settle(t, w)
+	// With the writes over, the reader's listings stop changing: let it
+	// complete a read (bounded) before it stops, however slow the machine.
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		n := reads
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+	}
 	stopReader()
 	wg.Wait()
+	wantEntries(t, get(t, r, "k/"), "k/0@25=v25", "k/1@25=v25", "k/2@25=v25", "k/3@25=v25", "k/4@25=v25", "k/5@25=v25")
 	mu.Lock()
 	defer mu.Unlock()
 	switch {

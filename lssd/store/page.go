@@ -109,7 +109,7 @@ func (s *Store) GetPage(ctx context.Context, client []byte, prefix string, after
 	}
 	err = s.b.View(ctx, client, func(r Reader) error {
 		var err error
-		if gen, err = s.generation(r); err != nil {
+		if gen, err = generation(r); err != nil {
 			return err
 		}
 		// Two more than the page: one hidden key (the server's keys sort last,
@@ -171,14 +171,15 @@ func (s *Store) TransactionsPage(ctx context.Context, client, after []byte, item
 		return nil, false, fmt.Errorf("%w: page of %d items", ErrInvalid, items)
 	}
 	err = s.b.View(ctx, client, func(r Reader) error {
-		// One more for the usage record, one to tell whether more follow; as in
-		// GetPage, a read cut short has more after it.
+		// Two more for the store's own records (usage, generation), one to
+		// tell whether more follow; as in GetPage, a read cut short has more
+		// after it.
 		for {
-			raw, err := r.RecordsRange(after, Bound{Items: items + 2, Bytes: maxBytes})
+			raw, err := r.RecordsRange(after, Bound{Items: items + 3, Bytes: maxBytes})
 			if err != nil {
 				return err
 			}
-			short := len(raw) >= items+2 || maxBytes > 0 && totalSize(raw, Record.Size) > maxBytes
+			short := len(raw) >= items+3 || maxBytes > 0 && totalSize(raw, Record.Size) > maxBytes
 			recs, more = cut(slices.DeleteFunc(slices.Clone(raw), isUsageRecord), Record.Size, items, maxBytes)
 			more = more || short
 			if len(recs) > 0 || !more {

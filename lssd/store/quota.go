@@ -55,9 +55,12 @@ var usageTxID = []byte("\x00lss-usage")
 
 func isUsageRecord(rec Record) bool { return IsUsageTxID(rec.TxID) }
 
-// IsUsageTxID reports whether txid names the store's per-client usage record
-// rather than a transaction, for backends that walk records themselves (metrics).
-func IsUsageTxID(txid []byte) bool { return bytes.Equal(txid, usageTxID) }
+// IsUsageTxID reports whether txid names one of the store's own per-client
+// records (usage, generation) rather than a transaction, for backends that walk
+// records themselves (metrics).
+func IsUsageTxID(txid []byte) bool {
+	return bytes.Equal(txid, usageTxID) || bytes.Equal(txid, generationTxID)
+}
 
 // kvSize is what one key-value counts against MaxBytes.
 func kvSize(kv KV) int64 { return int64(len(kv.Key)) + int64(len(kv.Value)) }
@@ -69,9 +72,8 @@ type quotaTx struct {
 	tx     Txn
 	before Usage
 	u      Usage
-	// gen is the client's generation as loaded; changed says this transaction
-	// writes the client's data or records, so save moves gen on (see Generation).
-	gen     uint64
+	// changed says this transaction writes the client's data or records, so
+	// save writes a new generation (see Generation).
 	changed bool
 }
 
@@ -83,21 +85,15 @@ func loadUsage(tx Txn) (*quotaTx, error) {
 		return nil, err
 	}
 	var u Usage
-	var gen uint64
 	if ok {
-		if u, gen, err = decodeUsage(rec.Seal); err != nil {
+		if u, err = decodeUsage(rec.Seal); err != nil {
 			return nil, err
 		}
 	} else if u, err = countUsage(tx); err != nil {
 		return nil, err
 	}
-	return &quotaTx{tx: tx, before: u, u: u, gen: gen}, nil
+	return &quotaTx{tx: tx, before: u, u: u}, nil
 }
-
-// touch marks a write of the client's records that changes no usage (a fence,
-// an abort of an unknown txid, a prune), so that save still moves the
-// generation on.
-func (q *quotaTx) touch() { q.changed = true }
 
 // countUsage counts a client's usage by reading everything it holds.
 func countUsage(tx Reader) (Usage, error) {
@@ -208,19 +204,22 @@ func (q *quotaTx) commit(kvs []KV) error {
 // save refuses the transaction with ErrQuota if it takes usage over a quota (a
 // count that does not grow is never refused, so a client over a lowered quota
 // can still shrink), and otherwise stores the new usage and, if the transaction
-// wrote anything, the next generation.
+// wrote anything, a new generation.
 func (q *quotaTx) save(limit Quota) error {
 	if err := checkQuota(limit, q.before, q.u); err != nil {
 		return err
 	}
 	if q.changed {
-		q.gen++
-	} else if q.u == q.before {
+		if err := newGeneration(q.tx); err != nil {
+			return err
+		}
+	}
+	if q.u == q.before {
 		if _, ok, err := q.tx.Record(usageTxID); err != nil || ok {
 			return err
 		}
 	}
-	return q.tx.SetRecord(Record{TxID: usageTxID, State: TxCommitted, Updated: time.Unix(0, 0), Seal: encodeUsage(q.u, q.gen)})
+	return q.tx.SetRecord(Record{TxID: usageTxID, State: TxCommitted, Updated: time.Unix(0, 0), Seal: encodeUsage(q.u)})
 }
 
 // checkQuota is the quota decision: after may exceed a limit only where it does
@@ -238,30 +237,21 @@ func checkQuota(limit Quota, before, after Usage) error {
 		check("pending transactions", limit.MaxPending, before.Pending, after.Pending))
 }
 
-// encodeUsage is the usage record's body: keys, bytes, pending and the
-// generation, each 8 bytes big-endian.
-func encodeUsage(u Usage, gen uint64) []byte {
-	b := make([]byte, 0, 32)
+func encodeUsage(u Usage) []byte {
+	b := make([]byte, 0, 24)
 	for _, n := range []int64{u.Keys, u.Bytes, u.Pending} {
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
-	return binary.BigEndian.AppendUint64(b, gen)
+	return b
 }
 
-// decodeUsage reads a usage record; one of 24 bytes (written before the
-// generation was kept) is at generation 0.
-func decodeUsage(b []byte) (Usage, uint64, error) {
-	if len(b) != 24 && len(b) != 32 {
-		return Usage{}, 0, fmt.Errorf("store: corrupt usage record: %d bytes", len(b))
+func decodeUsage(b []byte) (Usage, error) {
+	if len(b) != 24 {
+		return Usage{}, fmt.Errorf("store: corrupt usage record: %d bytes", len(b))
 	}
-	u := Usage{
+	return Usage{
 		Keys:    int64(binary.BigEndian.Uint64(b)),
 		Bytes:   int64(binary.BigEndian.Uint64(b[8:])),
 		Pending: int64(binary.BigEndian.Uint64(b[16:])),
-	}
-	var gen uint64
-	if len(b) == 32 {
-		gen = binary.BigEndian.Uint64(b[24:])
-	}
-	return u, gen, nil
+	}, nil
 }

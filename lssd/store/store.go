@@ -37,12 +37,11 @@ type Store struct {
 	retention time.Duration
 	now       func() time.Time
 	quota     Quota
-	epoch     uint64 // see Generation
 }
 
 // New returns a Store over b.
 func New(b Backend, opts Options) *Store {
-	s := &Store{b: b, retention: opts.Retention, now: opts.Now, quota: opts.Quota, epoch: newEpoch()}
+	s := &Store{b: b, retention: opts.Retention, now: opts.Now, quota: opts.Quota}
 	if s.retention <= 0 {
 		s.retention = DefaultRetention
 	}
@@ -431,12 +430,7 @@ func (s *Store) Fence(ctx context.Context, client, txid []byte) (TxState, error)
 			return nil
 		}
 		state = TxAborted
-		q, err := loadUsage(tx)
-		if err != nil {
-			return err
-		}
-		q.touch()
-		if err := q.save(s.quota); err != nil {
+		if err := newGeneration(tx); err != nil {
 			return err
 		}
 		return tx.SetRecord(Record{TxID: txid, State: TxAborted, Updated: s.now()})
@@ -464,17 +458,18 @@ func (s *Store) Abort(ctx context.Context, client, txid []byte) error {
 		case ok && rec.State == TxCommitted:
 			return fmt.Errorf("%w: txid %x cannot be aborted", ErrTxCommitted, txid)
 		}
-		q, err := loadUsage(tx)
-		if err != nil {
-			return err
-		}
-		q.touch() // an unknown txid is fenced: a record is written
 		if ok {
+			q, err := loadUsage(tx)
+			if err != nil {
+				return err
+			}
 			if err := q.settle(rec.KVs); err != nil {
 				return err
 			}
-		}
-		if err := q.save(s.quota); err != nil {
+			if err := q.save(s.quota); err != nil {
+				return err
+			}
+		} else if err := newGeneration(tx); err != nil { // an unknown txid is fenced
 			return err
 		}
 		for _, kv := range rec.KVs {
@@ -532,12 +527,7 @@ func (s *Store) Prune(ctx context.Context, client []byte) (int, error) {
 			if n == 0 {
 				return nil
 			}
-			q, err := loadUsage(tx)
-			if err != nil {
-				return err
-			}
-			q.touch()
-			return q.save(s.quota)
+			return newGeneration(tx)
 		})
 		if err != nil {
 			return total, err
@@ -596,7 +586,7 @@ func (s *Store) Usage(ctx context.Context, client []byte) (Usage, error) {
 		case err != nil:
 			return err
 		case ok:
-			u, _, err = decodeUsage(rec.Seal)
+			u, err = decodeUsage(rec.Seal)
 			return err
 		}
 		u, err = countUsage(r)

@@ -652,7 +652,7 @@ type GetReply struct {
 	// again with start_after set to it.
 	More bool `protobuf:"varint,3,opt,name=more,proto3" json:"more,omitempty"`
 	// Paged BoundGet only: names the state of the client's namespace the page was
-	// read from (opaque, at most 32 bytes, compared for equality). Every write of
+	// read from (opaque, 16 bytes, compared for equality). Every write of
 	// the client's data or transaction records changes it, so pages that carry the
 	// same generation are one snapshot; a client that sees it change within a
 	// listing starts the listing again.
