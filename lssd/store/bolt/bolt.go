@@ -3,8 +3,9 @@
 //
 // Guarantees: Update returns only after its writes are fsynced (bolt commits with
 // NoSync off); UpdateLazy (store.LazyUpdater, used by Store.Commit) returns before
-// the fsync, with its writes visible to every later read and write and never
-// durable after a later write (lazy.go); View reads one consistent snapshot; clients are kept in separate
+// the fsync, with its writes visible to every later read and write, never
+// durable after a later write, and kept across a crash of the process by a
+// commit journal beside the file, Path + ".commits" (lazy.go, journal.go); View reads one consistent snapshot; clients are kept in separate
 // buckets, so no read or scan crosses from one client into another. Only one process
 // may open a file: a second one gets ErrLocked after Options.LockTimeout instead of
 // waiting forever. A file written with another layout is refused with
@@ -83,8 +84,10 @@ type Backend struct {
 	// its functions, just before bolt commits it.
 	beforeCommit func()
 
-	// overlay serves the lazy writes whose batch is not committed yet (lazy.go).
+	// overlay serves the lazy writes whose batch is not committed yet (lazy.go),
+	// and journal keeps them across a crash of the process (journal.go).
 	overlay overlay
+	journal *journal
 }
 
 var (
@@ -126,7 +129,11 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	if err := db.Update(initSchema); err != nil {
 		return nil, errors.Join(fmt.Errorf("store/bolt: open %s: %w", path, err), db.Close())
 	}
-	return &Backend{db: db, opts: opts, arrived: make(chan struct{}, 1), closing: make(chan struct{}), hold: lazyHold}, nil
+	j, err := openJournal(db, path)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("store/bolt: open %s: %w", path, err), db.Close())
+	}
+	return &Backend{db: db, opts: opts, journal: j, arrived: make(chan struct{}, 1), closing: make(chan struct{}), hold: lazyHold}, nil
 }
 
 // Update implements store.Backend. With group commit, fn may run in another
@@ -189,7 +196,8 @@ func (b *Backend) Close() error {
 			close(b.closing)
 		}
 		b.running.Wait()
-		b.closeErr = b.db.Close()
+		err := b.db.Close()
+		b.closeErr = errors.Join(err, b.journal.close(err))
 	})
 	return b.closeErr
 }

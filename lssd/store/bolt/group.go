@@ -192,7 +192,9 @@ func (b *Backend) commitTogether(calls []*call, batch *[]*call) ([]*call, int) {
 			}
 			// Every function ran and none spoiled the transaction: the lazy calls
 			// need not wait for the commit.
-			b.publishLazy(calls)
+			if err := b.publishLazy(tx, calls); err != nil {
+				return err
+			}
 			var more []*call
 			if allLazy(calls) {
 				more = b.awaitQueued(hold.C)
@@ -212,6 +214,7 @@ func (b *Backend) commitTogether(calls []*call, batch *[]*call) ([]*call, int) {
 		return calls, spoiled
 	}
 	if err != nil {
+		b.journal.failed()
 		for _, c := range calls {
 			if c.err == nil {
 				c.err = err
@@ -219,6 +222,7 @@ func (b *Backend) commitTogether(calls []*call, batch *[]*call) ([]*call, int) {
 		}
 		return calls, -1
 	}
+	b.journal.committed()
 	b.committed(len(calls), start)
 	return calls, -1
 }
@@ -267,10 +271,18 @@ func (b *Backend) commitAlone(c *call) {
 		}
 		if c.lazy {
 			c.ws = t.ws
-			b.publishLazy([]*call{c})
+			return b.publishLazy(tx, []*call{c})
 		}
 		return nil
 	})
+	if c.lazy {
+		// Only a leader commits a lazy call alone: the journal is its alone.
+		if c.err != nil {
+			b.journal.failed()
+		} else {
+			b.journal.committed()
+		}
+	}
 	if c.err == nil {
 		b.committed(1, start)
 	}

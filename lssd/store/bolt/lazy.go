@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/lssquorum/lss/lssd/store"
 )
 
@@ -22,7 +24,10 @@ import (
 // all run, before the fsync: its writes are then published in an in-memory
 // overlay that every View reads through, until the batch's bolt commit makes
 // them visible in the file (and durable). The batch's fsync is paid by the
-// leader, in the background when a lazy caller leads.
+// leader, in the background when a lazy caller leads. Before the calls are
+// released, their writes are appended to the commit journal (journal.go), with
+// one write and no fsync, so that a lazy update answered before a crash of the
+// process is replayed into the file at the next Open.
 //
 // What store.LazyUpdater asks, and why it holds:
 //   - Atomic and serializable with every other Update: the lazy function runs in
@@ -35,10 +40,12 @@ import (
 //     after its bolt commit (so a View that misses them in the overlay finds
 //     them in the file).
 //   - Lost only in order: an Update that starts after the lazy one returned is
-//     in the same batch or a later one, so it is never durable without it.
+//     in the same batch or a later one, so it is never durable without it; and
+//     the journal, replayed as a prefix in order, brings back lazy updates only
+//     (journal.go argues it for a crash of the process and of the machine).
 //   - If the batch's bolt commit fails, the lazy writes are dropped from the
-//     overlay: lost, as a machine crash would lose them, and for the same reason
-//     safe (store.LazyUpdater).
+//     overlay and cut off the journal: lost, as a machine crash would lose them,
+//     and for the same reason safe (store.LazyUpdater).
 //
 // The overlay merges with the file by the store's own order, so a stale overlay
 // entry never hides a newer write of the file: a value wins only if its version
@@ -104,7 +111,7 @@ func (o *overlay) sets(client []byte) []*writeSet {
 // without waiting for the batch's fsync (see above). With NoGroupCommit it is a
 // durable Update.
 func (b *Backend) UpdateLazy(ctx context.Context, client []byte, fn func(store.Txn) error) error {
-	if b.opts.NoGroupCommit {
+	if b.opts.NoGroupCommit || !b.journal.usable.Load() {
 		return b.Update(ctx, client, fn)
 	}
 	if err := ctx.Err(); err != nil {
@@ -151,10 +158,14 @@ func (c *call) release(err error) {
 	close(c.released)
 }
 
-// publishLazy publishes the writes of the batch's lazy calls and releases them:
-// called by the leader once every function of the batch has run, before the
-// bolt commit.
-func (b *Backend) publishLazy(calls []*call) {
+// publishLazy journals the writes of the batch's lazy calls, then publishes and
+// releases them: called by the leader once every function of the batch has run,
+// in its bolt transaction tx, before the bolt commit. If the journal cannot be
+// written, it releases nothing and returns the error, for the batch to fail.
+func (b *Backend) publishLazy(tx *bbolt.Tx, calls []*call) error {
+	if err := b.journal.log(tx, calls); err != nil {
+		return err
+	}
 	for _, c := range calls {
 		if !c.lazy || c.isReleased() {
 			continue
@@ -165,6 +176,7 @@ func (b *Backend) publishLazy(calls []*call) {
 		}
 		c.release(c.err)
 	}
+	return nil
 }
 
 func (c *call) isReleased() bool {
