@@ -151,7 +151,9 @@ func frames(raw []byte) [][]byte {
 	var out [][]byte
 	for len(raw) >= frameHeader {
 		n := binary.BigEndian.Uint32(raw)
-		if uint64(n) > uint64(len(raw)-frameHeader) {
+		// Too short for a sequence: a zero-filled tail (a file extended by a
+		// machine crash before its data was written), whose CRC would hold.
+		if n < 8 || uint64(n) > uint64(len(raw)-frameHeader) {
 			break
 		}
 		p := raw[frameHeader : frameHeader+int(n)]
@@ -186,7 +188,7 @@ func (j *journal) log(tx *bbolt.Tx, calls []*call) error {
 	var buf []byte
 	seq := j.seq
 	for _, c := range calls {
-		if !c.lazy || c.isReleased() || c.err != nil || c.ws == nil || j.skip {
+		if !c.lazy || c.isReleased() || c.err != nil || c.ws == nil || c.ws.empty() || j.skip {
 			continue
 		}
 		seq++
@@ -292,6 +294,11 @@ func encodeEntry(e entry) []byte {
 		b = appendBytes(b, r)
 	}
 	return b
+}
+
+// empty says whether ws wrote nothing (a Commit repeated, say): no entry.
+func (ws *writeSet) empty() bool {
+	return len(ws.data)+len(ws.released)+len(ws.recs) == 0
 }
 
 func appendBytes(b, s []byte) []byte {

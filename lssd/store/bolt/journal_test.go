@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -192,6 +193,9 @@ func TestJournalReplay(t *testing.T) {
 	if n := journalSize(t, path); n != 0 {
 		t.Fatalf("journal is %d bytes after replay, want 0", n)
 	}
+	if err := b.Update(context.Background(), client, func(tx store.Txn) error { return tx.Reserve("r", lazyTxID) }); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -202,8 +206,10 @@ func TestJournalReplay(t *testing.T) {
 	old.data["old"] = store.KV{Key: "old", Value: []byte("x")}
 	fresh := newWriteSet()
 	fresh.data["fresh"] = store.KV{Key: "fresh", Value: []byte("y")}
+	fresh.released["r"] = []byte("another txid")
 	raw = appendFrame(nil, encodeEntry(entry{seq: 3, client: client, ws: old}))
 	raw = appendFrame(raw, encodeEntry(entry{seq: 4, client: client, ws: fresh}))
+	raw = append(raw, make([]byte, 64)...) // a zero-filled tail ends the journal too
 	writeJournal(t, path, raw)
 	b = mustOpen(t, path, Options{})
 	got := keys(t, b)
@@ -212,6 +218,15 @@ func TestJournalReplay(t *testing.T) {
 	}
 	if got["fresh"] != "y" {
 		t.Fatalf("entry above the stored sequence was not replayed: %v", got)
+	}
+	err := b.View(context.Background(), client, func(r store.Reader) error {
+		if by, ok, err := r.Reservation("r"); err != nil || !ok || !bytes.Equal(by, lazyTxID) {
+			return fmt.Errorf("reservation of r: %q %v %v; want it kept for its own txid", by, ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
