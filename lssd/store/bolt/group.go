@@ -169,6 +169,7 @@ func (b *Backend) commitTogether(calls []*call, batch *[]*call) ([]*call, int) {
 		b.commitAlone(calls[0])
 		return calls, -1
 	}
+	calls = lazyFirst(calls)
 	spoiled := -1
 	start := time.Now()
 	hold := time.NewTimer(b.hold)
@@ -207,7 +208,7 @@ func (b *Backend) commitTogether(calls []*call, batch *[]*call) ([]*call, int) {
 			}
 			*batch = append(*batch, more...)
 			from = len(calls)
-			calls = append(calls, liveCalls(more)...)
+			calls = append(calls, lazyFirst(liveCalls(more))...)
 		}
 	})
 	if spoiled >= 0 {
@@ -225,6 +226,27 @@ func (b *Backend) commitTogether(calls []*call, batch *[]*call) ([]*call, int) {
 	b.journal.committed()
 	b.committed(len(calls), start)
 	return calls, -1
+}
+
+// lazyFirst orders the lazy calls of a batch before the others, keeping the
+// order within each. The calls of a batch were queued concurrently, none has
+// returned, so any order is serializable; this one keeps a lazy call's writes
+// from resting on a write of its batch that a crash may lose: its journal entry
+// (journal.go) is replayed without them. (A held batch takes more calls only
+// while all its calls are lazy, so the lazy ones stay first across joins.)
+func lazyFirst(calls []*call) []*call {
+	out := slices.Clone(calls)
+	slices.SortStableFunc(out, func(a, b *call) int {
+		switch {
+		case a.lazy == b.lazy:
+			return 0
+		case a.lazy:
+			return -1
+		default:
+			return 1
+		}
+	})
+	return out
 }
 
 func allLazy(calls []*call) bool {

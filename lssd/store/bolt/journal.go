@@ -47,6 +47,13 @@ import (
 // suffix of its entries, but a later write is still never in the file without
 // the batch, and so the lazy writes, before it: the earlier argument holds.
 //
+// An entry is applied at replay without the writes of its batch that were not
+// answered: those are lost with the process, as nothing was promised of them.
+// So a lazy call's writes must not rest on them (a commit's usage record would
+// count a Put of its batch that never happened): the leader runs a batch's lazy
+// calls before its other ones (lazyFirst), and they see only the file and each
+// other, whose entries come back before theirs.
+//
 // In normal operation every entry is in the file once its batch committed (batches
 // commit one after another, and only a batch's leader appends), so the journal is
 // truncated after a batch once it is larger than journalTrim, and at Close. If a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +294,37 @@ func TestJournalWrittenBeforeTheAnswerAndTruncated(t *testing.T) {
 	}
 	if n := journalSize(t, path); n != 0 {
 		t.Fatalf("journal is %d bytes after Close, want 0", n)
+	}
+}
+
+// TestLazyRunsFirstInItsBatch queues an Update and then a lazy update behind a
+// running batch: in the next batch the lazy one runs first, so its journal
+// entry never rests on a write of the batch that a crash could lose.
+func TestLazyRunsFirstInItsBatch(t *testing.T) {
+	t.Parallel()
+	b := mustOpen(t, tempPath(t), Options{})
+	release, first := blockLeader(t, b)
+	var order []string // written by the leader of the next batch only
+	durable := update(context.Background(), b, func(tx store.Txn) error {
+		order = append(order, "update")
+		return tx.Set(store.KV{Key: "u", Value: []byte("u")})
+	})
+	waitQueued(t, b, 1)
+	lazy := make(chan error, 1)
+	go func() {
+		lazy <- b.UpdateLazy(context.Background(), client, func(tx store.Txn) error {
+			order = append(order, "lazy")
+			return tx.Set(store.KV{Key: "l", Value: []byte("l")})
+		})
+	}()
+	waitQueued(t, b, 2)
+	release()
+	for what, ch := range map[string]<-chan error{"blocked Update": first, "Update": durable, "UpdateLazy": lazy} {
+		if err := wait(t, what, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(order, []string{"lazy", "update"}) {
+		t.Fatalf("batch ran %v, want the lazy update first", order)
 	}
 }
