@@ -180,6 +180,18 @@ func appendFrame(buf, p []byte) []byte {
 	return append(buf, p...)
 }
 
+// appendEntryFrame appends e's frame to buf, encoding it in place (a commit's
+// write set can be many keys: no copy of it).
+func appendEntryFrame(buf []byte, e entry) []byte {
+	buf = slices.Grow(buf, frameHeader+e.sizeHint())
+	at := len(buf)
+	buf = appendEntry(append(buf, make([]byte, frameHeader)...), e)
+	p := buf[at+frameHeader:]
+	binary.BigEndian.PutUint32(buf[at:], uint32(len(p)))
+	binary.BigEndian.PutUint32(buf[at+4:], crc32.Checksum(p, crcTable))
+	return buf
+}
+
 // log appends the write sets of a batch's lazy calls not released yet to the
 // journal, with one write, and stores the last sequence in tx, the batch's bolt
 // transaction (also when a batch is tried again after a rollback, with its
@@ -199,7 +211,7 @@ func (j *journal) log(tx *bbolt.Tx, calls []*call) error {
 			continue
 		}
 		seq++
-		buf = appendFrame(buf, encodeEntry(entry{seq: seq, client: c.client, ws: c.ws}))
+		buf = appendEntryFrame(buf, entry{seq: seq, client: c.client, ws: c.ws})
 	}
 	if err := tx.Bucket(metaBucket).Put(commitsKey, binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 		return err
@@ -284,16 +296,34 @@ type entry struct {
 // store.EncodeValue), the released reservations (key, txid) and the records
 // (store.EncodeRecord), each list preceded by its length, each byte string by
 // its length (uvarint).
-func encodeEntry(e entry) []byte {
-	b := binary.BigEndian.AppendUint64(nil, e.seq)
+func encodeEntry(e entry) []byte { return appendEntry(nil, e) }
+
+// sizeHint is about the length of e's payload, to allocate it at once.
+func (e entry) sizeHint() int {
+	n := 8 + len(e.client) + 3*binary.MaxVarintLen64
+	for k, kv := range e.ws.data {
+		n += len(k) + kv.Size() + 2*binary.MaxVarintLen64
+	}
+	for k, txid := range e.ws.released {
+		n += len(k) + len(txid) + 2*binary.MaxVarintLen64
+	}
+	for _, rec := range e.ws.recs {
+		n += rec.Size() + binary.MaxVarintLen64
+	}
+	return n
+}
+
+// appendEntry appends e's payload (encodeEntry) to b.
+func appendEntry(b []byte, e entry) []byte {
+	b = binary.BigEndian.AppendUint64(b, e.seq)
 	b = appendBytes(b, e.client)
 	b = binary.AppendUvarint(b, uint64(len(e.ws.data)))
 	for k, kv := range e.ws.data {
-		b = appendBytes(appendBytes(b, []byte(k)), store.EncodeValue(kv))
+		b = appendBytes(appendString(b, k), store.EncodeValue(kv))
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.ws.released)))
 	for k, txid := range e.ws.released {
-		b = appendBytes(appendBytes(b, []byte(k)), txid)
+		b = appendBytes(appendString(b, k), txid)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.ws.recs)))
 	for _, rec := range e.ws.recs {
@@ -309,6 +339,10 @@ func (ws *writeSet) empty() bool {
 }
 
 func appendBytes(b, s []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
