@@ -2,6 +2,8 @@ package lssdcli
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -67,6 +69,10 @@ func TestRestoredProviderIsNamedByAuditAndCaughtUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(p0.DataDir(), lssd.BoltFileName), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// As the README says: the commit journal belongs to the file it was written beside.
+	if err := os.Remove(filepath.Join(p0.DataDir(), lssd.BoltFileName+".commits")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
 	if err := p0.Restart(ctx); err != nil {
