@@ -59,7 +59,12 @@ func TestSignerCommandsSettleWhatAnEarlierRunLeft(t *testing.T) {
 		{[]string{"recover", "--dry-run"}, ExitDisagree, false},
 	} {
 		txid := leftPrepared(ctx, t, cl, old, "z")
-		main(step.code, step.args...)
+		out := main(step.code, step.args...)
+		// leftPrepared prepares without a seal: recover names the record as one
+		// that decides nothing.
+		if step.args[0] == "recover" && !strings.Contains(out, "count for nothing: p0") {
+			t.Errorf("%q does not say p0's unsealed record counts for nothing:\n%s", step.args, out)
+		}
 		want := provider.TxPrepared
 		if step.settles {
 			want = provider.TxAborted

@@ -114,6 +114,9 @@ func WriteRecovery(w io.Writer, r *quorum.RecoveryReport, dryRun, asJSON bool) e
 		}
 		fmt.Fprintf(w, "  tx %s  keys %s  %s\n", shortHex(t.TxID), strings.Join(t.Keys, ", "), state)
 		fmt.Fprintf(w, "    held: %s\n", describeViews(t.Before))
+		if len(t.Unverified) > 0 {
+			fmt.Fprintf(w, "    count for nothing: %s (prepare seal missing or not valid: made up or replayed)\n", strings.Join(t.Unverified, ", "))
+		}
 		for _, a := range t.Actions {
 			fmt.Fprintf(w, "    %s\n", a)
 		}
