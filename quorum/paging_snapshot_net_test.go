@@ -1,9 +1,7 @@
 package quorum_test
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,28 +68,12 @@ func TestPagedGetIsNeverTorn(t *testing.T) {
 	put(t, w, putAll(0)...)
 	settle(t, w)
 
-	readerCtx, stopReader := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var torn []string
-	reads := 0
-	wg.Go(func() {
-		for readerCtx.Err() == nil {
-			res, err := r.Get(readerCtx, "k/")
-			if err != nil {
-				continue
-			}
-			ok := len(res.Entries) == keys
-			for _, e := range res.Entries {
-				ok = ok && e.Version == res.Entries[0].Version && string(e.Value) == fmt.Sprintf("v%d", e.Version)
-			}
-			mu.Lock()
-			reads++
-			if !ok {
-				torn = append(torn, fmt.Sprint(render(res.Entries)))
-			}
-			mu.Unlock()
+	reader := readConcurrently(ctx, t, r, "k/", func(res *quorum.GetResult) bool {
+		ok := len(res.Entries) == keys
+		for _, e := range res.Entries {
+			ok = ok && e.Version == res.Entries[0].Version && string(e.Value) == fmt.Sprintf("v%d", e.Version)
 		}
+		return ok
 	})
 	for v := int64(1); v <= 25; v++ {
 		if _, err := w.Put(ctx, putAll(v)); err != nil {
@@ -102,25 +84,9 @@ func TestPagedGetIsNeverTorn(t *testing.T) {
 	settle(t, w)
 	// With the writes over, the reader's listings stop changing: let it
 	// complete a read (bounded) before it stops, however slow the machine.
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		mu.Lock()
-		n := reads
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && reader.completed() == 0; {
+		time.Sleep(20 * time.Millisecond)
 	}
-	stopReader()
-	wg.Wait()
 	wantEntries(t, get(t, r, "k/"), "k/0@25=v25", "k/1@25=v25", "k/2@25=v25", "k/3@25=v25", "k/4@25=v25", "k/5@25=v25")
-	mu.Lock()
-	defer mu.Unlock()
-	switch {
-	case len(torn) > 0:
-		t.Errorf("%d of %d concurrent reads were torn, e.g. %s", len(torn), reads, torn[0])
-	case reads == 0:
-		t.Error("the concurrent reader never completed a read")
-	default:
-		t.Logf("%d concurrent reads, none torn", reads)
-	}
+	reader.finish(t)
 }
