@@ -18,7 +18,9 @@
 // in the raft log on a majority of members, each of which fsyncs it, before the
 // Txn returns. A View reads at one revision, so it sees one snapshot.
 //
-// Limits: one Update is one etcd Txn, so a put of n keys needs about n comparisons
-// and n+2 operations, and must fit the cluster's --max-txn-ops (default 128) and
-// --max-request-bytes (default 1.5 MiB); raise them for large puts.
+// Limits: one Update is one etcd Txn, so a put or prepare of n keys needs about n
+// comparisons and up to n+4 operations (the keys, a transaction record, the
+// client's usage and generation records, "seq"), and must fit the cluster's
+// --max-txn-ops (default 128) and --max-request-bytes (default 1.5 MiB); raise them
+// for large puts.
 package etcd
