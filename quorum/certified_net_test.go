@@ -8,14 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/proto"
 
-	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
 	"github.com/lssquorum/lss/testnet"
@@ -67,15 +64,7 @@ func TestObservation1PreparedOnlyValueIsNeverRead(t *testing.T) {
 	ps := net.Providers()
 	key := newKey(t)
 	liar := startMITM(t, ps[2].Addr())
-	var mu sync.Mutex
-	var kept *lsspb.PrepareRequest
-	liar.watch(func(method string, req proto.Message) {
-		if method == "Prepare" {
-			mu.Lock()
-			kept = proto.Clone(req).(*lsspb.PrepareRequest)
-			mu.Unlock()
-		}
-	})
+	kept := liar.keepPrepares()
 	c := newClient(t, net, key, func(cfg *quorum.Config) {
 		cfg.Mode = quorum.ModeAtomic
 		cfg.Providers[2].Addr = liar.addr
@@ -100,9 +89,7 @@ func TestObservation1PreparedOnlyValueIsNeverRead(t *testing.T) {
 	if len(rep.Transactions) != 1 || rep.Transactions[0].Decision != quorum.DecidedAbort || !rep.Transactions[0].Settled {
 		t.Fatalf("recovery: %+v, want the put decided aborted and settled", rep.Transactions)
 	}
-	mu.Lock()
-	req := kept
-	mu.Unlock()
+	req := kept.latest()
 	if req == nil || len(req.GetKvs()) != 2 {
 		t.Fatalf("p2 kept %v, want the two sealed entries of the aborted prepare", req)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -31,16 +30,7 @@ func TestObservation2RecoverDoesNotTrustOneProvidersRecord(t *testing.T) {
 	key := newKey(t)
 	ps := net.Providers()
 	liar := startMITM(t, ps[2].Addr())
-	var mu sync.Mutex
-	kept := map[string]*lsspb.PrepareRequest{}
-	liar.watch(func(method string, req proto.Message) {
-		if method == "Prepare" {
-			r := proto.Clone(req).(*lsspb.PrepareRequest)
-			mu.Lock()
-			kept[string(r.GetTxid())] = r
-			mu.Unlock()
-		}
-	})
+	kept := liar.keepPrepares()
 	withLiar := func(cfg *quorum.Config) {
 		cfg.Mode = quorum.ModeAtomic
 		cfg.Providers[2].Addr = liar.addr
@@ -49,15 +39,10 @@ func TestObservation2RecoverDoesNotTrustOneProvidersRecord(t *testing.T) {
 
 	put(t, c, kv("old", 0, "committed earlier"))
 	settle(t, c)
-	mu.Lock()
-	if len(kept) != 1 {
-		t.Fatalf("the liar kept %d prepares, want the first put's", len(kept))
+	if n := kept.transactions(); n != 1 {
+		t.Fatalf("the liar kept %d prepares, want the first put's", n)
 	}
-	var old *lsspb.PrepareRequest
-	for _, r := range kept {
-		old = r
-	}
-	mu.Unlock()
+	old := kept.latest()
 
 	// p0 and p1 refuse the next put by the version rule: a definite abort.
 	for _, p := range ps[:2] {
@@ -71,15 +56,8 @@ func TestObservation2RecoverDoesNotTrustOneProvidersRecord(t *testing.T) {
 		t.Fatalf("put: %v, want a definite abort", err)
 	}
 	settle(t, c)
-	var aborted *lsspb.PrepareRequest
-	mu.Lock()
-	for id, r := range kept {
-		if id != string(old.GetTxid()) {
-			aborted = r
-		}
-	}
-	mu.Unlock()
-	if aborted == nil || len(aborted.GetKvs()) != 2 {
+	aborted := kept.latest()
+	if aborted == nil || string(aborted.GetTxid()) == string(old.GetTxid()) || len(aborted.GetKvs()) != 2 {
 		t.Fatalf("the liar kept %v", aborted)
 	}
 	txid := aborted.GetTxid()

@@ -6,17 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
-	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
 	"github.com/lssquorum/lss/testnet"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/proto"
 )
 
 // Issue 9, observation 6: a network attacker answering the prefix-bound Get and
@@ -201,15 +198,7 @@ func TestObservation1KeptPrepareIsNeverReturned(t *testing.T) {
 	net := startNet(t, 3)
 	key := newKey(t)
 	liar := startMITM(t, net.Providers()[2].Addr())
-	var mu sync.Mutex
-	var kept *lsspb.PrepareRequest
-	liar.watch(func(method string, req proto.Message) {
-		if method == "Prepare" {
-			mu.Lock()
-			kept = proto.Clone(req).(*lsspb.PrepareRequest)
-			mu.Unlock()
-		}
-	})
+	kept := liar.keepPrepares()
 	c := newClient(t, net, key, func(cfg *quorum.Config) {
 		cfg.Mode = quorum.ModeAtomic
 		cfg.Providers[2].Addr = liar.addr
@@ -230,9 +219,7 @@ func TestObservation1KeptPrepareIsNeverReturned(t *testing.T) {
 		t.Fatalf("put: %v, want a definite abort", err)
 	}
 	// p2 writes what it kept into its own database, at a higher version.
-	mu.Lock()
-	req := kept
-	mu.Unlock()
+	req := kept.latest()
 	if req == nil || len(req.GetKvs()) != 1 {
 		t.Fatalf("the liar kept %v", req)
 	}

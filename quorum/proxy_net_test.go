@@ -155,3 +155,41 @@ func (p *mitm) Abort(ctx context.Context, r *lsspb.TxRequest) (*lsspb.TxReply, e
 func (p *mitm) Status(ctx context.Context, r *lsspb.StatusRequest) (*lsspb.StatusReply, error) {
 	return relay(p, "Status", r, func(r *lsspb.StatusRequest) (*lsspb.StatusReply, error) { return p.up.Status(ctx, r) })
 }
+
+// keptPrepares are the Prepare requests a mitm kept, as a provider that keeps
+// the sealed entries it was sent would.
+type keptPrepares struct {
+	mu     sync.Mutex
+	byTxID map[string]*lsspb.PrepareRequest
+	last   *lsspb.PrepareRequest
+}
+
+// keepPrepares makes p keep a copy of every Prepare request it forwards.
+func (p *mitm) keepPrepares() *keptPrepares {
+	k := &keptPrepares{byTxID: map[string]*lsspb.PrepareRequest{}}
+	p.watch(func(method string, req proto.Message) {
+		if method != "Prepare" {
+			return
+		}
+		r := proto.Clone(req).(*lsspb.PrepareRequest)
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.byTxID[string(r.GetTxid())] = r
+		k.last = r
+	})
+	return k
+}
+
+// latest is the last Prepare kept, nil if none.
+func (k *keptPrepares) latest() *lsspb.PrepareRequest {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.last
+}
+
+// transactions is how many transactions' Prepares were kept.
+func (k *keptPrepares) transactions() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.byTxID)
+}
