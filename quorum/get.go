@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/hashicorp/go-multierror"
+
+	"github.com/lssquorum/lss/provider"
 )
 
 // Get returns the client's entries under prefix, merged from a read quorum.
@@ -32,7 +34,13 @@ import (
 // before the quorum switched to atomic); a value held without a proof, newer
 // than every readable one of its key, is reported in GetResult.Pending, never
 // returned, and its transaction is recovered in the background
-// (settlePending).
+// (settlePending). A certified value that fewer than W valid replies hold
+// may belong to a put whose commit is still landing (the providers without it
+// may hold it prepared, its Commit not applied yet): Get then settles that
+// transaction first, the proof showing it decided committed, and reads again;
+// if a provider still holds it prepared after that, the key is unconfirmed
+// (*UnconfirmedError, below), since a later read from those providers would
+// return the older value.
 //
 // In plain mode (and, in atomic mode, for a plain put's value), a version
 // that fewer than W replies hold is first written back to the answering
@@ -53,9 +61,27 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	// Transactions of these keys this client decided but has not settled
 	// everywhere are settled now, in the background.
 	c.wakeFor(prefix)
-	mark, confirmed := c.mark.snapshot(), c.confirmedMarks()
-	replies, pending := c.readable(c.gather(ctx, prefix, c.r, c.grace))
-	m := merge(replies, mark, c.w)
+	var (
+		mark      map[string]Mark
+		confirmed []map[string]int64
+		replies   []reply
+		pending   []PendingEntry
+		m         mergeResult
+	)
+	// At most two reads: the second only after settling the commits the
+	// first found landing.
+	var stuck map[string]bool
+	for attempt := 0; ; attempt++ {
+		mark, confirmed = c.mark.snapshot(), c.confirmedMarks()
+		replies, pending = c.readable(c.gather(ctx, prefix, c.r, c.grace))
+		m = merge(replies, mark, c.w)
+		ls := landingTxs(m, replies, c.w)
+		if attempt > 0 || len(ls) == 0 {
+			break
+		}
+		stuck = c.settleLanding(ctx, ls)
+	}
+	landing := stuckKeys(landingTxs(m, replies, c.w), stuck)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
 	res := &GetResult{Providers: m.states, Pending: pending}
 	c.settlePending(pending)
@@ -68,7 +94,10 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	c.logProblems("get", m.states)
 	plain := c.plainOnly()
 	c.writeBack(ctx, &m, plain)
-	if keys := unconfirmed(m, mark, c.w, plain); len(keys) > 0 {
+	// A value whose commit is still landing after the settle is held to
+	// the plain rule's bar: acknowledged to this client, or an error.
+	short := func(e provider.Entry) bool { return plain(e) || landing[e.Key] }
+	if keys := unconfirmed(m, mark, c.w, short); len(keys) > 0 {
 		_ = c.saveWatermarks(ctx)
 		return res, &UnconfirmedError{Prefix: prefix, Keys: keys, W: c.w}
 	}
@@ -193,4 +222,46 @@ func (c *Client) logProblems(op string, states []ProviderState) {
 				"behind", len(s.Behind), "missing", len(s.Missing), "ahead", len(s.Ahead), "diverged", len(s.Diverged))
 		}
 	}
+}
+
+// maxLandingSettle bounds the transactions one read settles before reading
+// again: a provider answering with many made-up prepared copies of certified
+// values must not make a read run an unbounded amount of recovery.
+const maxLandingSettle = 16
+
+// settleLanding recovers, before a read returns, the transactions whose commit
+// it may have found landing (see landingTx): each is decided committed (a
+// provider showed its proof), so the recovery commits it where it is prepared.
+// It returns the txids some provider still holds prepared afterwards: their
+// values are not returned (Get's *UnconfirmedError), since a later read from
+// those providers would miss them. Bounded by three call timeouts.
+func (c *Client) settleLanding(ctx context.Context, ls []landingTx) (stuck map[string]bool) {
+	ls = ls[:min(len(ls), maxLandingSettle)]
+	txids := make([][]byte, len(ls))
+	proven := make(map[string][]string, len(ls))
+	for i, l := range ls {
+		txids[i] = l.TxID
+		proven[string(l.TxID)] = l.ProvenBy
+	}
+	rctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
+	defer cancel()
+	_, stuck, err := c.recoverProven(rctx, txids, proven)
+	if len(stuck) > 0 {
+		c.log.Info("quorum read: a committed put is still prepared on some provider and could not be settled", "err", err)
+	}
+	return stuck
+}
+
+// stuckKeys is the set of keys of the transactions of ls that stuck names.
+func stuckKeys(ls []landingTx, stuck map[string]bool) map[string]bool {
+	keys := map[string]bool{}
+	for _, l := range ls {
+		if !stuck[string(l.TxID)] {
+			continue
+		}
+		for _, k := range l.Keys {
+			keys[k] = true
+		}
+	}
+	return keys
 }

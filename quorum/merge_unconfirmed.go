@@ -23,7 +23,9 @@ type KeyUnconfirmed struct {
 // UnconfirmedError is returned by a plain-mode Get instead of data when the
 // newest version of some key is held by fewer than W providers, is not the
 // version this client saw acknowledged, and could not be written back to
-// enough providers (too few answered, or they cannot take it). Returning it
+// enough providers (too few answered, or they cannot take it). In atomic mode
+// it is returned for a certified value held by fewer than W whose transaction
+// a provider still holds prepared after the read tried to settle it. Returning it
 // would let a later read, from other providers, return an older version; it
 // is typically a failed put's leftover, or a put still in flight. Read again
 // once more providers answer (the write-back then completes).

@@ -213,6 +213,15 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 		counted[i] = slices.Contains(st.Counted, p)
 	}
 	d := st.decideFrom(views)
+	if d != DecidedCommit && !st.Inconsistent && st.Entries != nil && len(st.Proven) == 0 {
+		// Before fencing, or acting on an abort the fences show: a commit
+		// proof in some provider's data overrides both (recover_proofs.go).
+		if st.Proven = c.probeProofs(ctx, st); len(st.Proven) > 0 {
+			rec.Proven = st.Proven
+			rec.Actions = append(rec.Actions, "commit proof held by "+strings.Join(st.Proven, ", "))
+			d = st.decideFrom(views)
+		}
+	}
 	if d == Undecided && !st.Inconsistent {
 		act(planRecovery(Undecided, ordered(), counted, st.Entries != nil))
 		d = st.decideFrom(views)
@@ -303,20 +312,33 @@ func (c *Client) pinnedIDs() map[string][]byte {
 // every participant answered and none holds it prepared any more. Transactions
 // no provider holds prepared are done at once.
 func (c *Client) recoverTxIDs(ctx context.Context, txids [][]byte) (done map[string]bool, err error) {
+	done, _, err = c.recoverProven(ctx, txids, nil)
+	return done, err
+}
+
+// recoverProven is recoverTxIDs where proven names, per txid, the providers a
+// read found holding a value of it with a valid commit proof: such a
+// transaction is decided committed without further evidence. It also returns
+// the txids some provider still holds prepared after the recovery.
+func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[string][]string) (done, prepared map[string]bool, err error) {
 	parts, lists, report := c.gatherStatus(ctx)
 	want := make(map[string]bool, len(txids))
 	for _, id := range txids {
 		want[string(id)] = true
 	}
 	pending := map[string]bool{}
-	done = map[string]bool{}
+	done, prepared = map[string]bool{}, map[string]bool{}
 	var errs []string
 	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
 		if !want[string(st.TxID)] {
 			continue
 		}
 		pending[string(st.TxID)] = true
+		st.Proven = proven[string(st.TxID)]
 		rec := c.recoverTx(ctx, parts, st)
+		if !rec.Settled {
+			prepared[string(st.TxID)] = true
+		}
 		if rec.Settled && len(report.Unreachable) == 0 {
 			done[string(st.TxID)] = true
 		} else {
@@ -335,5 +357,5 @@ func (c *Client) recoverTxIDs(ctx context.Context, txids [][]byte) (done map[str
 	if len(errs) > 0 {
 		err = errors.New(strings.Join(errs, "; "))
 	}
-	return done, err
+	return done, prepared, err
 }

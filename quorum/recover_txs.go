@@ -45,6 +45,12 @@ type TxStatus struct {
 	// quorum and entries (made up, or replayed from another record), or a
 	// committed record whose seal is unlike the verified one.
 	Unverified []string `json:"unverified,omitempty"`
+	// Proven names the providers found holding one of the transaction's
+	// values with a valid commit proof of it (see probeProofs). The client
+	// makes a proof only once the commit is decided, so one is enough: the
+	// transaction is decided committed, whatever the records say (records
+	// can be pruned, rolled back or withheld; a proof cannot be forged).
+	Proven []string `json:"proven,omitempty"`
 
 	recorded provider.Quorum
 	votes    map[string]txVote
@@ -81,6 +87,11 @@ func (s *TxStatus) decideFrom(views map[string]TxView) Decision {
 			v = txVote{View: views[name]}
 		}
 		votes = append(votes, v)
+	}
+	if len(s.Proven) > 0 {
+		// The proof's holder need not be a counted participant: a proof
+		// decides by itself.
+		votes = append(votes, txVote{ProofOK: true})
 	}
 	return decideVotes(s.N, s.W, votes)
 }
