@@ -51,6 +51,26 @@ type Reader interface {
 	RecordsRange(after []byte, b Bound) ([]Record, error)
 }
 
+// Stater is an optional Reader capability: the version and value length of a
+// stored key without copying its value out. The store's own bookkeeping (the
+// version rule, quota counting) needs only those, and a backend whose Get copies
+// the value (bolt's pages are only valid inside their transaction) saves that
+// copy for every key a write touches. Readers without it are asked with Get.
+type Stater interface {
+	// Stat returns the stored key's version and len(value), or ok=false if the
+	// key is absent; what Get would return for them, and its errors.
+	Stat(key string) (version int64, valueLen int, ok bool, err error)
+}
+
+// stat is Stater.Stat where r has it, else Get.
+func stat(r Reader, key string) (version int64, valueLen int, ok bool, err error) {
+	if s, is := r.(Stater); is {
+		return s.Stat(key)
+	}
+	kv, ok, err := r.Get(key)
+	return kv.Version, len(kv.Value), ok, err
+}
+
 // Txn reads and writes one client's namespace inside Backend.Update.
 type Txn interface {
 	Reader

@@ -40,6 +40,28 @@ func EncodeValue(kv KV) []byte {
 	return append(out, kv.Value...)
 }
 
+// StatValue is the version and value length of an encoded value (EncodeValue),
+// with the checks of DecodeValue, without copying anything.
+func StatValue(key string, b []byte) (version int64, valueLen int, err error) {
+	switch {
+	case len(b) < 8:
+		return 0, 0, fmt.Errorf("store: corrupt value for key %q: %d bytes", key, len(b))
+	case b[0] < extendedLayout:
+		return int64(binary.BigEndian.Uint64(b)), len(b) - 8, nil
+	case b[0] != extendedLayout || len(b) < 9:
+		return 0, 0, fmt.Errorf("store: corrupt value for key %q: unknown layout %#x", key, b[0])
+	}
+	rest := b[9:]
+	for _, what := range []string{"txid", "proof"} {
+		n, size := binary.Uvarint(rest)
+		if size <= 0 || n > uint64(len(rest)-size) {
+			return 0, 0, fmt.Errorf("store: corrupt value for key %q: bad %s length", key, what)
+		}
+		rest = rest[size+int(n):]
+	}
+	return int64(binary.BigEndian.Uint64(b[1:])), len(rest), nil
+}
+
 // DecodeValue reverses EncodeValue. The returned slices are copies.
 func DecodeValue(key string, b []byte) (KV, error) {
 	switch {

@@ -84,6 +84,38 @@ func TestDecodeValueCorrupt(t *testing.T) {
 	}
 }
 
+// TestStatValue: StatValue reads the version and value length DecodeValue
+// would return, in both layouts, and refuses what DecodeValue refuses.
+func TestStatValue(t *testing.T) {
+	for _, kv := range []KV{
+		{Version: 0},
+		{Version: 9, Value: []byte{0x80, 'v'}},
+		{Version: 7, Value: bytes.Repeat([]byte("v"), 2048), TxID: bytes.Repeat([]byte{1}, 32), Proof: bytes.Repeat([]byte{2}, 32)},
+		{Version: -5, Value: []byte("negative"), TxID: bytes.Repeat([]byte{4}, 200)},
+		{Version: 3, Proof: []byte{3}},
+	} {
+		b := EncodeValue(kv)
+		version, n, err := StatValue("k", b)
+		if err != nil || version != kv.Version || n != len(kv.Value) {
+			t.Fatalf("StatValue of version %d with %d bytes = %d, %d, %v", kv.Version, len(kv.Value), version, n, err)
+		}
+	}
+	good := EncodeValue(KV{Version: 1, Value: []byte("v"), TxID: []byte("txid"), Proof: []byte("proof")})
+	for name, b := range map[string][]byte{
+		"3 bytes":            {1, 2, 3},
+		"unknown layout":     append([]byte{0x81}, good[1:]...),
+		"short header":       good[:8],
+		"txid past the end":  append(append([]byte{}, good[:9]...), 50, 't'),
+		"proof past the end": append(append([]byte{}, good[:9+1+4]...), 50),
+		"no proof length":    good[:9+1+4],
+	} {
+		_, derr := DecodeValue("broken", b)
+		if _, _, err := StatValue("broken", b); err == nil || derr == nil || err.Error() != derr.Error() {
+			t.Errorf("%s: StatValue = %v, DecodeValue = %v; want the same error", name, err, derr)
+		}
+	}
+}
+
 func TestRecordRoundTrip(t *testing.T) {
 	updated := time.UnixMilli(1_700_000_000_123)
 	for _, rec := range []Record{
@@ -107,6 +139,30 @@ func TestRecordRoundTrip(t *testing.T) {
 			!sameKVs(got.KVs, rec.KVs) || !got.Quorum.Equal(rec.Quorum) || !bytes.Equal(got.Seal, rec.Seal) {
 			t.Fatalf("round trip of %v record = %+v", rec.State, got)
 		}
+	}
+}
+
+// TestDecodeRecordCopies: a backend decodes records straight out of its
+// storage's memory (bolt's pages), which is reused once its transaction ends,
+// so nothing of the decoded record may point into the bytes it was decoded from.
+func TestDecodeRecordCopies(t *testing.T) {
+	rec := Record{TxID: bytes.Repeat([]byte{1}, 32), State: TxPrepared, Updated: time.UnixMilli(5),
+		KVs:    []KV{{Key: "a", Version: 3, Value: []byte("value-a"), TxID: []byte("tx"), Proof: []byte("proof")}},
+		Quorum: Quorum{Participants: [][]byte{{7, 7}, {8, 8}}, W: 2}, Seal: bytes.Repeat([]byte{5}, 32)}
+	b, err := EncodeRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeRecord(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range b {
+		b[i] ^= 0xff
+	}
+	if !bytes.Equal(got.TxID, rec.TxID) || !sameKVs(got.KVs, rec.KVs) || !got.Quorum.Equal(rec.Quorum) || !bytes.Equal(got.Seal, rec.Seal) ||
+		!bytes.Equal(got.KVs[0].TxID, rec.KVs[0].TxID) || !bytes.Equal(got.KVs[0].Proof, rec.KVs[0].Proof) {
+		t.Fatalf("decoded record changed with the bytes it was decoded from: %+v", got)
 	}
 }
 

@@ -128,7 +128,7 @@ func countUsage(tx Reader) (Usage, error) {
 func preparedUsage(tx Reader, kvs []KV) (keys, size int64, err error) {
 	for _, kv := range kvs {
 		size += kvSize(kv)
-		if _, ok, err := tx.Get(kv.Key); err != nil {
+		if _, _, ok, err := stat(tx, kv.Key); err != nil {
 			return 0, 0, err
 		} else if !ok {
 			keys++
@@ -139,12 +139,12 @@ func preparedUsage(tx Reader, kvs []KV) (keys, size int64, err error) {
 
 // set stores kv, counting the key if new and the change in size.
 func (q *quotaTx) set(kv KV) error {
-	old, ok, err := q.tx.Get(kv.Key)
+	_, oldLen, ok, err := stat(q.tx, kv.Key)
 	if err != nil {
 		return err
 	}
 	if ok {
-		q.u.Bytes -= kvSize(old)
+		q.u.Bytes -= int64(len(kv.Key)) + int64(oldLen)
 	} else {
 		q.u.Keys++
 	}
@@ -185,12 +185,12 @@ func (q *quotaTx) settle(kvs []KV) error {
 // values replaced and one pending transaction less.
 func (q *quotaTx) commit(kvs []KV) error {
 	for _, kv := range kvs {
-		old, ok, err := q.tx.Get(kv.Key)
+		_, oldLen, ok, err := stat(q.tx, kv.Key)
 		if err != nil {
 			return err
 		}
 		if ok {
-			q.u.Bytes -= kvSize(old)
+			q.u.Bytes -= int64(len(kv.Key)) + int64(oldLen)
 		}
 		if err := q.tx.Set(kv); err != nil {
 			return err

@@ -544,7 +544,7 @@ func (s *Store) Prune(ctx context.Context, client []byte) (int, error) {
 func checkVersions(tx Reader, kvs []KV) ([]Conflict, error) {
 	var conflicts []Conflict
 	for _, kv := range kvs {
-		stored, ok, err := tx.Get(kv.Key)
+		version, _, ok, err := stat(tx, kv.Key)
 		if err != nil {
 			return nil, err
 		}
@@ -554,9 +554,14 @@ func checkVersions(tx Reader, kvs []KV) ([]Conflict, error) {
 		}
 		expected := int64(0)
 		if ok {
-			expected = stored.Version + 1
+			expected = version + 1
 		}
 		if reserved || kv.Version != expected {
+			// Only a conflict reports the stored value: read it whole.
+			stored, ok, err := tx.Get(kv.Key)
+			if err != nil {
+				return nil, err
+			}
 			conflicts = append(conflicts, conflictOf(kv.Key, stored, ok, txid))
 		}
 	}

@@ -92,7 +92,13 @@ type journal struct {
 	// skip, set by tests, writes no entries: lazy updates are then lost with
 	// the process, as they were before the journal.
 	skip bool
+	// buf is the last batch's frames, reused for the next one's up to
+	// journalBufKeep bytes (a commit's entry holds all its values).
+	buf []byte
 }
+
+// journalBufKeep bounds the buffer a journal keeps between batches.
+const journalBufKeep = 256 << 10
 
 func journalPath(db string) string { return db + ".commits" }
 
@@ -204,7 +210,7 @@ func (j *journal) log(tx *bbolt.Tx, calls []*call) error {
 	if j.broken != nil {
 		return j.broken
 	}
-	var buf []byte
+	buf := j.buf[:0]
 	seq := j.seq
 	for _, c := range calls {
 		if !c.lazy || c.isReleased() || c.err != nil || c.ws == nil || c.ws.empty() || j.skip {
@@ -216,8 +222,11 @@ func (j *journal) log(tx *bbolt.Tx, calls []*call) error {
 	if err := tx.Bucket(metaBucket).Put(commitsKey, binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 		return err
 	}
-	if buf == nil {
+	if len(buf) == 0 {
 		return nil
+	}
+	if cap(buf) <= journalBufKeep {
+		j.buf = buf // written below, never kept by the file: free to reuse
 	}
 	n, err := j.f.Write(buf)
 	j.size += int64(n)
@@ -319,15 +328,22 @@ func appendEntry(b []byte, e entry) []byte {
 	b = appendBytes(b, e.client)
 	b = binary.AppendUvarint(b, uint64(len(e.ws.data)))
 	for k, kv := range e.ws.data {
-		b = appendBytes(appendString(b, k), store.EncodeValue(kv))
+		enc, ok := e.ws.encoded[k]
+		if !ok {
+			enc = store.EncodeValue(kv)
+		}
+		b = appendBytes(appendString(b, k), enc)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.ws.released)))
 	for k, txid := range e.ws.released {
 		b = appendBytes(appendString(b, k), txid)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.ws.recs)))
-	for _, rec := range e.ws.recs {
-		r, _ := store.EncodeRecord(rec) // SetRecord encoded it already
+	for id, rec := range e.ws.recs {
+		r, ok := e.ws.recEncoded[id]
+		if !ok {
+			r, _ = store.EncodeRecord(rec) // SetRecord encoded it already
+		}
 		b = appendBytes(b, r)
 	}
 	return b

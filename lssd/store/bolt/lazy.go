@@ -63,10 +63,40 @@ type writeSet struct {
 	// released maps a key to the txid whose reservation of it was released.
 	released map[string][]byte
 	recs     map[string]store.Record
+	// encoded holds, per key of data and per txid of recs, the bytes the
+	// function gave bolt (store.EncodeValue, store.EncodeRecord), for the
+	// journal to write as they are instead of encoding them again. A write set
+	// read back from the journal has none.
+	encoded map[string][]byte
+	// recEncoded is encoded for the records.
+	recEncoded map[string][]byte
 }
 
 func newWriteSet() *writeSet {
 	return &writeSet{data: map[string]store.KV{}, released: map[string][]byte{}, recs: map[string]store.Record{}}
+}
+
+// setValue records that kv was stored as enc (store.EncodeValue(kv)). The
+// overlay's copy of the value is the tail of enc, where EncodeValue puts it:
+// neither bolt (which keeps enc until the commit) nor the overlay changes it.
+func (ws *writeSet) setValue(kv store.KV, enc []byte) {
+	if len(kv.Value) > 0 {
+		kv.Value = enc[len(enc)-len(kv.Value):]
+	}
+	ws.data[kv.Key] = kv
+	if ws.encoded == nil {
+		ws.encoded = map[string][]byte{}
+	}
+	ws.encoded[kv.Key] = enc
+}
+
+// setRecord records that rec was stored as enc (store.EncodeRecord(rec)).
+func (ws *writeSet) setRecord(rec store.Record, enc []byte) {
+	ws.recs[string(rec.TxID)] = rec
+	if ws.recEncoded == nil {
+		ws.recEncoded = map[string][]byte{}
+	}
+	ws.recEncoded[string(rec.TxID)] = enc
 }
 
 // overlay holds the published writes of lazy updates whose batch has not been

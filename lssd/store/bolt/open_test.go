@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -196,5 +197,43 @@ func TestBadClientAndKey(t *testing.T) {
 	// The longest key bolt can hold is fine.
 	if _, err := s.Put(ctx, []byte("c"), []store.KV{{Key: long[1:]}}); err != nil {
 		t.Fatalf("Put of a %d-byte key: %v", maxKeyLen, err)
+	}
+}
+
+// TestStatAgreesWithGet: the write transaction's Stat (store.Stater, used by
+// the version rule and the quota counts) reads what Get reads, without the
+// value.
+func TestStatAgreesWithGet(t *testing.T) {
+	t.Parallel()
+	b := mustOpen(t, tempPath(t), Options{})
+	err := b.Update(context.Background(), []byte("c"), func(tx store.Txn) error {
+		st, ok := tx.(store.Stater)
+		if !ok {
+			t.Fatal("bolt's write transaction does not implement store.Stater")
+		}
+		if _, _, found, err := st.Stat("absent"); found || err != nil {
+			t.Fatalf("Stat of a key in a client with nothing = %v, %v", found, err)
+		}
+		for _, kv := range []store.KV{
+			{Key: "plain", Version: 4, Value: []byte("value")},
+			{Key: "tx", Version: 2, Value: bytes.Repeat([]byte("x"), 3000), TxID: bytes.Repeat([]byte{1}, 32), Proof: []byte("proof")},
+			{Key: "", Version: 0},
+		} {
+			if err := tx.Set(kv); err != nil {
+				return err
+			}
+			version, n, found, err := st.Stat(kv.Key)
+			got, _, _ := tx.Get(kv.Key)
+			if err != nil || !found || version != kv.Version || n != len(kv.Value) || version != got.Version || n != len(got.Value) {
+				t.Fatalf("Stat(%q) = %d, %d, %v, %v; stored version %d with %d bytes", kv.Key, version, n, found, err, kv.Version, len(kv.Value))
+			}
+		}
+		if _, _, found, err := st.Stat("absent"); found || err != nil {
+			t.Fatalf("Stat of an absent key = %v, %v", found, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

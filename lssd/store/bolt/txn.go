@@ -69,6 +69,19 @@ func (t *txn) Get(key string) (store.KV, bool, error) {
 	return kv, err == nil, err
 }
 
+// Stat implements store.Stater: Get without the copy of the value.
+func (t *txn) Stat(key string) (int64, int, bool, error) {
+	if t.data == nil {
+		return 0, 0, false, nil
+	}
+	v := t.data.Get(tagged(key))
+	if v == nil {
+		return 0, 0, false, nil
+	}
+	version, n, err := store.StatValue(key, v)
+	return version, n, err == nil, err
+}
+
 func (t *txn) Scan(prefix string) ([]store.KV, error) {
 	if t.data == nil {
 		return nil, nil
@@ -105,7 +118,8 @@ func (t *txn) Record(txid []byte) (store.Record, bool, error) {
 	if v == nil {
 		return store.Record{}, false, nil
 	}
-	rec, err := store.DecodeRecord(slices.Clone(v))
+	// No copy of v first: DecodeRecord copies every field out of it.
+	rec, err := store.DecodeRecord(v)
 	return rec, err == nil, err
 }
 
@@ -115,7 +129,7 @@ func (t *txn) Records() ([]store.Record, error) {
 	}
 	var out []store.Record
 	err := t.recs.ForEach(func(_, v []byte) error {
-		rec, err := store.DecodeRecord(slices.Clone(v))
+		rec, err := store.DecodeRecord(v) // copies (see Record)
 		if err == nil {
 			out = append(out, rec)
 		}
@@ -131,11 +145,11 @@ func (t *txn) Set(kv store.KV) error {
 	if err := t.create(); err != nil {
 		return err
 	}
+	enc := store.EncodeValue(kv)
 	if t.ws != nil {
-		kv.Value = slices.Clone(kv.Value)
-		t.ws.data[kv.Key] = kv
+		t.ws.setValue(kv, enc)
 	}
-	return t.data.Put(tagged(kv.Key), store.EncodeValue(kv))
+	return t.data.Put(tagged(kv.Key), enc)
 }
 
 func (t *txn) Reserve(key string, txid []byte) error {
@@ -179,7 +193,7 @@ func (t *txn) SetRecord(rec store.Record) error {
 		return err
 	}
 	if t.ws != nil {
-		t.ws.recs[string(rec.TxID)] = rec
+		t.ws.setRecord(rec, b)
 	}
 	return t.recs.Put(slices.Clone(rec.TxID), b)
 }
@@ -232,7 +246,7 @@ func (t *txn) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) 
 	g := b.Budget()
 	c := t.recs.Cursor()
 	for k, v := c.Seek(store.SeekStart(nil, from)); k != nil; k, v = c.Next() {
-		rec, err := store.DecodeRecord(slices.Clone(v))
+		rec, err := store.DecodeRecord(v) // copies (see Record)
 		if err != nil {
 			return nil, err
 		}
