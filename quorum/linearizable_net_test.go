@@ -122,16 +122,30 @@ func TestLinearizableUnderFaults(t *testing.T) {
 	t.Parallel()
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
-			runLinearizability(t, seed, 2*time.Second)
+			runLinearizability(t, seed, 2*time.Second, quorum.ModePlain)
 		})
 	}
 }
 
-func runLinearizability(t *testing.T, seed uint64, length time.Duration) {
+// TestLinearizableAtomicUnderFaults is the same check in atomic mode, where a
+// read meets Commits still landing (one provider slowed or stopped between a
+// put's decision and its Commit) and certified values held by fewer than W.
+// A put that failed with a definite abort did nothing: it must never be read.
+func TestLinearizableAtomicUnderFaults(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			runLinearizability(t, seed, 2*time.Second, quorum.ModeAtomic)
+		})
+	}
+}
+
+func runLinearizability(t *testing.T, seed uint64, length time.Duration, mode quorum.Mode) {
 	ctx := testCtx(t)
 	net := startNet(t, 3)
 	key := newKey(t)
 	c := newClient(t, net, key, func(cfg *quorum.Config) {
+		cfg.Mode = mode
 		cfg.Grace = quorum.DefaultGrace // reads do not wait for a slow provider
 		cfg.Timeout = time.Second
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -185,6 +199,8 @@ func runLinearizability(t *testing.T, seed uint64, length time.Duration) {
 				switch {
 				case errors.As(err, &below):
 					// Refused before sending: it did nothing.
+				case errors.Is(err, quorum.ErrTxAborted):
+					// A definite abort: it never takes effect.
 				case err != nil:
 					h.add(client, in, call, regOutput{}, math.MaxInt64)
 				default:
