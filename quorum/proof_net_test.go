@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"google.golang.org/grpc/codes"
 
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
+	"github.com/lssquorum/lss/testnet"
 )
 
 // A commit proof in a provider's data decides a transaction by itself
@@ -68,6 +70,44 @@ func plaintext(cfg *quorum.Config) {
 	cfg.DisableEncryption = true
 }
 
+// craftedNet is three real providers whose client has written base (settled
+// everywhere), with a direct provider client to each, closed with the test.
+type craftedNet struct {
+	net *testnet.Network
+	ps  []*testnet.Provider
+	key *secp256k1.PrivateKey
+	cls []*provider.Client
+}
+
+func startCraftedNet(t *testing.T, base ...provider.KV) craftedNet {
+	t.Helper()
+	net := startNet(t, 3)
+	f := craftedNet{net: net, ps: net.Providers(), key: newKey(t)}
+	w := newClient(t, net, f.key, plaintext)
+	put(t, w, base...)
+	settle(t, w)
+	for _, p := range f.ps {
+		cl := dialQuorum(t, p, f.key)
+		t.Cleanup(func() { cl.Close() })
+		f.cls = append(f.cls, cl)
+	}
+	return f
+}
+
+// recoverOne runs Recover from a fresh client and returns what it did for the
+// one transaction it must have found.
+func (f craftedNet) recoverOne(t *testing.T, ctx context.Context) quorum.TxRecovery {
+	t.Helper()
+	report, err := newClient(t, f.net, f.key, plaintext).Recover(ctx)
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	if len(report.Transactions) != 1 {
+		t.Fatalf("recover settled %d transactions, want 1: %+v", len(report.Transactions), report)
+	}
+	return report.Transactions[0]
+}
+
 // Two providers committed a put and later pruned their committed records (lssd
 // deletes decided records after their retention), while the third kept it
 // prepared all along. The records alone show one prepared view and two
@@ -77,32 +117,14 @@ func plaintext(cfg *quorum.Config) {
 func TestRecoverDecidesCommitOnAProofInTheData(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	net := startNet(t, 3)
-	ps := net.Providers()
-	key := newKey(t)
-	w := newClient(t, net, key, plaintext)
-	put(t, w, kv("a", 0, "a0"), kv("b", 0, "b0"))
-	settle(t, w)
-
-	cls := make([]*provider.Client, len(ps))
-	for i, p := range ps {
-		cls[i] = dialQuorum(t, p, key)
-		defer cls[i].Close()
-	}
+	f := startCraftedNet(t, kv("a", 0, "a0"), kv("b", 0, "b0"))
+	net, ps, key, cls := f.net, f.ps, f.key, f.cls
 	x := craftTx(t, cls[0], participants(net, 2), kv("a", 1, "a1"), kv("b", 1, "b1"))
 	x.restore(t, ctx, cls[0])
 	x.restore(t, ctx, cls[1])
 	x.prepare(t, ctx, cls[2])
 
-	r := newClient(t, net, key, plaintext)
-	report, err := r.Recover(ctx)
-	if err != nil {
-		t.Fatalf("recover: %v", err)
-	}
-	if len(report.Transactions) != 1 {
-		t.Fatalf("recover settled %d transactions, want 1: %+v", len(report.Transactions), report)
-	}
-	tx := report.Transactions[0]
+	tx := f.recoverOne(t, ctx)
 	t.Logf("recover: %v", tx.Actions)
 	if tx.Decision != quorum.DecidedCommit || !tx.Settled {
 		t.Fatalf("decision %v, settled %v, want a settled commit (actions %v)", tx.Decision, tx.Settled, tx.Actions)
@@ -133,18 +155,8 @@ func TestRecoverDecidesCommitOnAProofInTheData(t *testing.T) {
 func TestRecoverIgnoresAnotherTransactionsProof(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	net := startNet(t, 3)
-	ps := net.Providers()
-	key := newKey(t)
-	w := newClient(t, net, key, plaintext)
-	put(t, w, kv("a", 0, "a0"), kv("b", 0, "b0"))
-	settle(t, w)
-
-	cls := make([]*provider.Client, len(ps))
-	for i, p := range ps {
-		cls[i] = dialQuorum(t, p, key)
-		defer cls[i].Close()
-	}
+	f := startCraftedNet(t, kv("a", 0, "a0"), kv("b", 0, "b0"))
+	net, cls := f.net, f.cls
 	q := participants(net, 2)
 	other := craftTx(t, cls[0], q, kv("a", 1, "a1"), kv("b", 1, "b1"))
 	other.restore(t, ctx, cls[0])
@@ -152,15 +164,7 @@ func TestRecoverIgnoresAnotherTransactionsProof(t *testing.T) {
 	x := craftTx(t, cls[0], q, kv("a", 1, "a1"), kv("b", 1, "b1"))
 	x.prepare(t, ctx, cls[2])
 
-	r := newClient(t, net, key, plaintext)
-	report, err := r.Recover(ctx)
-	if err != nil {
-		t.Fatalf("recover: %v", err)
-	}
-	if len(report.Transactions) != 1 {
-		t.Fatalf("recover settled %d transactions, want 1: %+v", len(report.Transactions), report)
-	}
-	tx := report.Transactions[0]
+	tx := f.recoverOne(t, ctx)
 	if tx.Decision != quorum.DecidedAbort || len(tx.Proven) != 0 {
 		t.Errorf("decision %v, proven by %v; want an abort with no proof (actions %v)", tx.Decision, tx.Proven, tx.Actions)
 	}
@@ -175,18 +179,8 @@ func TestRecoverIgnoresAnotherTransactionsProof(t *testing.T) {
 func TestReadSettlesACommitStillLanding(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	net := startNet(t, 3)
-	ps := net.Providers()
-	key := newKey(t)
-	w := newClient(t, net, key, plaintext)
-	put(t, w, kv("a", 0, "a0"), kv("b", 0, "b0"))
-	settle(t, w)
-
-	cls := make([]*provider.Client, len(ps))
-	for i, p := range ps {
-		cls[i] = dialQuorum(t, p, key)
-		defer cls[i].Close()
-	}
+	f := startCraftedNet(t, kv("a", 0, "a0"), kv("b", 0, "b0"))
+	net, ps, key, cls := f.net, f.ps, f.key, f.cls
 	x := craftTx(t, cls[0], participants(net, 2), kv("a", 1, "a1"), kv("b", 1, "b1"))
 	for _, cl := range cls {
 		x.prepare(t, ctx, cl)
@@ -220,18 +214,8 @@ func TestReadSettlesACommitStillLanding(t *testing.T) {
 func TestReadOfACommitThatCannotLandIsUnconfirmed(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	net := startNet(t, 3)
-	ps := net.Providers()
-	key := newKey(t)
-	w := newClient(t, net, key, plaintext)
-	put(t, w, kv("a", 0, "a0"))
-	settle(t, w)
-
-	cls := make([]*provider.Client, len(ps))
-	for i, p := range ps {
-		cls[i] = dialQuorum(t, p, key)
-		defer cls[i].Close()
-	}
+	f := startCraftedNet(t, kv("a", 0, "a0"))
+	net, ps, key, cls := f.net, f.ps, f.key, f.cls
 	x := craftTx(t, cls[0], participants(net, 2), kv("a", 1, "a1"))
 	for _, cl := range cls {
 		x.prepare(t, ctx, cl)
