@@ -58,17 +58,14 @@ func (c *Client) probeProofs(ctx context.Context, st TxStatus) []string {
 			return
 		}
 		for _, key := range keys {
-			// A key read as a prefix also returns the keys it prefixes.
-			es, err := cl.Get(ctx, key)
+			e, held, err := cl.GetKey(ctx, key)
 			m.noteErr(cl, err)
 			if err != nil {
 				return
 			}
-			for _, e := range es {
-				if e.Key == key && provesCommit(st.TxID, st.Entries, e) {
-					found[i] = true
-					return
-				}
+			if held && provesCommit(st.TxID, st.Entries, e) {
+				found[i] = true
+				return
 			}
 		}
 	})
