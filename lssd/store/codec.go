@@ -24,20 +24,39 @@ const extendedLayout = 0x80
 // version (int64 BE) || value; any other is the extended layout 0x80 || version
 // (int64 BE) || uvarint len(txid) || txid || uvarint len(proof) || proof || value.
 func EncodeValue(kv KV) []byte {
-	if len(kv.TxID) == 0 && len(kv.Proof) == 0 && kv.Version >= 0 {
-		out := make([]byte, 8+len(kv.Value))
-		binary.BigEndian.PutUint64(out, uint64(kv.Version))
-		copy(out[8:], kv.Value)
-		return out
+	return AppendValue(make([]byte, 0, EncodedValueLen(kv)), kv)
+}
+
+// plainLayout says whether kv is laid out in the original layout.
+func plainLayout(kv KV) bool { return len(kv.TxID) == 0 && len(kv.Proof) == 0 && kv.Version >= 0 }
+
+// EncodedValueLen is len(EncodeValue(kv)).
+func EncodedValueLen(kv KV) int {
+	if plainLayout(kv) {
+		return 8 + len(kv.Value)
 	}
-	out := make([]byte, 0, 9+2*binary.MaxVarintLen32+len(kv.TxID)+len(kv.Proof)+len(kv.Value))
-	out = append(out, extendedLayout)
-	out = binary.BigEndian.AppendUint64(out, uint64(kv.Version))
-	out = binary.AppendUvarint(out, uint64(len(kv.TxID)))
-	out = append(out, kv.TxID...)
-	out = binary.AppendUvarint(out, uint64(len(kv.Proof)))
-	out = append(out, kv.Proof...)
-	return append(out, kv.Value...)
+	return 9 + uvarintLen(len(kv.TxID)) + len(kv.TxID) + uvarintLen(len(kv.Proof)) + len(kv.Proof) + len(kv.Value)
+}
+
+func uvarintLen(n int) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], uint64(n))
+}
+
+// AppendValue appends EncodeValue(kv) to b, for a caller that lays values out
+// in a buffer of its own (bolt's commit journal).
+func AppendValue(b []byte, kv KV) []byte {
+	if plainLayout(kv) {
+		b = binary.BigEndian.AppendUint64(b, uint64(kv.Version))
+		return append(b, kv.Value...)
+	}
+	b = append(b, extendedLayout)
+	b = binary.BigEndian.AppendUint64(b, uint64(kv.Version))
+	b = binary.AppendUvarint(b, uint64(len(kv.TxID)))
+	b = append(b, kv.TxID...)
+	b = binary.AppendUvarint(b, uint64(len(kv.Proof)))
+	b = append(b, kv.Proof...)
+	return append(b, kv.Value...)
 }
 
 // StatValue is the version and value length of an encoded value (EncodeValue),
@@ -109,8 +128,15 @@ func EncodeRecord(rec Record) ([]byte, error) {
 		WriteQuorum:   int32(rec.Quorum.W),
 		Seal:          rec.Seal,
 	}
-	for _, kv := range rec.KVs {
-		tx.Kvs = append(tx.Kvs, &lsspb.KeyValue{Key: kv.Key, Version: kv.Version, Value: kv.Value, Txid: kv.TxID, Proof: kv.Proof})
+	if len(rec.KVs) > 0 {
+		// One allocation for the messages, none to grow the list.
+		msgs := make([]lsspb.KeyValue, len(rec.KVs))
+		tx.Kvs = make([]*lsspb.KeyValue, len(rec.KVs))
+		for i, kv := range rec.KVs {
+			m := &msgs[i]
+			m.Key, m.Version, m.Value, m.Txid, m.Proof = kv.Key, kv.Version, kv.Value, kv.TxID, kv.Proof
+			tx.Kvs[i] = m
+		}
 	}
 	return proto.Marshal(tx)
 }
@@ -128,8 +154,11 @@ func DecodeRecord(b []byte) (Record, error) {
 		Quorum:  Quorum{Participants: tx.GetParticipants(), W: int(tx.GetWriteQuorum())},
 		Seal:    tx.GetSeal(),
 	}
-	for _, kv := range tx.GetKvs() {
-		rec.KVs = append(rec.KVs, KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue(), TxID: kv.GetTxid(), Proof: kv.GetProof()})
+	if n := len(tx.GetKvs()); n > 0 {
+		rec.KVs = make([]KV, n)
+		for i, kv := range tx.GetKvs() {
+			rec.KVs[i] = KV{Key: kv.GetKey(), Version: kv.GetVersion(), Value: kv.GetValue(), TxID: kv.GetTxid(), Proof: kv.GetProof()}
+		}
 	}
 	return rec, nil
 }

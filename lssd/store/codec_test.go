@@ -19,9 +19,13 @@ func TestValueRoundTrip(t *testing.T) {
 		{Version: 0, Value: nil, TxID: bytes.Repeat([]byte{1}, 16)},
 		{Version: math.MaxInt64, Value: []byte{0x80, 0}, Proof: []byte{3}},
 		{Version: -5, Value: []byte("negative"), TxID: bytes.Repeat([]byte{4}, 64)},
+		{Version: 3, Value: []byte("long fields"), TxID: bytes.Repeat([]byte{5}, 200), Proof: bytes.Repeat([]byte{6}, 300)},
 	} {
 		kv.Key = "k"
 		b := EncodeValue(kv)
+		if len(b) != EncodedValueLen(kv) || !bytes.Equal(AppendValue([]byte("prefix"), kv), append([]byte("prefix"), b...)) {
+			t.Fatalf("EncodedValueLen or AppendValue of %+v disagrees with EncodeValue (%d bytes, said %d)", kv, len(b), EncodedValueLen(kv))
+		}
 		plain := len(kv.TxID) == 0 && len(kv.Proof) == 0 && kv.Version >= 0
 		if plain && len(b) != 8+len(kv.Value) {
 			t.Fatalf("EncodeValue(%d, %d bytes) is %d bytes, want the original layout", kv.Version, len(kv.Value), len(b))

@@ -97,8 +97,9 @@ type journal struct {
 	buf []byte
 }
 
-// journalBufKeep bounds the buffer a journal keeps between batches.
-const journalBufKeep = 256 << 10
+// journalBufKeep bounds the buffer a journal keeps between batches: the
+// journal's own size before it is truncated.
+const journalBufKeep = journalTrim
 
 func journalPath(db string) string { return db + ".commits" }
 
@@ -212,6 +213,13 @@ func (j *journal) log(tx *bbolt.Tx, calls []*call) error {
 	}
 	buf := j.buf[:0]
 	seq := j.seq
+	size := 0
+	for _, c := range calls {
+		if c.lazy && !c.isReleased() && c.err == nil && c.ws != nil {
+			size += frameHeader + entry{client: c.client, ws: c.ws}.sizeHint()
+		}
+	}
+	buf = slices.Grow(buf, size)
 	for _, c := range calls {
 		if !c.lazy || c.isReleased() || c.err != nil || c.ws == nil || c.ws.empty() || j.skip {
 			continue
@@ -311,7 +319,7 @@ func encodeEntry(e entry) []byte { return appendEntry(nil, e) }
 func (e entry) sizeHint() int {
 	n := 8 + len(e.client) + 3*binary.MaxVarintLen64
 	for k, kv := range e.ws.data {
-		n += len(k) + kv.Size() + 2*binary.MaxVarintLen64
+		n += len(k) + store.EncodedValueLen(kv) + 2*binary.MaxVarintLen64
 	}
 	for k, txid := range e.ws.released {
 		n += len(k) + len(txid) + 2*binary.MaxVarintLen64
@@ -328,11 +336,9 @@ func appendEntry(b []byte, e entry) []byte {
 	b = appendBytes(b, e.client)
 	b = binary.AppendUvarint(b, uint64(len(e.ws.data)))
 	for k, kv := range e.ws.data {
-		enc, ok := e.ws.encoded[k]
-		if !ok {
-			enc = store.EncodeValue(kv)
-		}
-		b = appendBytes(appendString(b, k), enc)
+		// store.EncodeValue(kv), laid out in place.
+		b = binary.AppendUvarint(appendString(b, k), uint64(store.EncodedValueLen(kv)))
+		b = store.AppendValue(b, kv)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.ws.released)))
 	for k, txid := range e.ws.released {

@@ -39,9 +39,12 @@ func TestLazyCommitSurvivesKill(t *testing.T) {
 		b := mustOpen(t, path, Options{})
 		kv, reserved, state, _, _ := readAll(t, b)
 		committed := kv.Version == 1 && string(kv.Value) == "new" && !reserved && state == store.TxCommitted
+		// The journal carries the value in the stored layout, txid and proof too.
+		certified := bytes.Equal(kv.TxID, lazyTxID) && string(kv.Proof) == "p"
 		switch {
-		case withJournal && !committed:
-			t.Fatalf("after kill -9: k@%d %q reserved=%v record %v; want the acknowledged commit", kv.Version, kv.Value, reserved, state)
+		case withJournal && (!committed || !certified):
+			t.Fatalf("after kill -9: k@%d %q txid %x proof %q reserved=%v record %v; want the acknowledged commit",
+				kv.Version, kv.Value, kv.TxID, kv.Proof, reserved, state)
 		case !withJournal && (kv.Version != 0 || !reserved || state != store.TxPrepared):
 			t.Fatalf("without the journal, after kill -9: k@%d reserved=%v record %v; want it still prepared", kv.Version, reserved, state)
 		}

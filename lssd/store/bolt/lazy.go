@@ -63,12 +63,10 @@ type writeSet struct {
 	// released maps a key to the txid whose reservation of it was released.
 	released map[string][]byte
 	recs     map[string]store.Record
-	// encoded holds, per key of data and per txid of recs, the bytes the
-	// function gave bolt (store.EncodeValue, store.EncodeRecord), for the
-	// journal to write as they are instead of encoding them again. A write set
-	// read back from the journal has none.
-	encoded map[string][]byte
-	// recEncoded is encoded for the records.
+	// recEncoded holds, per txid of recs, the bytes the function gave bolt
+	// (store.EncodeRecord), for the journal to write as they are instead of
+	// encoding the record again. A write set read back from the journal has
+	// none.
 	recEncoded map[string][]byte
 }
 
@@ -84,10 +82,6 @@ func (ws *writeSet) setValue(kv store.KV, enc []byte) {
 		kv.Value = enc[len(enc)-len(kv.Value):]
 	}
 	ws.data[kv.Key] = kv
-	if ws.encoded == nil {
-		ws.encoded = map[string][]byte{}
-	}
-	ws.encoded[kv.Key] = enc
 }
 
 // setRecord records that rec was stored as enc (store.EncodeRecord(rec)).

@@ -166,19 +166,21 @@ func (t *txn) Reserve(key string, txid []byte) error {
 }
 
 func (t *txn) Release(key string) error {
-	k := tagged(key)
 	if t.res == nil {
 		return nil
 	}
-	by := t.res.Get(k)
-	if by == nil {
+	// One search: the cursor that finds the reservation deletes it.
+	k := tagged(key)
+	c := t.res.Cursor()
+	at, by := c.Seek(k)
+	if !bytes.Equal(at, k) {
 		return nil // nothing to release: the transaction stays untouched
 	}
 	if t.ws != nil {
 		t.ws.released[key] = slices.Clone(by)
 	}
 	t.wrote = true
-	return t.res.Delete(k)
+	return c.Delete()
 }
 
 func (t *txn) SetRecord(rec store.Record) error {
