@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -205,6 +206,10 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 		grpc.ChainStreamInterceptor(stream...),
 		// Stop must not return while a handler still uses the store it then closes.
 		grpc.WaitForHandlers(true),
+		// Serve calls on long-lived goroutines (a new one only when they are all
+		// busy) rather than one new goroutine per call, whose stack then grows
+		// again through the interceptors, the handler and the store.
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 	)
 	if creds != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(creds)))
