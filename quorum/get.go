@@ -79,7 +79,7 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 		if attempt > 0 || len(ls) == 0 {
 			break
 		}
-		stuck = c.settleLanding(ctx, ls)
+		stuck = c.settleLanding(ctx, ls, replies)
 	}
 	landing := stuckKeys(landingTxs(m, replies, c.w), stuck)
 	c.checkProviders(prefix, replies, m, confirmed, mark)
@@ -232,10 +232,13 @@ const maxLandingSettle = 16
 // settleLanding recovers, before a read returns, the transactions whose commit
 // it may have found landing (see landingTx): each is decided committed (a
 // provider showed its proof), so the recovery commits it where it is prepared.
-// It returns the txids some provider still holds prepared afterwards: their
-// values are not returned (Get's *UnconfirmedError), since a later read from
-// those providers would miss them. Bounded by three call timeouts.
-func (c *Client) settleLanding(ctx context.Context, ls []landingTx) (stuck map[string]bool) {
+// It asks only the providers whose reply to the read was valid: one that did
+// not answer the read would hold it up for a whole call timeout, and its
+// transactions are the background settler's (settlePending, Open). It returns
+// the txids some provider still holds prepared afterwards: their values are
+// not returned (Get's *UnconfirmedError), since a later read from those
+// providers would miss them. Bounded by three call timeouts.
+func (c *Client) settleLanding(ctx context.Context, ls []landingTx, replies []reply) (stuck map[string]bool) {
 	ls = ls[:min(len(ls), maxLandingSettle)]
 	txids := make([][]byte, len(ls))
 	proven := make(map[string][]string, len(ls))
@@ -245,7 +248,13 @@ func (c *Client) settleLanding(ctx context.Context, ls []landingTx) (stuck map[s
 	}
 	rctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
 	defer cancel()
-	_, stuck, err := c.recoverProven(rctx, txids, proven)
+	answered := map[*member]bool{}
+	for i, r := range replies {
+		if r.err == nil {
+			answered[c.members[i]] = true
+		}
+	}
+	_, stuck, err := c.recoverProven(rctx, txids, proven, func(m *member) bool { return answered[m] })
 	if len(stuck) > 0 {
 		c.log.Info("quorum read: a committed put is still prepared on some provider and could not be settled", "err", err)
 	}

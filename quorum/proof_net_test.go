@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
@@ -237,5 +239,45 @@ func TestReadOfACommitThatCannotLandIsUnconfirmed(t *testing.T) {
 	}
 	if res == nil || len(res.Entries) != 0 {
 		t.Errorf("get returned entries %v with the error", res)
+	}
+}
+
+// The settle of a landing commit asks only the providers that answered the
+// read: one that did not (here its BoundGet fails; a partitioned one would
+// hold the read up for a whole call timeout) is left to the background
+// settler, and the read still returns once the others hold the put.
+func TestReadSettlesOnlyProvidersThatAnswered(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	f := startCraftedNet(t, kv("a", 0, "a0"))
+	x := craftTx(t, f.cls[0], participants(f.net, 2), kv("a", 1, "a1"))
+	for _, cl := range f.cls {
+		x.prepare(t, ctx, cl)
+	}
+	x.commit(t, ctx, f.cls[0])
+
+	away := startMITM(t, f.ps[2].Addr())
+	away.failWith(codes.Unavailable, "BoundGet")
+	var mu sync.Mutex
+	asked := map[string]int{}
+	away.watch(func(method string, _ proto.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked[method]++
+	})
+	r := newClient(t, f.net, f.key, func(cfg *quorum.Config) {
+		plaintext(cfg)
+		cfg.Providers[2].Addr = away.addr
+	})
+	wantEntries(t, get(t, r, ""), "a@1=a1")
+	if got := render(direct(t, f.ps[1], f.key, "")); len(got) != 1 || got[0] != "a@1=a1" {
+		t.Errorf("p1 holds %v after the read, want the put committed", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, method := range []string{"Status", "Commit", "Restore", "Fence"} {
+		if asked[method] > 0 {
+			t.Errorf("the read's settle sent %d %s to the provider that did not answer it", asked[method], method)
+		}
 	}
 }

@@ -121,7 +121,7 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 	}
 	tick := prog.counter("settling transactions", len(settle))
 	for _, st := range settle {
-		report.Transactions = append(report.Transactions, c.recoverTx(ctx, parts, st))
+		report.Transactions = append(report.Transactions, c.recoverTx(ctx, parts, st, nil))
 		tick()
 	}
 	return report, nil
@@ -130,12 +130,21 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 // gatherStatus asks every provider for its records in parallel. lists[i] is nil
 // for a provider that did not answer.
 func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]provider.Transaction, report *TxReport) {
+	return c.gatherStatusOf(ctx, nil)
+}
+
+// gatherStatusOf is gatherStatus asking only the providers ask accepts (nil:
+// all); the others are left out as if they had not answered, without being
+// reported unreachable.
+func (c *Client) gatherStatusOf(ctx context.Context, ask func(*member) bool) (parts []string, lists [][]provider.Transaction, report *TxReport) {
 	report = &TxReport{Unreachable: map[string]string{}}
 	all := make([][]provider.Transaction, c.n)
 	errs := make([]error, c.n)
-	// Stock servers are pinned so: they hold no transactions.
-	notStock := func(_ int, m *member) bool { return !m.stock }
-	c.fanOut(ctx, c.members, notStock, func(cctx context.Context, i int, m *member) {
+	asked := func(_ int, m *member) bool {
+		// Stock servers are pinned so: they hold no transactions.
+		return !m.stock && (ask == nil || ask(m))
+	}
+	c.fanOut(ctx, c.members, asked, func(cctx context.Context, i int, m *member) {
 		cl, err := m.client(cctx)
 		if err == nil {
 			all[i], err = cl.Status(cctx)
@@ -157,6 +166,10 @@ func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]pr
 			continue
 		}
 		parts = append(parts, m.name)
+		if ask != nil && !ask(m) {
+			lists = append(lists, nil)
+			continue
+		}
 		if errs[i] != nil {
 			report.Unreachable[m.name] = named(m.name, "status", errs[i]).Error()
 			lists = append(lists, nil)
@@ -180,8 +193,8 @@ func pendingTxs(parts []string, ids map[string][]byte, lists [][]provider.Transa
 }
 
 // recoverTx settles one transaction: fence if undecided, then act on the
-// decision.
-func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxRecovery {
+// decision. It calls only the providers ask accepts (nil: all).
+func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus, ask func(*member) bool) TxRecovery {
 	rec := TxRecovery{TxStatus: st, Before: copyViews(st.Views)}
 	views := copyViews(st.Views)
 	var mu sync.Mutex
@@ -190,7 +203,7 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 		ms[i] = c.member(p)
 	}
 	act := func(steps []txStep) {
-		pick := func(i int, _ *member) bool { return steps[i] != stepNothing }
+		pick := func(i int, m *member) bool { return steps[i] != stepNothing && (ask == nil || ask(m)) }
 		c.fanOut(ctx, ms, pick, func(cctx context.Context, i int, m *member) {
 			line, view := c.recoveryStep(cctx, m, steps[i], st)
 			mu.Lock()
@@ -216,7 +229,7 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus) TxR
 	if d != DecidedCommit && !st.Inconsistent && st.Entries != nil && len(st.Proven) == 0 {
 		// Before fencing, or acting on an abort the fences show: a commit
 		// proof in some provider's data overrides both (recover_proofs.go).
-		if st.Proven = c.probeProofs(ctx, st); len(st.Proven) > 0 {
+		if st.Proven = c.probeProofs(ctx, st, ask); len(st.Proven) > 0 {
 			rec.Proven = st.Proven
 			rec.Actions = append(rec.Actions, "commit proof held by "+strings.Join(st.Proven, ", "))
 			d = st.decideFrom(views)
@@ -312,16 +325,17 @@ func (c *Client) pinnedIDs() map[string][]byte {
 // every participant answered and none holds it prepared any more. Transactions
 // no provider holds prepared are done at once.
 func (c *Client) recoverTxIDs(ctx context.Context, txids [][]byte) (done map[string]bool, err error) {
-	done, _, err = c.recoverProven(ctx, txids, nil)
+	done, _, err = c.recoverProven(ctx, txids, nil, nil)
 	return done, err
 }
 
 // recoverProven is recoverTxIDs where proven names, per txid, the providers a
 // read found holding a value of it with a valid commit proof: such a
-// transaction is decided committed without further evidence. It also returns
-// the txids some provider still holds prepared after the recovery.
-func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[string][]string) (done, prepared map[string]bool, err error) {
-	parts, lists, report := c.gatherStatus(ctx)
+// transaction is decided committed without further evidence. It asks and
+// calls only the providers ask accepts (nil: all), and also returns the txids
+// some of them still holds prepared after the recovery.
+func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[string][]string, ask func(*member) bool) (done, prepared map[string]bool, err error) {
+	parts, lists, report := c.gatherStatusOf(ctx, ask)
 	want := make(map[string]bool, len(txids))
 	for _, id := range txids {
 		want[string(id)] = true
@@ -335,7 +349,7 @@ func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[s
 		}
 		pending[string(st.TxID)] = true
 		st.Proven = proven[string(st.TxID)]
-		rec := c.recoverTx(ctx, parts, st)
+		rec := c.recoverTx(ctx, parts, st, ask)
 		if !rec.Settled {
 			prepared[string(st.TxID)] = true
 		}

@@ -42,8 +42,9 @@ func provesCommit(txid []byte, entries []provider.Entry, e provider.Entry) bool 
 // provider, in parallel, and names (in configuration order) the providers that
 // hold one of its values with a valid commit proof. It needs the entries a
 // verified prepare seal authenticates (st.Entries); without them it reads
-// nothing. A provider that does not answer is simply not named.
-func (c *Client) probeProofs(ctx context.Context, st TxStatus) []string {
+// nothing. A provider that does not answer is simply not named. Only the
+// providers ask accepts are read (nil: all).
+func (c *Client) probeProofs(ctx context.Context, st TxStatus, ask func(*member) bool) []string {
 	if len(st.Entries) == 0 {
 		return nil
 	}
@@ -52,7 +53,8 @@ func (c *Client) probeProofs(ctx context.Context, st TxStatus) []string {
 		keys = append(keys, e.Key)
 	}
 	found := make([]bool, len(c.members))
-	c.fanOut(ctx, c.members, nil, func(ctx context.Context, i int, m *member) {
+	pick := func(_ int, m *member) bool { return ask == nil || ask(m) }
+	c.fanOut(ctx, c.members, pick, func(ctx context.Context, i int, m *member) {
 		cl, err := m.client(ctx)
 		if err != nil {
 			return
