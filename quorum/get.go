@@ -75,8 +75,9 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 		mark, confirmed = c.mark.snapshot(), c.confirmedMarks()
 		replies, pending = c.readable(c.gather(ctx, prefix, c.r, c.grace))
 		m = merge(replies, mark, c.w)
+		// In plain mode every value short of W is written back instead.
 		ls := landingTxs(m, replies, c.w)
-		if attempt > 0 || len(ls) == 0 {
+		if attempt > 0 || len(ls) == 0 || !c.useAtomic() {
 			break
 		}
 		stuck = c.settleLanding(ctx, ls, replies)
