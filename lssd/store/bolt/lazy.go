@@ -74,6 +74,18 @@ func newWriteSet() *writeSet {
 	return &writeSet{data: map[string]store.KV{}, released: map[string][]byte{}, recs: map[string]store.Record{}}
 }
 
+// expect sizes an empty write set for n values and released reservations, so
+// that its maps are made once rather than grown key by key. Only an allocation
+// hint: the write set holds what is written, whatever n was.
+func (ws *writeSet) expect(n int) {
+	if len(ws.data) == 0 {
+		ws.data = make(map[string]store.KV, n)
+	}
+	if len(ws.released) == 0 {
+		ws.released = make(map[string][]byte, n)
+	}
+}
+
 // setValue records that kv was stored as enc (store.EncodeValue(kv)). The
 // overlay's copy of the value is the tail of enc, where EncodeValue puts it:
 // neither bolt (which keeps enc until the commit) nor the overlay changes it.

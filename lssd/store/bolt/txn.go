@@ -24,6 +24,24 @@ type txn struct {
 	wrote bool
 	// ws, in a lazy update, collects the writes for the overlay (lazy.go).
 	ws *writeSet
+	// Cursors for point reads, made on first use: bolt's Bucket.Get makes a new
+	// cursor (and its search stack) for every read, and a write reads each of
+	// its keys two or three times. A Seek starts from the bucket's root every
+	// time, so a cursor stays right across the transaction's own writes.
+	dataCur, resCur, recsCur *bbolt.Cursor
+}
+
+// point reads key from bucket b through the cursor *c (made on first use),
+// as b.Get would: nil if absent or a nested bucket.
+func point(b *bbolt.Bucket, c **bbolt.Cursor, key []byte) []byte {
+	if *c == nil {
+		*c = b.Cursor()
+	}
+	at, v := (*c).Seek(key)
+	if !bytes.Equal(at, key) {
+		return nil
+	}
+	return v
 }
 
 func newTxn(tx *bbolt.Tx, client []byte) *txn {
@@ -61,7 +79,7 @@ func (t *txn) Get(key string) (store.KV, bool, error) {
 	if t.data == nil {
 		return store.KV{}, false, nil
 	}
-	v := t.data.Get(tagged(key))
+	v := point(t.data, &t.dataCur, tagged(key))
 	if v == nil {
 		return store.KV{}, false, nil
 	}
@@ -74,7 +92,7 @@ func (t *txn) Stat(key string) (int64, int, bool, error) {
 	if t.data == nil {
 		return 0, 0, false, nil
 	}
-	v := t.data.Get(tagged(key))
+	v := point(t.data, &t.dataCur, tagged(key))
 	if v == nil {
 		return 0, 0, false, nil
 	}
@@ -103,7 +121,7 @@ func (t *txn) Reservation(key string) ([]byte, bool, error) {
 	if t.res == nil {
 		return nil, false, nil
 	}
-	v := t.res.Get(tagged(key))
+	v := point(t.res, &t.resCur, tagged(key))
 	if v == nil {
 		return nil, false, nil
 	}
@@ -114,12 +132,17 @@ func (t *txn) Record(txid []byte) (store.Record, bool, error) {
 	if t.recs == nil || len(txid) == 0 {
 		return store.Record{}, false, nil
 	}
-	v := t.recs.Get(txid)
+	v := point(t.recs, &t.recsCur, txid)
 	if v == nil {
 		return store.Record{}, false, nil
 	}
 	// No copy of v first: DecodeRecord copies every field out of it.
 	rec, err := store.DecodeRecord(v)
+	if err == nil && t.ws != nil && rec.State == store.TxPrepared {
+		// A lazy update reading a prepared record is a commit about to store
+		// and release its writes (Store.Commit): size the write set for them.
+		t.ws.expect(len(rec.KVs))
+	}
 	return rec, err == nil, err
 }
 
@@ -170,17 +193,15 @@ func (t *txn) Release(key string) error {
 		return nil
 	}
 	// One search: the cursor that finds the reservation deletes it.
-	k := tagged(key)
-	c := t.res.Cursor()
-	at, by := c.Seek(k)
-	if !bytes.Equal(at, k) {
+	by := point(t.res, &t.resCur, tagged(key))
+	if by == nil {
 		return nil // nothing to release: the transaction stays untouched
 	}
 	if t.ws != nil {
 		t.ws.released[key] = slices.Clone(by)
 	}
 	t.wrote = true
-	return c.Delete()
+	return t.resCur.Delete()
 }
 
 func (t *txn) SetRecord(rec store.Record) error {
@@ -204,7 +225,7 @@ func (t *txn) DeleteRecord(txid []byte) error {
 	if t.ws != nil {
 		return errLazyWrite
 	}
-	if t.recs == nil || len(txid) == 0 || t.recs.Get(txid) == nil {
+	if t.recs == nil || len(txid) == 0 || point(t.recs, &t.recsCur, txid) == nil {
 		return nil
 	}
 	t.wrote = true
