@@ -104,18 +104,16 @@ func sealedKVs(es []Entry) []*lsspb.KeyValue {
 }
 
 func (c *Client) prepare(ctx context.Context, txid []byte, q Quorum, seal []byte, es []Entry) (TxState, error) {
-	plain := make([]Entry, len(es))
-	for i, e := range es {
+	for _, e := range es {
 		if c.format == FormatQuorum && !bytes.Equal(e.TxID, txid) {
 			// Its value MAC binds another txid (or none): once committed it
 			// would read back as tampered.
 			return TxUnknown, c.fail("prepare", fmt.Errorf("entry %q is sealed for txid %x, not %x (use SealTx)", e.Key, e.TxID, txid))
 		}
-		// The txid travels once, in the request; the server refuses kvs that
-		// carry one.
-		plain[i] = Entry{Key: e.Key, Version: e.Version, Stored: e.Stored}
 	}
-	kvs, err := c.sortedKVs(plain, false, false)
+	// Key, version and stored bytes only: the txid travels once, in the
+	// request, and the server refuses kvs that carry one.
+	kvs, err := sortKVs(es, func(Entry, *lsspb.KeyValue) error { return nil })
 	if err != nil {
 		return TxUnknown, c.fail("prepare", err)
 	}

@@ -154,16 +154,30 @@ func nilIfEmpty(b []byte) []byte {
 // Restore); otherwise an entry carrying either is refused unless it travels in a
 // carrier (a base Put in the quorum format).
 func (c *Client) sortedKVs(es []Entry, withTx, carrier bool) ([]*lsspb.KeyValue, error) {
-	kvs := make([]*lsspb.KeyValue, len(es))
-	for i, e := range es {
-		kv := &lsspb.KeyValue{Key: e.Key, Version: e.Version, Value: e.Stored}
+	return sortKVs(es, func(e Entry, kv *lsspb.KeyValue) error {
 		switch {
 		case withTx:
 			kv.Txid, kv.Proof = e.TxID, e.Proof
 		case carrier:
 			kv.Value = wire.WrapCarrier(e.TxID, e.Proof, e.Stored)
 		case len(e.TxID) > 0 || len(e.Proof) > 0:
-			return nil, fmt.Errorf("entry %q carries a txid or proof, which this request cannot store (use Restore)", e.Key)
+			return fmt.Errorf("entry %q carries a txid or proof, which this request cannot store (use Restore)", e.Key)
+		}
+		return nil
+	})
+}
+
+// sortKVs makes the messages of es (key, version, stored bytes, then what
+// fill adds) in ascending key order, refusing a duplicate key. The messages
+// share one allocation.
+func sortKVs(es []Entry, fill func(Entry, *lsspb.KeyValue) error) ([]*lsspb.KeyValue, error) {
+	msgs := make([]lsspb.KeyValue, len(es))
+	kvs := make([]*lsspb.KeyValue, len(es))
+	for i, e := range es {
+		kv := &msgs[i]
+		kv.Key, kv.Version, kv.Value = e.Key, e.Version, e.Stored
+		if err := fill(e, kv); err != nil {
+			return nil, err
 		}
 		kvs[i] = kv
 	}
