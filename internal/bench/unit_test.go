@@ -97,6 +97,7 @@ func TestCompareAndTargets(t *testing.T) {
 		{Workload: WorkloadProvider, Mode: ModeSlow, ItemsPerSec: 300, Put: lat(40 * time.Millisecond)},
 		{Workload: WorkloadProvider, Mode: ModeNoGroup, ItemsPerSec: 250, Put: lat(30 * time.Millisecond)},
 		{Workload: WorkloadSigner, Mode: ModeAtomic, ItemsPerSec: 10, Put: lat(time.Millisecond)},
+		{Workload: WorkloadSigner, Mode: ModePlain, ItemsPerSec: 20, Put: Latency{Count: 1, P50: 800 * time.Microsecond, P99: 400 * time.Microsecond}},
 	})
 	if v := results[1].Versus; v == nil || v.ItemsPerSec != 0.8 || v.PutP50 != 1.2 || v.GetP50 != 0 {
 		t.Fatalf("plain vs one: %+v", v)
@@ -106,13 +107,16 @@ func TestCompareAndTargets(t *testing.T) {
 	}
 	vs := Targets(results)
 	want := map[string]bool{
-		"provider: plain items/s ≥ 0.70× one":   true,  // 0.8
-		"provider: atomic items/s ≥ 0.50× one":  false, // 0.4
-		"provider: slow put p50 ≤ 1.50× atomic": false, // 2
-		"provider: one items/s ≥ 3.00× nogroup": true,  // 4
+		"provider: plain items/s ≥ 0.70× one":    true,  // 0.8
+		"provider: atomic items/s ≥ 0.50× one":   false, // 0.4
+		"provider: atomic items/s ≥ 0.80× plain": false, // 0.5
+		"signer: atomic put p50 ≤ 1.30× plain":   true,  // 1.25
+		"signer: atomic put p99 ≤ 2.00× plain":   false, // 2.5
+		"provider: slow put p50 ≤ 1.50× atomic":  false, // 2
+		"provider: one items/s ≥ 3.00× nogroup":  true,  // 4
 	}
 	if len(vs) != len(want) {
-		t.Fatalf("%d verdicts, want %d (the signer ones lack their base): %+v", len(vs), len(want), vs)
+		t.Fatalf("%d verdicts, want %d (the signer ones against one lack their base): %+v", len(vs), len(want), vs)
 	}
 	for _, v := range vs {
 		met, ok := want[v.Target]
@@ -121,7 +125,7 @@ func TestCompareAndTargets(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if err := WriteVerdicts(&out, vs); err != nil || strings.Count(out.String(), "MISSED") != 2 {
+	if err := WriteVerdicts(&out, vs); err != nil || strings.Count(out.String(), "MISSED") != 4 {
 		t.Fatalf("verdicts printed (%v):\n%s", err, &out)
 	}
 }
