@@ -65,9 +65,9 @@ single mode: one (the first provider), plain or atomic. Every writer uses a
 fresh client key, so the configured client's own data is never touched.
 
 --compare adds each mode's ratios against the one-provider run and checks the
-performance targets (quorum throughput, atomic against plain, slow-provider latency, group commit,
-signer latency). --json prints one JSON object per workload and mode, one per
-line. Progress goes to standard error. Each run stops after --max-duration and
+performance targets (quorum throughput, atomic against plain, slow-provider
+latency, group commit, signer latency). --json prints one JSON object per
+workload and mode, one per line. Progress goes to standard error. Each run stops after --max-duration and
 reports what it completed, marked with * in the table.
 
 Exit status 1 if any put or get failed (the figures are printed anyway), 2 for bad
