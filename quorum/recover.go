@@ -226,9 +226,13 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus, ask
 		counted[i] = slices.Contains(st.Counted, p)
 	}
 	d := st.decideFrom(views)
-	if d != DecidedCommit && !st.Inconsistent && st.Entries != nil && len(st.Proven) == 0 {
-		// Before fencing, or acting on an abort the fences show: a commit
-		// proof in some provider's data overrides both (recover_proofs.go).
+	if d == Undecided && !st.Inconsistent && st.Entries != nil && len(st.Proven) == 0 {
+		// Before fencing: a commit proof in some provider's data decides
+		// (recover_proofs.go). A transaction the records show aborted is
+		// not probed: a proof there would only mean some provider rolled
+		// back its records (audit's SPLIT), and the values it proves stay
+		// readable where they are; probing every aborted leftover would
+		// multiply the cost of a recovery.
 		if st.Proven = c.probeProofs(ctx, st, ask); len(st.Proven) > 0 {
 			rec.Proven = st.Proven
 			rec.Actions = append(rec.Actions, "commit proof held by "+strings.Join(st.Proven, ", "))
