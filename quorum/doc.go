@@ -35,9 +35,12 @@
 //     (written before the quorum switched to atomic) are read under the plain
 //     rules.
 //
-//   - Monotonic reads (plain mode): a version fewer than W providers hold is
+//   - Monotonic reads: in plain mode a version fewer than W providers hold is
 //     written back to W before a read returns it, or the read fails
-//     (*UnconfirmedError).
+//     (*UnconfirmedError). In atomic mode a certified value fewer than W hold
+//     (a put whose Commits are still landing) has its whole transaction settled
+//     first, on the providers that answered, and is read again; if one still
+//     holds it only prepared, the read fails the same way.
 //
 //   - Integrity: a provider whose reply fails verification (server HMAC, value
 //     HMAC, keys outside the prefix, wrong server_id) is faulty; all of its data is
@@ -50,7 +53,8 @@
 //   - Atomicity (atomic mode, the default when the providers speak the extension):
 //     a Put is a two-phase commit. It is decided committed once W providers
 //     show it prepared (or committed) under the same valid prepare seal, or a
-//     valid commit proof is seen, and aborted once fenced on N−W+1; the two
+//     valid commit proof is seen (Recover looks for one in the providers' data
+//     before fencing), and aborted once fenced on N−W+1; the two
 //     cannot both happen, so the live coordinator and any number of concurrent
 //     Recover runs always agree. Recover and Audit count a record only if the
 //     client's prepare seal verifies over its quorum and entries, and take the
