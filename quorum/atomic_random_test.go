@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lssquorum/lss/provider"
+	"github.com/lssquorum/lss/testnet"
 )
 
 // randomSeeds are the seeds TestAtomicRandomFaults runs; a failure names its seed
@@ -52,7 +53,27 @@ func TestAtomicRandomFaults(t *testing.T) {
 		t.Skip("randomized fault test")
 	}
 	for _, seed := range randomSeeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runRandomFaults(t, seed) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runRandomFaults(t, seed, testnet.Config{N: 3}) })
+	}
+}
+
+// TestAtomicRandomFaultsPruned is TestAtomicRandomFaults on providers that
+// delete decided transaction records soon after a coordinator's deadline
+// (lssd's retention, seven days by default), as a long-lived deployment does:
+// a transaction left prepared on one provider is then recovered from the
+// commit proofs in the others' data, not from their records.
+func TestAtomicRandomFaultsPruned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("randomized fault test")
+	}
+	// Longer than a fence must be remembered (a late Prepare comes within a
+	// coordinator's deadline) and than the youth of a crashed coordinator's
+	// transaction.
+	retention := 4*randomTimeout + 500*time.Millisecond
+	for _, seed := range randomSeeds[:2] {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			runRandomFaults(t, seed, testnet.Config{N: 3, Retention: retention, PruneInterval: 50 * time.Millisecond})
+		})
 	}
 }
 
@@ -68,8 +89,8 @@ type randomWriter struct {
 	closed []*Client
 }
 
-func runRandomFaults(t *testing.T, seed uint64) {
-	a := startAtomicNet(t, 3)
+func runRandomFaults(t *testing.T, seed uint64, cfg testnet.Config) {
+	a := startAtomicNetConfig(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	open := func() *Client {

@@ -8,6 +8,8 @@ var (
 	HarnessCtx = harnessCtx
 	// HarnessNet starts real lssd servers on loopback for one test.
 	HarnessNet = harnessNet
+	// HarnessNetConfig is HarnessNet with the network's configuration.
+	HarnessNetConfig = harnessNetConfig
 	// HarnessKey is a fresh client key.
 	HarnessKey = harnessKey
 	// HarnessProviders is a network's configuration, every server_id pinned.

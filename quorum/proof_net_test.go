@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -83,7 +84,12 @@ type craftedNet struct {
 
 func startCraftedNet(t *testing.T, base ...provider.KV) craftedNet {
 	t.Helper()
-	net := startNet(t, 3)
+	return craftedNetOn(t, startNet(t, 3), base...)
+}
+
+// craftedNetOn is startCraftedNet on a network of the test's own.
+func craftedNetOn(t *testing.T, net *testnet.Network, base ...provider.KV) craftedNet {
+	t.Helper()
 	f := craftedNet{net: net, ps: net.Providers(), key: newKey(t)}
 	w := newClient(t, net, f.key, plaintext)
 	put(t, w, base...)
@@ -147,6 +153,38 @@ func TestRecoverDecidesCommitOnAProofInTheData(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The same, with the committed records deleted by lssd itself once their
+// retention passed (shortened here from seven days to a fraction of a second),
+// while the third provider kept the transaction prepared.
+func TestRecoverAfterTheCommittedRecordsWerePruned(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := quorum.HarnessNetConfig(t, testnet.Config{N: 3, Retention: 200 * time.Millisecond, PruneInterval: 20 * time.Millisecond})
+	f := craftedNetOn(t, net, kv("a", 0, "a0"), kv("b", 0, "b0"))
+	x := craftTx(t, f.cls[0], participants(net, 2), kv("a", 1, "a1"), kv("b", 1, "b1"))
+	for _, cl := range f.cls {
+		x.prepare(t, ctx, cl)
+	}
+	x.commit(t, ctx, f.cls[0])
+	x.commit(t, ctx, f.cls[1])
+	eventually(t, "the committed records pruned", func() bool {
+		for _, cl := range f.cls[:2] {
+			txs, err := cl.Status(ctx)
+			if err != nil || slices.ContainsFunc(txs, func(r provider.Transaction) bool { return bytes.Equal(r.TxID, x.txid) }) {
+				return false
+			}
+		}
+		return true
+	})
+
+	tx := f.recoverOne(t, ctx)
+	if tx.Decision != quorum.DecidedCommit || !tx.Settled || len(tx.Proven) != 2 {
+		t.Fatalf("decision %v, settled %v, proven by %v; want a commit the first two prove (actions %v)",
+			tx.Decision, tx.Settled, tx.Proven, tx.Actions)
+	}
+	wantIdentical(t, net, f.key, "", "a@1=a1", "b@1=b1")
 }
 
 // A provider's proof counts only for the transaction, key, version and value

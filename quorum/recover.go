@@ -236,6 +236,12 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus, ask
 		if st.Proven = c.probeProofs(ctx, st, ask); len(st.Proven) > 0 {
 			rec.Proven = st.Proven
 			rec.Actions = append(rec.Actions, "commit proof held by "+strings.Join(st.Proven, ", "))
+			for _, name := range st.Proven {
+				if v, ok := views[name]; ok && (v == TxNone || v == TxNoAnswer) {
+					// It committed (its record pruned or lost): nothing to restore.
+					views[name] = TxCommitted
+				}
+			}
 			d = st.decideFrom(views)
 		}
 	}

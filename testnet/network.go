@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -39,6 +40,12 @@ type Config struct {
 	// MaxPageItems, when set, caps every server's pages of BoundGet and Status
 	// (lssd --max-page-items), so a test can make listings span many pages.
 	MaxPageItems int
+	// Retention and PruneInterval, when set, are every server's retention of
+	// decided transaction records and the interval of its pruner
+	// (lssd.Options), so a test can have committed and fenced records
+	// deleted while it runs, as a long-lived deployment does.
+	Retention     time.Duration
+	PruneInterval time.Duration
 }
 
 // validate reports the first problem with c.
@@ -50,6 +57,9 @@ func (c Config) validate() error {
 	case "", "bolt", "pebble":
 	default:
 		return fmt.Errorf("testnet: database %q, want bolt or pebble", c.Database)
+	}
+	if c.Retention < 0 || c.PruneInterval < 0 {
+		return fmt.Errorf("testnet: Retention = %v, PruneInterval = %v: want 0 (the default) or more", c.Retention, c.PruneInterval)
 	}
 	seen := make(map[int]bool, len(c.BaseOnly))
 	for _, i := range c.BaseOnly {
@@ -117,6 +127,8 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			noGroup:  cfg.NoGroupCommit,
 			database: cmp.Or(cfg.Database, "bolt"),
 			pageMax:  cfg.MaxPageItems,
+			retain:   cfg.Retention,
+			prune:    cfg.PruneInterval,
 			logger:   plog,
 			proxy:    px,
 			snaps:    snaps,

@@ -393,6 +393,8 @@ func TestConfigErrors(t *testing.T) {
 		{Config{N: 2, BaseOnly: []int{2}}, "index 2 out of range"},
 		{Config{N: 2, BaseOnly: []int{-1}}, "index -1 out of range"},
 		{Config{N: 2, BaseOnly: []int{1, 1}}, "index 1 listed twice"},
+		{Config{N: 1, Retention: -time.Second}, "Retention = -1s"},
+		{Config{N: 1, PruneInterval: -time.Second}, "PruneInterval = -1s"},
 	} {
 		n, err := Start(ctxT(t, 5*time.Second), tc.cfg)
 		if err == nil {

@@ -29,8 +29,10 @@ type Provider struct {
 	dataDir  string
 	baseOnly bool
 	noGroup  bool
-	database string // "bolt" or "pebble"
-	pageMax  int    // lssd Limits.MaxPageItems; 0 for the default
+	database string        // "bolt" or "pebble"
+	pageMax  int           // lssd Limits.MaxPageItems; 0 for the default
+	retain   time.Duration // lssd Options.Retention; 0 for the default
+	prune    time.Duration // lssd Options.PruneInterval; 0 for the default
 	logger   *slog.Logger
 	proxy    *proxy
 	snaps    *snapshotStore
@@ -179,6 +181,12 @@ func (p *Provider) start(ctx context.Context) error {
 	opts.GroupCommit = !p.noGroup
 	opts.Logger = p.logger
 	opts.Limits.MaxPageItems = p.pageMax
+	if p.retain > 0 {
+		opts.Retention = p.retain
+	}
+	if p.prune > 0 {
+		opts.PruneInterval = p.prune
+	}
 	d, err := lssd.Start(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("testnet: start %s: %w", p.name, err)
