@@ -25,12 +25,7 @@ func BenchmarkStoreSignerModes(b *testing.B) {
 			name = "atomic"
 		}
 		b.Run(name, func(b *testing.B) {
-			backend, err := bolt.Open(b.Context(), bolt.Options{Path: b.TempDir() + "/lss.db"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer backend.Close()
-			s := store.New(backend, store.Options{})
+			s := benchStore(b, bolt.Options{})
 			value := make([]byte, 2048)
 			kvs := make([]store.KV, 4)
 			ctx := context.Background()

@@ -32,13 +32,7 @@ const (
 )
 
 func benchmarkPut(b *testing.B, opts bolt.Options) {
-	opts.Path = b.TempDir() + "/lss.db"
-	backend, err := bolt.Open(b.Context(), opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer backend.Close()
-	s := store.New(backend, store.Options{})
+	s := benchStore(b, opts)
 	value := make([]byte, benchValueLen)
 	if _, err := rand.Read(value); err != nil {
 		b.Fatal(err)
@@ -80,14 +74,7 @@ func BenchmarkStorePutSigner(b *testing.B) {
 		opts bolt.Options
 	}{{"GroupCommit", bolt.Options{}}, {"NoGroupCommit", bolt.Options{NoGroupCommit: true}}} {
 		b.Run(bc.name, func(b *testing.B) {
-			opts := bc.opts
-			opts.Path = b.TempDir() + "/lss.db"
-			backend, err := bolt.Open(b.Context(), opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer backend.Close()
-			s := store.New(backend, store.Options{})
+			s := benchStore(b, bc.opts)
 			value := make([]byte, 2048)
 			kvs := make([]store.KV, 4)
 			ctx := context.Background()
@@ -102,4 +89,17 @@ func BenchmarkStorePutSigner(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchStore is a store over a fresh bolt database in the benchmark's
+// temporary directory, closed when the benchmark ends.
+func benchStore(b *testing.B, opts bolt.Options) *store.Store {
+	b.Helper()
+	opts.Path = b.TempDir() + "/lss.db"
+	backend, err := bolt.Open(b.Context(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { backend.Close() })
+	return store.New(backend, store.Options{})
 }
