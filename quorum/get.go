@@ -234,8 +234,8 @@ const maxLandingSettle = 16
 // it may have found landing (see landingTx): each is decided committed (a
 // provider showed its proof), so the recovery commits it where it is prepared.
 // It asks only the providers whose reply to the read was valid: one that did
-// not answer the read would hold it up for a whole call timeout, and its
-// transactions are the background settler's (settlePending, Open). It returns
+// not answer the read would hold it up for a whole call timeout; what it holds
+// is left to the coordinator's settler or a later recovery. It returns
 // the txids some provider still holds prepared afterwards: their values are
 // not returned (Get's *UnconfirmedError), since a later read from those
 // providers would miss them. Bounded by three call timeouts.
