@@ -105,9 +105,10 @@ func readableInAtomic(e provider.Entry) bool { return e.Certified || len(e.TxID)
 
 // plainOnly says which merged entries the plain-mode read rules (write-back to
 // W, else *UnconfirmedError) apply to: all of them in plain mode; in atomic
-// mode only the values of plain puts. A certified value needs neither: its
-// transaction was decided committed, and the put returned only once W
-// providers held it.
+// mode only the values of plain puts. A certified value is never written
+// back on its own (that would split its transaction across keys): one that
+// fewer than W hold has its whole transaction settled instead (landingTxs,
+// settleLanding).
 func (c *Client) plainOnly() func(provider.Entry) bool {
 	if !c.useAtomic() {
 		return func(provider.Entry) bool { return true }
