@@ -136,12 +136,10 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	return &Backend{db: db, opts: opts, journal: j, arrived: make(chan struct{}, 1), closing: make(chan struct{}), hold: lazyHold}, nil
 }
 
-// Update implements store.Backend. With group commit, fn may run in another
-// caller's goroutine, inside a bolt transaction shared with other Updates: it sees
-// the writes of the Updates committed before it in the same batch, which keeps the
-// batch serializable. If ctx is done before fn's batch starts, fn is not run and
-// ctx.Err() is returned.
-func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+// begin checks what every Update, UpdateLazy and View checks before it runs,
+// and counts the call as running (b.running.Done ends it): ctx not done, a
+// valid client, the backend not closed.
+func (b *Backend) begin(ctx context.Context, client []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -150,6 +148,18 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 	}
 	if !b.enter() {
 		return store.ErrClosed
+	}
+	return nil
+}
+
+// Update implements store.Backend. With group commit, fn may run in another
+// caller's goroutine, inside a bolt transaction shared with other Updates: it sees
+// the writes of the Updates committed before it in the same batch, which keeps the
+// batch serializable. If ctx is done before fn's batch starts, fn is not run and
+// ctx.Err() is returned.
+func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+	if err := b.begin(ctx, client); err != nil {
+		return err
 	}
 	defer b.running.Done()
 	c := &call{ctx: ctx, client: client, fn: fn}
@@ -162,14 +172,8 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 
 // View implements store.Backend.
 func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := b.begin(ctx, client); err != nil {
 		return err
-	}
-	if err := checkClient(client); err != nil {
-		return err
-	}
-	if !b.enter() {
-		return store.ErrClosed
 	}
 	defer b.running.Done()
 	// The overlay before the file: a lazy write missing from this snapshot of the

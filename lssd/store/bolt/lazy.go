@@ -150,14 +150,8 @@ func (b *Backend) UpdateLazy(ctx context.Context, client []byte, fn func(store.T
 	if b.opts.NoGroupCommit || !b.journal.usable.Load() {
 		return b.Update(ctx, client, fn)
 	}
-	if err := ctx.Err(); err != nil {
+	if err := b.begin(ctx, client); err != nil {
 		return err
-	}
-	if err := checkClient(client); err != nil {
-		return err
-	}
-	if !b.enter() {
-		return store.ErrClosed
 	}
 	defer b.running.Done()
 	c := &call{ctx: ctx, client: client, fn: fn, lazy: true, wake: make(chan bool, 1), released: make(chan struct{})}
