@@ -193,12 +193,7 @@ func TestObservation1ReplayedProofIsRefused(t *testing.T) {
 			net := startNet(t, 3)
 			ps := net.Providers()
 			key := newKey(t)
-			cut := startMITM(t, ps[2].Addr())
-			c := newClient(t, net, key, func(cfg *quorum.Config) {
-				cfg.Mode = quorum.ModeAtomic
-				cfg.Providers[2].Addr = cut.addr
-				cfg.SettleDeadline = time.Hour
-			})
+			c, cut := atomicThrough(t, net, key, 2, func(cfg *quorum.Config) { cfg.SettleDeadline = time.Hour })
 			put(t, c, kv("a", 0, "a0"), kv("b", 0, "b0"))
 			put(t, c, kv("a", 1, "a1"))
 			settle(t, c)

@@ -69,11 +69,8 @@ func quorumGoroutines() []string {
 func TestCloseHandsOffTheSettler(t *testing.T) {
 	net := startNet(t, 3)
 	key := newKey(t)
-	cut := startMITM(t, net.Providers()[2].Addr())
 	var logs syncBuffer
-	c := newClient(t, net, key, func(cfg *quorum.Config) {
-		cfg.Mode = quorum.ModeAtomic
-		cfg.Providers[2].Addr = cut.addr
+	c, cut := atomicThrough(t, net, key, 2, func(cfg *quorum.Config) {
 		cfg.SettleDeadline = time.Hour
 		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})

@@ -139,11 +139,7 @@ func TestObservation4FailedCommitIsRetried(t *testing.T) {
 	t.Parallel()
 	net := startNet(t, 3)
 	key := newKey(t)
-	cut := startMITM(t, net.Providers()[2].Addr())
-	c := newClient(t, net, key, func(cfg *quorum.Config) {
-		cfg.Mode = quorum.ModeAtomic
-		cfg.Providers[2].Addr = cut.addr
-	})
+	c, cut := atomicThrough(t, net, key, 2)
 	cut.failWith(codes.Unavailable, "Commit")
 	put(t, c, kv("a", 0, "x"), kv("b", 0, "y"))
 	if n := preparedOn(t, net.Providers()[2], key); n != 1 {
@@ -163,10 +159,7 @@ func TestObservation4PendingCommitIsFlushedBeforeThePut(t *testing.T) {
 	t.Parallel()
 	net := startNet(t, 3)
 	key := newKey(t)
-	cut := startMITM(t, net.Providers()[2].Addr())
-	c := newClient(t, net, key, func(cfg *quorum.Config) {
-		cfg.Mode = quorum.ModeAtomic
-		cfg.Providers[2].Addr = cut.addr
+	c, cut := atomicThrough(t, net, key, 2, func(cfg *quorum.Config) {
 		cfg.SettleDeadline = time.Hour // only the flush may settle it in time
 	})
 	cut.failWith(codes.Unavailable, "Commit")

@@ -26,11 +26,7 @@ func TestCutListingsAreNeverMerged(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { net.Close() })
-	cut := startMITM(t, net.Providers()[2].Addr())
-	c := newClient(t, net, newKey(t), func(cfg *quorum.Config) {
-		cfg.Mode = quorum.ModeAtomic
-		cfg.Providers[2].Addr = cut.addr
-	})
+	c, cut := atomicThrough(t, net, newKey(t), 2)
 	var kvs []provider.KV
 	for i := range 9 {
 		kvs = append(kvs, kv(fmt.Sprintf("k/%d", i), 0, "v"))

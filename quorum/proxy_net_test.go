@@ -12,7 +12,10 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/lssquorum/lss/proto/lsspb"
+	"github.com/lssquorum/lss/quorum"
+	"github.com/lssquorum/lss/testnet"
 )
 
 // mitm is a man in the middle in front of a real lssd: it forwards every call,
@@ -162,6 +165,19 @@ type keptPrepares struct {
 	mu     sync.Mutex
 	byTxID map[string]*lsspb.PrepareRequest
 	last   *lsspb.PrepareRequest
+}
+
+// atomicThrough is an atomic-mode client of net whose calls to provider i go
+// through a man in the middle started for it, returned with it; edits adjust
+// the configuration further.
+func atomicThrough(t *testing.T, net *testnet.Network, key *secp256k1.PrivateKey, i int, edits ...func(*quorum.Config)) (*quorum.Client, *mitm) {
+	t.Helper()
+	m := startMITM(t, net.Providers()[i].Addr())
+	route := func(cfg *quorum.Config) {
+		cfg.Mode = quorum.ModeAtomic
+		cfg.Providers[i].Addr = m.addr
+	}
+	return newClient(t, net, key, append([]func(*quorum.Config){route}, edits...)...), m
 }
 
 // keepPrepares makes p keep a copy of every Prepare request it forwards.
