@@ -1179,12 +1179,27 @@ func (x *Conflict) GetReservedBy() []byte {
 // those whose txid sorts after start_after (from the first when empty: a txid is
 // never empty). page_limit = 0 (and start_after empty) asks for all of them in one
 // reply, refused with RESOURCE_EXHAUSTED when over the max reply size.
+//
+// Decided records stay for days, so a client that wants only some transactions
+// narrows the listing, at most one way per request:
+//   - txids (1 to 256 distinct txids; no paging) asks for these transactions
+//     only, in one reply; those the server holds no record of are left out;
+//   - pending_only (paged: page_limit > 0) asks for the prepared transactions
+//     only, paged as above (the server reads past the decided ones).
+//
+// Each has its own reply MAC (see StatusReply), so a reply to a narrowed
+// request cannot pass for a whole listing, nor one narrowing for another. A
+// server from before narrowing ignores both fields and answers the whole
+// listing under the MAC of a whole listing; a client may accept that and
+// narrow it itself.
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Auth          *Auth                  `protobuf:"bytes,1,opt,name=auth,proto3" json:"auth,omitempty"`
 	Nonce         []byte                 `protobuf:"bytes,2,opt,name=nonce,proto3" json:"nonce,omitempty"`
 	StartAfter    []byte                 `protobuf:"bytes,3,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
 	PageLimit     int32                  `protobuf:"varint,4,opt,name=page_limit,json=pageLimit,proto3" json:"page_limit,omitempty"`
+	Txids         [][]byte               `protobuf:"bytes,5,rep,name=txids,proto3" json:"txids,omitempty"`
+	PendingOnly   bool                   `protobuf:"varint,6,opt,name=pending_only,json=pendingOnly,proto3" json:"pending_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1245,6 +1260,20 @@ func (x *StatusRequest) GetPageLimit() int32 {
 		return x.PageLimit
 	}
 	return 0
+}
+
+func (x *StatusRequest) GetTxids() [][]byte {
+	if x != nil {
+		return x.Txids
+	}
+	return nil
+}
+
+func (x *StatusRequest) GetPendingOnly() bool {
+	if x != nil {
+		return x.PendingOnly
+	}
+	return false
 }
 
 // Transaction is one txid the server holds.
@@ -1351,7 +1380,10 @@ func (x *Transaction) GetSeal() []byte {
 // updated_unix_ms, the count of participants as int64, each participant,
 // write_quorum as int64, seal). For a paged request, hmac = ExtMAC(0x12, nonce,
 // start_after, page_limit as int64, the count of transactions as int64, each
-// transaction as above, more (0 or 1, int64)).
+// transaction as above, more (0 or 1, int64)); with pending_only, the same
+// under domain 0x14. For txids, hmac = ExtMAC(0x13, nonce, the count of txids
+// asked as int64, each txid asked in request order, the count of transactions
+// as int64, each transaction as above).
 type StatusReply struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Transactions []*Transaction         `protobuf:"bytes,1,rep,name=transactions,proto3" json:"transactions,omitempty"`
@@ -1609,14 +1641,16 @@ const file_lss_proto_rawDesc = "" +
 	"\bConflict\x12%\n" +
 	"\x06stored\x18\x01 \x01(\v2\r.lss.KeyValueR\x06stored\x12\x1f\n" +
 	"\vreserved_by\x18\x02 \x01(\fR\n" +
-	"reservedBy\"\x84\x01\n" +
+	"reservedBy\"\xbd\x01\n" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x14\n" +
 	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12\x1f\n" +
 	"\vstart_after\x18\x03 \x01(\fR\n" +
 	"startAfter\x12\x1d\n" +
 	"\n" +
-	"page_limit\x18\x04 \x01(\x05R\tpageLimit\"\xe9\x01\n" +
+	"page_limit\x18\x04 \x01(\x05R\tpageLimit\x12\x14\n" +
+	"\x05txids\x18\x05 \x03(\fR\x05txids\x12!\n" +
+	"\fpending_only\x18\x06 \x01(\bR\vpendingOnly\"\xe9\x01\n" +
 	"\vTransaction\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\fR\x04txid\x12\"\n" +
 	"\x05state\x18\x02 \x01(\x0e2\f.lss.TxStateR\x05state\x12\x1f\n" +

@@ -33,6 +33,9 @@ const (
 
 	DomainBoundGetPageReply Domain = 0x11
 	DomainStatusPageReply   Domain = 0x12
+
+	DomainStatusTxIDsReply       Domain = 0x13
+	DomainStatusPendingPageReply Domain = 0x14
 )
 
 // extLabel starts every extension MAC so it can never equal a base shared HMAC,

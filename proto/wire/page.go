@@ -22,9 +22,37 @@ func BoundGetPageReplyMAC(secret []byte, prefix string, nonce []byte, startAfter
 // StatusPageReplyMAC authenticates one page of a paged Status, bound to the
 // request's nonce, start and page limit, with whether more transactions follow.
 func StatusPageReplyMAC(secret, nonce, startAfter []byte, pageLimit int32, txs []*lsspb.Transaction, more bool) []byte {
-	m := NewExtMAC(secret, DomainStatusPageReply).Bytes(nonce).Bytes(startAfter).Int(int64(pageLimit)).Int(int64(len(txs)))
+	return statusPageMAC(secret, DomainStatusPageReply, nonce, startAfter, pageLimit, txs, more)
+}
+
+// StatusPendingPageReplyMAC authenticates one page of a Status that lists the
+// prepared transactions only (pending_only): StatusPageReplyMAC's layout under
+// its own domain, so that a page of a whole listing cannot pass for one of the
+// pending transactions (or the reverse).
+func StatusPendingPageReplyMAC(secret, nonce, startAfter []byte, pageLimit int32, txs []*lsspb.Transaction, more bool) []byte {
+	return statusPageMAC(secret, DomainStatusPendingPageReply, nonce, startAfter, pageLimit, txs, more)
+}
+
+func statusPageMAC(secret []byte, d Domain, nonce, startAfter []byte, pageLimit int32, txs []*lsspb.Transaction, more bool) []byte {
+	m := NewExtMAC(secret, d).Bytes(nonce).Bytes(startAfter).Int(int64(pageLimit)).Int(int64(len(txs)))
 	for _, tx := range txs {
 		m.transaction(tx)
 	}
 	return m.Bool(more).Sum()
+}
+
+// StatusTxIDsReplyMAC authenticates the reply to a Status asking for some
+// txids only: bound to the nonce and to the txids asked, in request order, so
+// that a reply cannot be made to answer other txids (one it leaves out is one
+// the server holds no record of, and says so under this MAC).
+func StatusTxIDsReplyMAC(secret, nonce []byte, txids [][]byte, txs []*lsspb.Transaction) []byte {
+	m := NewExtMAC(secret, DomainStatusTxIDsReply).Bytes(nonce).Int(int64(len(txids)))
+	for _, id := range txids {
+		m.Bytes(id)
+	}
+	m.Int(int64(len(txs)))
+	for _, tx := range txs {
+		m.transaction(tx)
+	}
+	return m.Sum()
 }

@@ -11,8 +11,10 @@ import (
 // Known answers of the paged reply MACs for the inputs of pageInputs, computed
 // with Python's hmac module from the layout in docs/protocol.md and pinned here.
 const (
-	vecBoundGetPage = "f46d8a5f81a6e1921864734369954ce5957a27f01d43d0ad75deccbf805d649e"
-	vecStatusPage   = "b916f199a8dfa4f326f93a6b4f37d1fda98f5be6369c381da85f42b547ee991a"
+	vecBoundGetPage      = "f46d8a5f81a6e1921864734369954ce5957a27f01d43d0ad75deccbf805d649e"
+	vecStatusPage        = "b916f199a8dfa4f326f93a6b4f37d1fda98f5be6369c381da85f42b547ee991a"
+	vecStatusPendingPage = "87dc3e747fe9ac299256260afebf18da20910e3a48047096d656da7628e7248a"
+	vecStatusTxIDs       = "60d179aee16f559e0d6643699ab10c5c74bc53bf4c2a49691079f3865f5488d7"
 )
 
 // pageGeneration is the generation of the known-answer BoundGet page: epoch
@@ -52,6 +54,32 @@ func TestStatusPageReplyMACKnownAnswer(t *testing.T) {
 		t.Fatalf("Status page MAC = %x, want %x", got, want)
 	}
 	checkHex(t, "Status page MAC", got, vecStatusPage)
+}
+
+func TestStatusPendingPageReplyMACKnownAnswer(t *testing.T) {
+	nonce, _, tx := pageInputs()
+	after := bytes.Repeat([]byte{0x7d}, 16)
+	got := StatusPendingPageReplyMAC(v2Secret, nonce, after, 2, []*lsspb.Transaction{tx}, false)
+	want := handMAC(v2Secret, []byte("lss-ext"), []byte{0x14}, u32(8), nonce, u32(16), after, i64(2), i64(1),
+		u32(16), v2Txid, i64(2), u32(0), i64(1700000000000), i64(2), u32(33), v2Participants[0], u32(33), v2Participants[1],
+		i64(2), u32(32), tx.Seal, i64(0))
+	if !bytes.Equal(got, want) {
+		t.Fatalf("Status pending page MAC = %x, want %x", got, want)
+	}
+	checkHex(t, "Status pending page MAC", got, vecStatusPendingPage)
+}
+
+func TestStatusTxIDsReplyMACKnownAnswer(t *testing.T) {
+	nonce, _, tx := pageInputs()
+	other := bytes.Repeat([]byte{0x7f}, 16)
+	got := StatusTxIDsReplyMAC(v2Secret, nonce, [][]byte{v2Txid, other}, []*lsspb.Transaction{tx})
+	want := handMAC(v2Secret, []byte("lss-ext"), []byte{0x13}, u32(8), nonce, i64(2), u32(16), v2Txid, u32(16), other, i64(1),
+		u32(16), v2Txid, i64(2), u32(0), i64(1700000000000), i64(2), u32(33), v2Participants[0], u32(33), v2Participants[1],
+		i64(2), u32(32), tx.Seal)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("Status txids MAC = %x, want %x", got, want)
+	}
+	checkHex(t, "Status txids MAC", got, vecStatusTxIDs)
 }
 
 // TestPageReplyMACsBindEveryField: changing any input of a page's MAC (the
@@ -102,9 +130,26 @@ func TestPageReplyMACsBindEveryField(t *testing.T) {
 		"unpaged reply":    StatusReplyMAC(v2Secret, nonce, txs),
 		"nonce changed":    StatusPageReplyMAC(v2Secret, nonce[1:], nil, 2, txs, true),
 		"first tx dropped": StatusPageReplyMAC(v2Secret, nonce, nil, 2, txs[1:], true),
+		"pending only":     StatusPendingPageReplyMAC(v2Secret, nonce, nil, 2, txs, true),
 	} {
 		if bytes.Equal(m, sbase) {
 			t.Errorf("status %s: same MAC as the original page", name)
+		}
+	}
+
+	asked := [][]byte{txs[0].Txid, txs[1].Txid}
+	tbase := StatusTxIDsReplyMAC(v2Secret, nonce, asked, txs)
+	for name, m := range map[string][]byte{
+		"a txid asked dropped": StatusTxIDsReplyMAC(v2Secret, nonce, asked[:1], txs),
+		"txids asked swapped":  StatusTxIDsReplyMAC(v2Secret, nonce, [][]byte{asked[1], asked[0]}, txs),
+		"last tx dropped":      StatusTxIDsReplyMAC(v2Secret, nonce, asked, txs[:1]),
+		"nonce changed":        StatusTxIDsReplyMAC(v2Secret, nonce[1:], asked, txs),
+		"unpaged reply":        StatusReplyMAC(v2Secret, nonce, txs),
+		// The counts keep a txid asked from passing for a transaction listed.
+		"txid moved to the list": StatusTxIDsReplyMAC(v2Secret, nonce, asked[:1], nil),
+	} {
+		if bytes.Equal(m, tbase) {
+			t.Errorf("status txids %s: same MAC as the original reply", name)
 		}
 	}
 }
