@@ -2,6 +2,11 @@ package wire
 
 import "github.com/lssquorum/lss/proto/lsspb"
 
+// MaxStatusTxIDs is how many txids one Status may ask for (StatusRequest.txids):
+// enough for every transaction a client settles at once, few enough that the
+// server's point reads and the reply stay small.
+const MaxStatusTxIDs = 256
+
 // BoundGetPageReplyMAC authenticates one page of a paged BoundGet: it binds the
 // page to the request's prefix, nonce, start (startAfter nil: from the first key)
 // and page limit, says whether more keys follow, so that a listing cannot be cut
