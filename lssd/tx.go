@@ -2,7 +2,6 @@ package lssd
 
 import (
 	"context"
-	"errors"
 
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
@@ -108,48 +107,4 @@ func txReply(secret []byte, d wire.Domain, txid []byte, state store.TxState, con
 		Conflicts: conflicts,
 		Hmac:      wire.TxReplyMAC(secret, d, txid, st, conflicts),
 	}
-}
-
-// Status lists the client's pending and recently decided transactions, in txid
-// order, under a MAC bound to the request's nonce: all of them (refused with
-// RESOURCE_EXHAUSTED once they pass the max reply size), or with page_limit set
-// one page, under a MAC that also covers the page's start and limit and whether
-// more follow.
-func (s *Server) Status(ctx context.Context, req *lsspb.StatusRequest) (*lsspb.StatusReply, error) {
-	if req.Auth == nil {
-		return nil, missingAuth
-	}
-	secret, err := s.authorize(req.Auth, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPaging("Status", req.PageLimit, len(req.StartAfter) > 0); err != nil {
-		return nil, err
-	}
-	// A client reading its records after a restart is one whose old records may
-	// need pruning.
-	s.onTxClient(req.Auth.ClientId)
-	if req.PageLimit == 0 {
-		recs, err := s.store.TransactionsCapped(ctx, req.Auth.ClientId, s.limits.MaxReplySize)
-		var tooLarge *store.TooLargeError
-		if errors.As(err, &tooLarge) {
-			return nil, status.Errorf(codes.ResourceExhausted,
-				"Status passes the max reply size of %d bytes (%d transaction records read, %d bytes, before stopping); "+
-					"page it (page_limit), settle prepared transactions (lss-quorum recover) and let decided ones expire",
-				s.limits.MaxReplySize, tooLarge.Entries, tooLarge.Bytes)
-		}
-		if err != nil {
-			return nil, storeError(s.log, "Status", err)
-		}
-		txs := toWireTransactions(recs)
-		return &lsspb.StatusReply{Transactions: txs, Hmac: wire.StatusReplyMAC(secret, req.Nonce, txs)}, nil
-	}
-	recs, more, err := s.store.TransactionsPage(ctx, req.Auth.ClientId, req.StartAfter,
-		s.limits.pageItems(req.PageLimit), s.limits.pageSize())
-	if err != nil {
-		return nil, storeError(s.log, "Status", err)
-	}
-	txs := toWireTransactions(recs)
-	return &lsspb.StatusReply{Transactions: txs, More: more,
-		Hmac: wire.StatusPageReplyMAC(secret, req.Nonce, req.StartAfter, req.PageLimit, txs, more)}, nil
 }

@@ -167,31 +167,108 @@ func (s *Store) TransactionsCapped(ctx context.Context, client []byte, maxBytes 
 // more than maxBytes (Record.Size; at least one record). more reports whether
 // records follow the page.
 func (s *Store) TransactionsPage(ctx context.Context, client, after []byte, items, maxBytes int) (recs []Record, more bool, err error) {
+	return s.transactionsPage(ctx, client, after, items, maxBytes, nil)
+}
+
+// PendingTransactionsPage is TransactionsPage listing the prepared records
+// only. It reads on past the decided records between prepared ones within the
+// one snapshot, so that a page is empty only when no record follows it: a page
+// that says more always holds one.
+func (s *Store) PendingTransactionsPage(ctx context.Context, client, after []byte, items, maxBytes int) (recs []Record, more bool, err error) {
+	return s.transactionsPage(ctx, client, after, items, maxBytes, func(rec Record) bool { return rec.State == TxPrepared })
+}
+
+// Reads that skip records (the store's own, or those keep drops) widen up to
+// these bounds, so that reading past thousands of decided records takes a few
+// reads (a few round trips on a networked database) rather than one per page,
+// and holds at most about skipBytes at a time.
+const (
+	skipItems = 1024
+	skipBytes = 1 << 20
+)
+
+// transactionsPage is TransactionsPage of the records keep keeps (all when
+// keep is nil).
+func (s *Store) transactionsPage(ctx context.Context, client, after []byte, items, maxBytes int,
+	keep func(Record) bool) (recs []Record, more bool, err error) {
 	if items <= 0 {
 		return nil, false, fmt.Errorf("%w: page of %d items", ErrInvalid, items)
+	}
+	drop := isUsageRecord
+	if keep != nil {
+		drop = func(rec Record) bool { return isUsageRecord(rec) || !keep(rec) }
 	}
 	err = s.b.View(ctx, client, func(r Reader) error {
 		// Two more for the store's own records (usage, generation), one to
 		// tell whether more follow; as in GetPage, a read cut short has more
-		// after it.
+		// after it, and one that kept nothing goes on past what it read
+		// (wider, since what it read was all skipped).
+		b := Bound{Items: items + 3, Bytes: maxBytes}
 		for {
-			raw, err := r.RecordsRange(after, Bound{Items: items + 3, Bytes: maxBytes})
+			raw, err := r.RecordsRange(after, b)
 			if err != nil {
 				return err
 			}
-			short := len(raw) >= items+3 || maxBytes > 0 && totalSize(raw, Record.Size) > maxBytes
-			recs, more = cut(slices.DeleteFunc(slices.Clone(raw), isUsageRecord), Record.Size, items, maxBytes)
+			short := len(raw) >= b.Items || b.Bytes > 0 && totalSize(raw, Record.Size) > b.Bytes
+			recs, more = cut(slices.DeleteFunc(slices.Clone(raw), drop), Record.Size, items, maxBytes)
 			more = more || short
 			if len(recs) > 0 || !more {
 				return nil
 			}
 			after = raw[len(raw)-1].TxID
+			b = Bound{Items: max(b.Items, min(2*b.Items, skipItems)), Bytes: b.Bytes}
+			if b.Bytes > 0 {
+				b.Bytes = max(b.Bytes, min(2*b.Bytes, skipBytes))
+			}
 		}
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return recs, more, nil
+}
+
+// TransactionsOf returns the client's records of txids (each valid, see
+// CheckTxID; a repeated one counts once), in ascending txid order, read from
+// one snapshot by point reads: a client holding days of decided records pays
+// for the txids it asks about only. A txid with no record is left out, and so
+// are the store's own records (their ids are shorter than any valid txid, so
+// none can be asked for anyway). A read whose records pass maxBytes (total
+// Record.Size; 0 for no limit) is refused with a *TooLargeError as soon as it
+// passes it.
+func (s *Store) TransactionsOf(ctx context.Context, client []byte, txids [][]byte, maxBytes int) ([]Record, error) {
+	for _, id := range txids {
+		if err := CheckTxID(id); err != nil {
+			return nil, err
+		}
+	}
+	sorted := slices.Clone(txids)
+	slices.SortFunc(sorted, bytes.Compare)
+	sorted = slices.CompactFunc(sorted, bytes.Equal)
+	var recs []Record
+	err := s.b.View(ctx, client, func(r Reader) error {
+		recs = recs[:0] // View may run fn again
+		total := 0
+		for _, id := range sorted {
+			rec, ok, err := r.Record(id)
+			if err != nil {
+				return err
+			}
+			if !ok || isUsageRecord(rec) {
+				continue
+			}
+			recs = append(recs, rec)
+			total += rec.Size()
+			if maxBytes > 0 && total > maxBytes {
+				return &TooLargeError{What: "transaction records", Entries: len(recs), Bytes: total, Limit: maxBytes}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return recs, nil
 }
 
 // cut keeps the first entries of all that fit items and maxBytes (at least one),

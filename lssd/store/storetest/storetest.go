@@ -4,8 +4,9 @@
 // all-or-nothing writes, prefix reads from one snapshot, isolation between clients,
 // concurrency, forward-only restore, the transaction state table with reservations
 // and fencing, the txid and commit proof stored with values and the seal kept with
-// records, Restore's all-or-nothing transaction groups, pruning, per-client quotas, and, when the backend is durable, persistence across a
-// restart; and that a closed backend answers store.ErrClosed.
+// records, Restore's all-or-nothing transaction groups, point reads of records
+// and pages of the prepared ones, pruning, per-client quotas, and, when the
+// backend is durable, persistence across a restart; and that a closed backend answers store.ErrClosed.
 //
 // A backend's own test calls Run with a Factory:
 //
@@ -87,6 +88,8 @@ func Run(t *testing.T, f Factory) {
 		{"ScanRange", testScanRange},
 		{"RecordsRange", testRecordsRange},
 		{"Pages", testPages},
+		{"TransactionsOf", testTransactionsOf},
+		{"PendingPages", testPendingPages},
 		{"Generation", testGeneration},
 		{"Closed", testClosed},
 	} {
