@@ -165,23 +165,24 @@ func (s *Store) TransactionsCapped(ctx context.Context, client []byte, maxBytes 
 // TransactionsPage returns one page of the client's records in txid order: those
 // after after (from the first when after is empty), at most items (> 0) and no
 // more than maxBytes (Record.Size; at least one record). more reports whether
-// records follow the page.
+// records follow the page; a page is empty only when none do.
 func (s *Store) TransactionsPage(ctx context.Context, client, after []byte, items, maxBytes int) (recs []Record, more bool, err error) {
 	return s.transactionsPage(ctx, client, after, items, maxBytes, nil)
 }
 
 // PendingTransactionsPage is TransactionsPage listing the prepared records
-// only. It reads on past the decided records between prepared ones within the
-// one snapshot, so that a page is empty only when no record follows it: a page
-// that says more always holds one.
+// only. Within its one snapshot it reads on past the decided records until the
+// page is full or nothing follows, so that a page holds as many prepared
+// records as it may, more reports whether a prepared record follows, and a
+// page is empty only when none is left.
 func (s *Store) PendingTransactionsPage(ctx context.Context, client, after []byte, items, maxBytes int) (recs []Record, more bool, err error) {
 	return s.transactionsPage(ctx, client, after, items, maxBytes, func(rec Record) bool { return rec.State == TxPrepared })
 }
 
-// Reads that skip records (the store's own, or those keep drops) widen up to
-// these bounds, so that reading past thousands of decided records takes a few
-// reads (a few round trips on a networked database) rather than one per page,
-// and holds at most about skipBytes at a time.
+// A page that skips records (the store's own, or those keep drops) reads on
+// with wider reads, up to these bounds, so that passing thousands of decided
+// records takes a few reads (a few round trips on a networked database) and
+// holds at most about skipBytes of them at a time.
 const (
 	skipItems = 1024
 	skipBytes = 1 << 20
@@ -199,23 +200,29 @@ func (s *Store) transactionsPage(ctx context.Context, client, after []byte, item
 		drop = func(rec Record) bool { return isUsageRecord(rec) || !keep(rec) }
 	}
 	err = s.b.View(ctx, client, func(r Reader) error {
+		recs, more = nil, false // View may run fn again
+		from := after
 		// Two more for the store's own records (usage, generation), one to
-		// tell whether more follow; as in GetPage, a read cut short has more
-		// after it, and one that kept nothing goes on past what it read
-		// (wider, since what it read was all skipped).
+		// tell whether more follow. A read cut short by its bound has records
+		// after it: while what it kept leaves the page room, read on (wider,
+		// since records are being skipped). The page ends with a record left
+		// over, so more says that one follows, or at the end.
 		b := Bound{Items: items + 3, Bytes: maxBytes}
 		for {
-			raw, err := r.RecordsRange(after, b)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			raw, err := r.RecordsRange(from, b)
 			if err != nil {
 				return err
 			}
 			short := len(raw) >= b.Items || b.Bytes > 0 && totalSize(raw, Record.Size) > b.Bytes
-			recs, more = cut(slices.DeleteFunc(slices.Clone(raw), drop), Record.Size, items, maxBytes)
-			more = more || short
-			if len(recs) > 0 || !more {
+			kept := slices.DeleteFunc(slices.Clone(raw), drop)
+			recs, more = cut(append(recs, kept...), Record.Size, items, maxBytes)
+			if more || !short {
 				return nil
 			}
-			after = raw[len(raw)-1].TxID
+			from = raw[len(raw)-1].TxID
 			b = Bound{Items: max(b.Items, min(2*b.Items, skipItems)), Bytes: b.Bytes}
 			if b.Bytes > 0 {
 				b.Bytes = max(b.Bytes, min(2*b.Bytes, skipBytes))

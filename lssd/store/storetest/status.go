@@ -113,7 +113,8 @@ func txidAt(t *testing.T, pos uint32, tag byte) []byte {
 // testPendingPages: following PendingTransactionsPage from the first page to
 // the one that says no more gives exactly the prepared records, though
 // hundreds of decided records come before, between and after them; every page
-// that says more holds at least one record, and no page more than it may.
+// holds at least one record (more says exactly whether a prepared one
+// follows), and no page more than it may, and pages are full.
 func testPendingPages(t *testing.T, f Factory) {
 	e := newEnv(t, f)
 	const decided = 620
@@ -152,11 +153,14 @@ func testPendingPages(t *testing.T, f Factory) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(recs) > p.items || len(recs) == 0 && more || page > len(want) {
+			if len(recs) > p.items || len(recs) == 0 || page > len(want) {
 				t.Fatalf("PendingTransactionsPage(%+v) page %d: %d records, more %v", p, page, len(recs), more)
 			}
 			got = append(got, recs...)
 			if !more {
+				if p.bytes == 0 && page+1 != (len(want)+p.items-1)/p.items {
+					t.Fatalf("PendingTransactionsPage(%+v): %d pages for %d records: not full", p, page+1, len(want))
+				}
 				break
 			}
 			after = recs[len(recs)-1].TxID
