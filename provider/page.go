@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
@@ -88,8 +89,11 @@ func (c *Client) boundGetListing(ctx context.Context, prefix string) (all []*lss
 	}
 }
 
-// statusPages reads every transaction record with paged Status calls.
-func (c *Client) statusPages(ctx context.Context) ([]*lsspb.Transaction, error) {
+// statusPages reads every transaction record with paged Status calls, or with
+// pendingOnly the prepared ones only. A server from before pending_only answers
+// whole-listing pages (MAC 0x12, which does not cover the flag): they are
+// accepted, being authenticated, and narrowed here.
+func (c *Client) statusPages(ctx context.Context, pendingOnly bool) ([]*lsspb.Transaction, error) {
 	var all []*lsspb.Transaction
 	var after []byte
 	for page := 0; ; page++ {
@@ -104,15 +108,20 @@ func (c *Client) statusPages(ctx context.Context) ([]*lsspb.Transaction, error) 
 		if err != nil {
 			return nil, err
 		}
-		reply, err := c.rpc.Status(ctx, &lsspb.StatusRequest{Auth: c.auth, Nonce: nonce, StartAfter: after, PageLimit: c.pageItems})
+		reply, err := c.rpc.Status(ctx, &lsspb.StatusRequest{Auth: c.auth, Nonce: nonce, StartAfter: after, PageLimit: c.pageItems,
+			PendingOnly: pendingOnly})
 		if err != nil {
 			return nil, rpcError(ctx, err, c.extCodes(nil))
 		}
 		txs, more := reply.GetTransactions(), reply.GetMore()
-		if !wire.Equal(reply.GetHmac(), wire.StatusPageReplyMAC(c.secret, nonce, after, c.pageItems, txs, more)) {
-			if page == 0 && !more && wire.Equal(reply.GetHmac(), wire.StatusReplyMAC(c.secret, nonce, txs)) {
-				return txs, nil // a server that does not page: every record
-			}
+		narrowed := false
+		switch h := reply.GetHmac(); {
+		case pendingOnly && wire.Equal(h, wire.StatusPendingPageReplyMAC(c.secret, nonce, after, c.pageItems, txs, more)):
+			narrowed = true
+		case wire.Equal(h, wire.StatusPageReplyMAC(c.secret, nonce, after, c.pageItems, txs, more)):
+		case page == 0 && !more && wire.Equal(h, wire.StatusReplyMAC(c.secret, nonce, txs)):
+			return narrowPending(txs, pendingOnly), nil // a server that does not page: every record
+		default:
 			return nil, fmt.Errorf("%w (Status page %d)", ErrServerHMAC, page+1)
 		}
 		if err := c.checkPage(page, len(txs), more); err != nil {
@@ -122,12 +131,68 @@ func (c *Client) statusPages(ctx context.Context) ([]*lsspb.Transaction, error) 
 			return nil, fmt.Errorf("%w: Status page %d starts at txid %x, not after %x: the listing does not advance",
 				ErrInvalidReply, page+1, txs[0].GetTxid(), after)
 		}
-		all = append(all, txs...)
+		if narrowed {
+			for _, tx := range txs {
+				if tx.GetState() != lsspb.TxState_TX_PREPARED {
+					return nil, fmt.Errorf("%w: Status page %d of the prepared transactions lists txid %x as %v",
+						ErrInvalidReply, page+1, tx.GetTxid(), tx.GetState())
+				}
+			}
+		}
+		all = append(all, narrowPending(txs, pendingOnly)...)
 		if !more {
 			return all, nil
 		}
 		after = txs[len(txs)-1].GetTxid()
 	}
+}
+
+// narrowPending keeps the prepared transactions of txs when pendingOnly.
+func narrowPending(txs []*lsspb.Transaction, pendingOnly bool) []*lsspb.Transaction {
+	if !pendingOnly {
+		return txs
+	}
+	return slices.DeleteFunc(slices.Clone(txs), func(tx *lsspb.Transaction) bool {
+		return tx.GetState() != lsspb.TxState_TX_PREPARED
+	})
+}
+
+// statusOfTxIDs reads the records of txids (sorted, distinct) with Status calls
+// naming at most wire.MaxStatusTxIDs of them each. A server from before
+// narrowing answers the whole listing in one reply (MAC 0x0d): accepted, being
+// authenticated and complete, and narrowed here.
+func (c *Client) statusOfTxIDs(ctx context.Context, txids [][]byte) ([]*lsspb.Transaction, error) {
+	var all []*lsspb.Transaction
+	for chunk := range slices.Chunk(txids, wire.MaxStatusTxIDs) {
+		nonce, err := newNonce()
+		if err != nil {
+			return nil, err
+		}
+		reply, err := c.rpc.Status(ctx, &lsspb.StatusRequest{Auth: c.auth, Nonce: nonce, Txids: chunk})
+		if err != nil {
+			return nil, rpcError(ctx, err, c.extCodes(nil))
+		}
+		txs := reply.GetTransactions()
+		asked := func(id []byte) bool {
+			_, found := slices.BinarySearchFunc(chunk, id, bytes.Compare)
+			return found
+		}
+		switch {
+		case wire.Equal(reply.GetHmac(), wire.StatusTxIDsReplyMAC(c.secret, nonce, chunk, txs)):
+			for _, tx := range txs {
+				if !asked(tx.GetTxid()) {
+					return nil, fmt.Errorf("%w: Status of %d txids lists txid %x, which was not asked for",
+						ErrInvalidReply, len(chunk), tx.GetTxid())
+				}
+			}
+		case !reply.GetMore() && wire.Equal(reply.GetHmac(), wire.StatusReplyMAC(c.secret, nonce, txs)):
+			txs = slices.DeleteFunc(slices.Clone(txs), func(tx *lsspb.Transaction) bool { return !asked(tx.GetTxid()) })
+		default:
+			return nil, fmt.Errorf("%w (Status of %d txids)", ErrServerHMAC, len(chunk))
+		}
+		all = append(all, txs...)
+	}
+	return all, nil
 }
 
 // checkPage refuses a page larger than asked, and one that says more follow but

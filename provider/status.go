@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
+
+	"github.com/lssquorum/lss/proto/lsspb"
 )
 
 // Transaction is one txid a server holds for this client.
@@ -35,21 +39,51 @@ type Transaction struct {
 // Value and are reported in a *TamperedError returned alongside the list. A
 // server not pinned as an extension server gives ErrNotSupported for
 // UNIMPLEMENTED, a pinned one ErrNotExtension.
+//
+// Decided records stay on a server for days: PendingStatus and StatusOf read
+// only what recovery and settling need.
 func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
-	all, err := c.statusPages(ctx)
+	all, err := c.statusPages(ctx, false)
+	return c.transactions("status", all, err)
+}
+
+// PendingStatus is Status listing the prepared transactions only: the server
+// reads past the decided records (paged, pending_only), so the reply holds only
+// what is still to settle.
+func (c *Client) PendingStatus(ctx context.Context) ([]Transaction, error) {
+	all, err := c.statusPages(ctx, true)
+	return c.transactions("status of the prepared transactions", all, err)
+}
+
+// StatusOf is Status listing the records of txids only, in txid order; a txid
+// the server holds no record of is left out, under the server's MAC over the
+// txids asked. It asks wire.MaxStatusTxIDs txids per call.
+func (c *Client) StatusOf(ctx context.Context, txids [][]byte) ([]Transaction, error) {
+	ids := slices.SortedFunc(slices.Values(txids), bytes.Compare)
+	ids = slices.CompactFunc(ids, bytes.Equal)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	all, err := c.statusOfTxIDs(ctx, ids)
+	return c.transactions("status of "+strconv.Itoa(len(ids))+" txids", all, err)
+}
+
+// transactions checks and decodes the records of a Status listing (or fails
+// with err, naming op).
+func (c *Client) transactions(op string, all []*lsspb.Transaction, err error) ([]Transaction, error) {
 	if err != nil {
-		return nil, c.fail("status", err)
+		return nil, c.fail(op, err)
 	}
 	txs := make([]Transaction, len(all))
 	s := c.newSealer()
 	var tampered []KeyVersion
 	for i, tx := range all {
 		if i > 0 && bytes.Compare(all[i-1].GetTxid(), tx.GetTxid()) >= 0 {
-			return nil, c.fail("status", fmt.Errorf("%w: transactions not in ascending txid order", ErrInvalidReply))
+			return nil, c.fail(op, fmt.Errorf("%w: transactions not in ascending txid order", ErrInvalidReply))
 		}
 		state, err := txStateOf(tx.GetState())
 		if err != nil {
-			return nil, c.fail("status", err)
+			return nil, c.fail(op, err)
 		}
 		entries := make([]Entry, len(tx.GetKvs()))
 		for j, kv := range tx.GetKvs() {
@@ -68,7 +102,7 @@ func (c *Client) Status(ctx context.Context) ([]Transaction, error) {
 		}
 	}
 	if len(tampered) > 0 {
-		return txs, c.fail("status", &TamperedError{Provider: c.name, Keys: tampered})
+		return txs, c.fail(op, &TamperedError{Provider: c.name, Keys: tampered})
 	}
 	return txs, nil
 }

@@ -12,7 +12,7 @@ import (
 // txAudit reads every provider's transaction records: the transactions still
 // prepared somewhere and the split ones (see splitTxs).
 func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
-	parts, lists, _ := c.gatherStatus(ctx)
+	parts, lists, _ := c.gatherRecords(ctx, nil, allRecords)
 	if len(parts) == 0 {
 		return nil, nil
 	}

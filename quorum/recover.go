@@ -65,7 +65,7 @@ func (c *Client) Transactions(ctx context.Context) (*TxReport, error) {
 	if err := c.checkOpen(); err != nil {
 		return nil, err
 	}
-	parts, lists, report := c.gatherStatus(ctx)
+	parts, lists, report := c.gatherPending(ctx)
 	if len(parts) > 0 {
 		report.Pending = pendingTxs(parts, c.pinnedIDs(), lists, c.w)
 	}
@@ -104,7 +104,7 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 	}
 	prog := newProgress(opts.Progress)
 	prog.report("reading transaction records", 0, c.n)
-	parts, lists, read := c.gatherStatus(ctx)
+	parts, lists, read := c.gatherPending(ctx)
 	report := &RecoveryReport{Unreachable: read.Unreachable, BaseOnly: read.BaseOnly}
 	prog.report("reading transaction records", c.n, c.n)
 	if len(parts) == 0 {
@@ -125,59 +125,6 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 		tick()
 	}
 	return report, nil
-}
-
-// gatherStatus asks every provider for its records in parallel. lists[i] is nil
-// for a provider that did not answer.
-func (c *Client) gatherStatus(ctx context.Context) (parts []string, lists [][]provider.Transaction, report *TxReport) {
-	return c.gatherStatusOf(ctx, nil)
-}
-
-// gatherStatusOf is gatherStatus asking only the providers ask accepts (nil:
-// all); the others are left out as if they had not answered, without being
-// reported unreachable.
-func (c *Client) gatherStatusOf(ctx context.Context, ask func(*member) bool) (parts []string, lists [][]provider.Transaction, report *TxReport) {
-	report = &TxReport{Unreachable: map[string]string{}}
-	all := make([][]provider.Transaction, c.n)
-	errs := make([]error, c.n)
-	asked := func(_ int, m *member) bool {
-		// Stock servers are pinned so: they hold no transactions.
-		return !m.stock && (ask == nil || ask(m))
-	}
-	c.fanOut(ctx, c.members, asked, func(cctx context.Context, i int, m *member) {
-		cl, err := m.client(cctx)
-		if err == nil {
-			all[i], err = cl.Status(cctx)
-			var tampered *provider.TamperedError
-			if errors.As(err, &tampered) {
-				// Records whose values fail their HMAC are still records; only
-				// their entries cannot be used for a restore.
-				err = nil
-			}
-		}
-		if err == nil && all[i] == nil {
-			all[i] = []provider.Transaction{}
-		}
-		errs[i] = err
-	})
-	for i, m := range c.members {
-		if m.stock {
-			report.BaseOnly = append(report.BaseOnly, m.name)
-			continue
-		}
-		parts = append(parts, m.name)
-		if ask != nil && !ask(m) {
-			lists = append(lists, nil)
-			continue
-		}
-		if errs[i] != nil {
-			report.Unreachable[m.name] = named(m.name, "status", errs[i]).Error()
-			lists = append(lists, nil)
-			continue
-		}
-		lists = append(lists, all[i])
-	}
-	return parts, lists, report
 }
 
 // pendingTxs builds, from each provider's records, the transactions prepared on
@@ -331,7 +278,7 @@ func (c *Client) pinnedIDs() map[string][]byte {
 }
 
 // recoverTxIDs recovers the given transactions (left undecided by this
-// client, or met as reservations) with one round of Status: a txid is done when
+// client, or met as reservations) with one round of Status naming them: a txid is done when
 // every participant answered and none holds it prepared any more. Transactions
 // no provider holds prepared are done at once.
 func (c *Client) recoverTxIDs(ctx context.Context, txids [][]byte) (done map[string]bool, err error) {
@@ -345,7 +292,7 @@ func (c *Client) recoverTxIDs(ctx context.Context, txids [][]byte) (done map[str
 // calls only the providers ask accepts (nil: all), and also returns the txids
 // some of them still holds prepared after the recovery.
 func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[string][]string, ask func(*member) bool) (done, prepared map[string]bool, err error) {
-	parts, lists, report := c.gatherStatusOf(ctx, ask)
+	parts, lists, report := c.gatherRecords(ctx, ask, recordsOf(txids))
 	want := make(map[string]bool, len(txids))
 	for _, id := range txids {
 		want[string(id)] = true
