@@ -15,7 +15,7 @@ import (
 
 // startServer runs a real lssd on a random 127.0.0.1 port with an in-memory store
 // and stops it when the test ends.
-func startServer(t *testing.T, baseOnly bool, edits ...func(*lssd.Options)) *lssd.Daemon {
+func startServer(t testing.TB, baseOnly bool, edits ...func(*lssd.Options)) *lssd.Daemon {
 	t.Helper()
 	opts := lssd.DefaultOptions()
 	opts.Port = 0
@@ -40,7 +40,7 @@ func startServer(t *testing.T, baseOnly bool, edits ...func(*lssd.Options)) *lss
 }
 
 // newKey returns a fresh client key.
-func newKey(t *testing.T) *secp256k1.PrivateKey {
+func newKey(t testing.TB) *secp256k1.PrivateKey {
 	t.Helper()
 	k, err := secp256k1.GeneratePrivateKey()
 	if err != nil {
@@ -58,7 +58,7 @@ func dialT(t *testing.T, addr string, serverID []byte, key *secp256k1.PrivateKey
 
 // dialOpts dials with o (named "p1", a short dial timeout) and closes the client
 // at the end.
-func dialOpts(t *testing.T, o Options) *Client {
+func dialOpts(t testing.TB, o Options) *Client {
 	t.Helper()
 	o.Name, o.DialTimeout = "p1", 5*time.Second
 	c, err := Dial(ctxT(t), o)
@@ -70,14 +70,14 @@ func dialOpts(t *testing.T, o Options) *Client {
 }
 
 // ctxT is a per-call context bounded well below the test timeout.
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // txid returns a fresh random transaction id.
-func txid(t *testing.T) []byte {
+func txid(t testing.TB) []byte {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
