@@ -81,8 +81,11 @@ type Backend struct {
 	closing chan struct{}
 	hold    time.Duration
 	// beforeCommit, if set (by tests), runs in a batch's bolt transaction after
-	// its functions, just before bolt commits it.
-	beforeCommit func()
+	// its functions, once its lazy calls are published and released, just before
+	// bolt commits it. An error from it fails the commit as a failed bolt commit
+	// would: the transaction is rolled back and the batch's calls not released
+	// yet get the error. A lone non-lazy call (commitAlone) does not run it.
+	beforeCommit func() error
 
 	// overlay serves the lazy writes whose batch is not committed yet (lazy.go),
 	// and journal keeps them across a crash of the process (journal.go).

@@ -202,7 +202,7 @@ func (b *Backend) commitTogether(calls []*call, batch *[]*call) ([]*call, int) {
 			}
 			if len(more) == 0 {
 				if b.beforeCommit != nil {
-					b.beforeCommit()
+					return b.beforeCommit()
 				}
 				return nil
 			}

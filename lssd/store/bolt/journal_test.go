@@ -124,7 +124,7 @@ func crashChild(path string) {
 	}
 	b.journal.skip = os.Getenv(crashNoJournalEnv) != ""
 	b.hold = time.Millisecond
-	b.beforeCommit = func() { time.Sleep(time.Minute) } // the kill comes first
+	b.beforeCommit = func() error { time.Sleep(time.Minute); return nil } // the kill comes first
 	if err := commitLazily(b); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -260,7 +260,7 @@ func TestJournalWrittenBeforeTheAnswerAndTruncated(t *testing.T) {
 	b := mustOpen(t, path, Options{})
 	prepared(t, b)
 	gate := make(chan struct{})
-	b.beforeCommit = func() { <-gate }
+	b.beforeCommit = func() error { <-gate; return nil }
 	b.hold = time.Millisecond
 	b.journal.trim = 0
 

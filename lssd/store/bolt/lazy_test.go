@@ -83,7 +83,7 @@ func TestLazyReturnsBeforeTheCommit(t *testing.T) {
 	b := mustOpen(t, tempPath(t), Options{})
 	prepared(t, b)
 	gate := make(chan struct{})
-	b.beforeCommit = func() { <-gate }
+	b.beforeCommit = func() error { <-gate; return nil }
 	b.hold = time.Millisecond
 	commits := b.commits.Load()
 
