@@ -38,9 +38,11 @@ import (
 // may belong to a put whose commit is still landing (the providers without it
 // may hold it prepared, its Commit not applied yet): Get then settles that
 // transaction first, the proof showing it decided committed, and reads again;
-// if a provider still holds it prepared after that, the key is unconfirmed
-// (*UnconfirmedError, below), since a later read from those providers would
-// return the older value.
+// if fewer than W valid replies still hold it after that (a provider holds it
+// prepared, or one that lacks it could not be settled), the key is
+// unconfirmed (*UnconfirmedError, below) unless this client saw it
+// acknowledged, since a later read from the providers without it could return
+// the older value; the background settler then lands it.
 //
 // In plain mode (and, in atomic mode, for a plain put's value), a version
 // that fewer than W replies hold is first written back to the answering
@@ -70,7 +72,6 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	)
 	// At most two reads: the second only after settling the commits the
 	// first found landing.
-	var stuck map[string]bool
 	for attempt := 0; ; attempt++ {
 		mark, confirmed = c.mark.snapshot(), c.confirmedMarks()
 		replies, pending = c.readable(c.gather(ctx, prefix, c.r, c.grace))
@@ -80,9 +81,16 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 		if attempt > 0 || len(ls) == 0 || !c.useAtomic() {
 			break
 		}
-		stuck = c.settleLanding(ctx, ls, replies)
+		c.settleLanding(ctx, ls, replies)
 	}
-	landing := stuckKeys(landingTxs(m, replies, c.w), stuck)
+	var landing map[string]bool
+	if c.useAtomic() {
+		ls := landingTxs(m, replies, c.w)
+		landing = landingKeys(ls)
+		// What the read's settle could not land, the settler lands once the
+		// providers it needs answer.
+		c.recoverLater(landingTxIDs(ls), "a committed put is held by fewer than W providers")
+	}
 	c.checkProviders(prefix, replies, m, confirmed, mark)
 	res := &GetResult{Providers: m.states, Pending: pending}
 	c.settlePending(pending)
@@ -95,8 +103,11 @@ func (c *Client) Get(ctx context.Context, prefix string) (*GetResult, error) {
 	c.logProblems("get", m.states)
 	plain := c.plainOnly()
 	c.writeBack(ctx, &m, plain)
-	// A value whose commit is still landing after the settle is held to
-	// the plain rule's bar: acknowledged to this client, or an error.
+	// A certified value still short of W after the settle is held to the
+	// plain rule's bar: acknowledged to this client, or an error. Fewer than
+	// W answering providers hold it: one that lacks it may hold it prepared
+	// (its Commit not applied, or it did not answer the settle), and a later
+	// read from the providers without it would return the older value.
 	short := func(e provider.Entry) bool { return plain(e) || landing[e.Key] }
 	if keys := unconfirmed(m, mark, c.w, short); len(keys) > 0 {
 		_ = c.saveWatermarks(ctx)
@@ -230,16 +241,16 @@ func (c *Client) logProblems(op string, states []ProviderState) {
 // values must not make a read run an unbounded amount of recovery.
 const maxLandingSettle = 16
 
-// settleLanding recovers, before a read returns, the transactions whose commit
-// it may have found landing (see landingTx): each is decided committed (a
-// provider showed its proof), so the recovery commits it where it is prepared.
-// It asks only the providers whose reply to the read was valid: one that did
-// not answer the read would hold it up for a whole call timeout; what it holds
-// is left to the coordinator's settler or a later recovery. It returns
-// the txids some provider still holds prepared afterwards: their values are
-// not returned (Get's *UnconfirmedError), since a later read from those
-// providers would miss them. Bounded by three call timeouts.
-func (c *Client) settleLanding(ctx context.Context, ls []landingTx, replies []reply) (stuck map[string]bool) {
+// settleLanding recovers, before a read reads again, the transactions whose
+// commit it may have found landing (see landingTx): each is decided committed
+// (a provider showed its proof), so the recovery commits it where it is
+// prepared. It asks only the providers whose reply to the read was valid: one
+// that did not answer the read would hold it up for a whole call timeout; what
+// it holds is left to the coordinator's settler or a later recovery. What the
+// settle could not do shows in the second read: a value still short of W is
+// not returned unless this client saw it acknowledged (Get's
+// *UnconfirmedError). Bounded by three call timeouts.
+func (c *Client) settleLanding(ctx context.Context, ls []landingTx, replies []reply) {
 	ls = ls[:min(len(ls), maxLandingSettle)]
 	txids := make([][]byte, len(ls))
 	proven := make(map[string][]string, len(ls))
@@ -255,20 +266,24 @@ func (c *Client) settleLanding(ctx context.Context, ls []landingTx, replies []re
 			answered[c.members[i]] = true
 		}
 	}
-	_, stuck, err := c.recoverProven(rctx, txids, proven, func(m *member) bool { return answered[m] })
-	if len(stuck) > 0 {
-		c.log.Info("quorum read: a committed put is still prepared on some provider and could not be settled", "err", err)
+	if _, err := c.recoverProven(rctx, txids, proven, func(m *member) bool { return answered[m] }); err != nil {
+		c.log.Info("quorum read: a committed put found landing could not be settled everywhere", "err", err)
 	}
-	return stuck
 }
 
-// stuckKeys is the set of keys of the transactions of ls that stuck names.
-func stuckKeys(ls []landingTx, stuck map[string]bool) map[string]bool {
+// landingTxIDs is the txids of ls.
+func landingTxIDs(ls []landingTx) [][]byte {
+	ids := make([][]byte, len(ls))
+	for i, l := range ls {
+		ids[i] = l.TxID
+	}
+	return ids
+}
+
+// landingKeys is the set of keys of the transactions of ls.
+func landingKeys(ls []landingTx) map[string]bool {
 	keys := map[string]bool{}
 	for _, l := range ls {
-		if !stuck[string(l.TxID)] {
-			continue
-		}
 		for _, k := range l.Keys {
 			keys[k] = true
 		}

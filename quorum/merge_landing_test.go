@@ -27,12 +27,12 @@ func TestLandingTxs(t *testing.T) {
 	if got := landingTxs(m, replies, 1); len(got) != 0 {
 		t.Errorf("with W = 1 every certified value is held by W, got %+v", got)
 	}
-	keys := stuckKeys(want, map[string]bool{"t1": true})
-	if !reflect.DeepEqual(keys, map[string]bool{"a": true, "b": true}) {
-		t.Errorf("stuckKeys = %v", keys)
+	keys := landingKeys(append(want, landingTx{TxID: []byte("t5"), Keys: []string{"e"}}))
+	if !reflect.DeepEqual(keys, map[string]bool{"a": true, "b": true, "e": true}) {
+		t.Errorf("landingKeys = %v", keys)
 	}
-	if keys := stuckKeys(want, map[string]bool{"t9": true}); len(keys) != 0 {
-		t.Errorf("stuckKeys of another txid = %v, want none", keys)
+	if keys := landingKeys(nil); len(keys) != 0 {
+		t.Errorf("landingKeys of nothing = %v, want none", keys)
 	}
 }
 

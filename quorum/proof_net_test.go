@@ -319,3 +319,54 @@ func TestReadSettlesOnlyProvidersThatAnswered(t *testing.T) {
 		}
 	}
 }
+
+// A committed put found on fewer than W of the providers that answered, and
+// that the settle cannot land: p0 committed it, p2 holds it prepared but is
+// away, and p1 never prepared it, so no provider the read heard holds it
+// prepared and there is nothing to commit. Returning a1 would let a later read
+// from p1 and p2 return a0: a read going back in time. The read is unconfirmed
+// instead, and once p2 is back the reader's background settler lands the put
+// everywhere.
+func TestReadOfACommitShortOfWAfterTheSettleIsUnconfirmed(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	f := startCraftedNet(t, kv("a", 0, "a0"))
+	x := craftTx(t, f.cls[0], participants(f.net, 2), kv("a", 1, "a1"))
+	x.prepare(t, ctx, f.cls[0])
+	x.prepare(t, ctx, f.cls[2])
+	x.commit(t, ctx, f.cls[0])
+
+	away := startMITM(t, f.ps[2].Addr())
+	away.failWith(codes.Unavailable, "BoundGet", "Status", "Commit", "Restore", "Fence", "Abort")
+	r := newClient(t, f.net, f.key, func(cfg *quorum.Config) {
+		plaintext(cfg)
+		cfg.Providers[2].Addr = away.addr
+	})
+	res, err := r.Get(ctx, "")
+	var unconfirmed *quorum.UnconfirmedError
+	if !errors.As(err, &unconfirmed) || len(unconfirmed.Keys) != 1 || unconfirmed.Keys[0].Key != "a" {
+		t.Fatalf("get = %v (entries %v), want an *UnconfirmedError for a", err, res)
+	}
+
+	// Why: the providers without the value read as a0.
+	hide := startMITM(t, f.ps[0].Addr())
+	hide.failWith(codes.Unavailable, "BoundGet")
+	later := newClient(t, f.net, f.key, func(cfg *quorum.Config) {
+		plaintext(cfg)
+		cfg.Providers[0].Addr = hide.addr
+	})
+	wantEntries(t, get(t, later, ""), "a@0=a0")
+
+	// With p2 back, the reader's settler commits it on p2 and restores it
+	// on p1.
+	away.heal()
+	eventually(t, "the settler lands the put on every provider", func() bool {
+		for _, p := range f.ps {
+			if got := render(direct(t, p, f.key, "")); len(got) != 1 || got[0] != "a@1=a1" {
+				return false
+			}
+		}
+		return true
+	})
+	wantEntries(t, get(t, r, ""), "a@1=a1")
+}

@@ -282,23 +282,21 @@ func (c *Client) pinnedIDs() map[string][]byte {
 // every participant answered and none holds it prepared any more. Transactions
 // no provider holds prepared are done at once.
 func (c *Client) recoverTxIDs(ctx context.Context, txids [][]byte) (done map[string]bool, err error) {
-	done, _, err = c.recoverProven(ctx, txids, nil, nil)
-	return done, err
+	return c.recoverProven(ctx, txids, nil, nil)
 }
 
 // recoverProven is recoverTxIDs where proven names, per txid, the providers a
 // read found holding a value of it with a valid commit proof: such a
 // transaction is decided committed without further evidence. It asks and
-// calls only the providers ask accepts (nil: all), and also returns the txids
-// some of them still holds prepared after the recovery.
-func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[string][]string, ask func(*member) bool) (done, prepared map[string]bool, err error) {
+// calls only the providers ask accepts (nil: all).
+func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[string][]string, ask func(*member) bool) (done map[string]bool, err error) {
 	parts, lists, report := c.gatherRecords(ctx, ask, recordsOf(txids))
 	want := make(map[string]bool, len(txids))
 	for _, id := range txids {
 		want[string(id)] = true
 	}
 	pending := map[string]bool{}
-	done, prepared = map[string]bool{}, map[string]bool{}
+	done = map[string]bool{}
 	var errs []string
 	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
 		if !want[string(st.TxID)] {
@@ -307,9 +305,6 @@ func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[s
 		pending[string(st.TxID)] = true
 		st.Proven = proven[string(st.TxID)]
 		rec := c.recoverTx(ctx, parts, st, ask)
-		if !rec.Settled {
-			prepared[string(st.TxID)] = true
-		}
 		if rec.Settled && len(report.Unreachable) == 0 {
 			done[string(st.TxID)] = true
 		} else {
@@ -328,5 +323,5 @@ func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[s
 	if len(errs) > 0 {
 		err = errors.New(strings.Join(errs, "; "))
 	}
-	return done, prepared, err
+	return done, err
 }
