@@ -8,6 +8,8 @@ import (
 
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Paging (docs/protocol.md, "Paging"). The client asks an extension server for
@@ -147,6 +149,12 @@ func (c *Client) statusPages(ctx context.Context, pendingOnly bool) ([]*lsspb.Tr
 	}
 }
 
+// sortedHas says whether the sorted ids hold id.
+func sortedHas(ids [][]byte, id []byte) bool {
+	_, found := slices.BinarySearchFunc(ids, id, bytes.Compare)
+	return found
+}
+
 // narrowPending keeps the prepared transactions of txs when pendingOnly.
 func narrowPending(txs []*lsspb.Transaction, pendingOnly bool) []*lsspb.Transaction {
 	if !pendingOnly {
@@ -160,7 +168,9 @@ func narrowPending(txs []*lsspb.Transaction, pendingOnly bool) []*lsspb.Transact
 // statusOfTxIDs reads the records of txids (sorted, distinct) with Status calls
 // naming at most wire.MaxStatusTxIDs of them each. A server from before
 // narrowing answers the whole listing in one reply (MAC 0x0d): accepted, being
-// authenticated and complete, and narrowed here.
+// authenticated and complete, and narrowed here. A reply too large for the
+// server's max reply size (large prepared records, or an older server's whole
+// listing) is read as the paged whole listing instead, and narrowed here.
 func (c *Client) statusOfTxIDs(ctx context.Context, txids [][]byte) ([]*lsspb.Transaction, error) {
 	var all []*lsspb.Transaction
 	for chunk := range slices.Chunk(txids, wire.MaxStatusTxIDs) {
@@ -169,14 +179,18 @@ func (c *Client) statusOfTxIDs(ctx context.Context, txids [][]byte) ([]*lsspb.Tr
 			return nil, err
 		}
 		reply, err := c.rpc.Status(ctx, &lsspb.StatusRequest{Auth: c.auth, Nonce: nonce, Txids: chunk})
+		if status.Code(err) == codes.ResourceExhausted {
+			every, err := c.statusPages(ctx, false)
+			if err != nil {
+				return nil, err
+			}
+			return slices.DeleteFunc(every, func(tx *lsspb.Transaction) bool { return !sortedHas(txids, tx.GetTxid()) }), nil
+		}
 		if err != nil {
 			return nil, rpcError(ctx, err, c.extCodes(nil))
 		}
 		txs := reply.GetTransactions()
-		asked := func(id []byte) bool {
-			_, found := slices.BinarySearchFunc(chunk, id, bytes.Compare)
-			return found
-		}
+		asked := func(id []byte) bool { return sortedHas(chunk, id) }
 		switch {
 		case wire.Equal(reply.GetHmac(), wire.StatusTxIDsReplyMAC(c.secret, nonce, chunk, txs)):
 			for _, tx := range txs {

@@ -3,11 +3,13 @@ package provider
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lssquorum/lss/lssd"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
 )
@@ -219,6 +221,45 @@ func TestNarrowedStatusTampering(t *testing.T) {
 		}
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: err = %v, want %v", name, err, tc.want)
+		}
+	}
+}
+
+// TestStatusOfLargerThanAReply: records asked for that pass the server's max
+// reply size in one reply (prepared records carry their values), or an older
+// server's whole listing that does, are read in pages instead.
+func TestStatusOfLargerThanAReply(t *testing.T) {
+	t.Parallel()
+	d := startServer(t, false, func(o *lssd.Options) { o.Limits.MaxReplySize = 4096 })
+	p := startProxy(t, d.Addr(), false)
+	c := dialOpts(t, Options{Addr: p.addr, ServerID: d.ServerID(), ClientKey: newKey(t), Extension: true})
+	var ids [][]byte
+	for i := range 5 {
+		tx := txid(t)
+		es := c.Seal([]KV{{Key: fmt.Sprintf("k%d", i), Value: bytes.Repeat([]byte{'v'}, 1000)}})
+		if _, err := c.Prepare(ctxT(t), tx, Quorum{}, nil, es); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tx)
+	}
+	want := sortedIDs(ids...)
+	for _, older := range []bool{false, true} {
+		p.setRequest(func(_ string, req proto.Message) {
+			if r, ok := req.(*lsspb.StatusRequest); ok && older {
+				r.Txids = nil
+			}
+		})
+		txs, err := c.StatusOf(ctxT(t), append([][]byte{txid(t)}, ids...))
+		if err != nil {
+			t.Fatalf("older server %v: StatusOf: %v", older, err)
+		}
+		if got := txidsOf(txs); !sameIDs(got, want) {
+			t.Errorf("older server %v: StatusOf = %x, want %x", older, got, want)
+		}
+		for _, tx := range txs {
+			if len(tx.Entries) != 1 || len(tx.Entries[0].Value) != 1000 {
+				t.Errorf("older server %v: %x holds %d entries", older, tx.TxID, len(tx.Entries))
+			}
 		}
 	}
 }
