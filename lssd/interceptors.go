@@ -90,23 +90,8 @@ func methodName(full string) string {
 
 // clientID is the hex client_id of an authenticated request, for the logs.
 func clientID(req any) string {
-	if auth := requestAuth(req); auth != nil {
-		return hex.EncodeToString(auth.GetClientId())
+	if r, ok := req.(interface{ GetAuth() *lsspb.Auth }); ok {
+		return hex.EncodeToString(r.GetAuth().GetClientId())
 	}
 	return ""
-}
-
-// requestAuth is the Auth a request presents, nil if none: its own, or for a
-// CommitBatch its first item's (the handler refuses a batch whose items name
-// another client_id, before authenticating anything).
-func requestAuth(req any) *lsspb.Auth {
-	switch r := req.(type) {
-	case interface{ GetAuth() *lsspb.Auth }:
-		return r.GetAuth()
-	case *lsspb.CommitBatchRequest:
-		if len(r.GetCommits()) > 0 {
-			return r.GetCommits()[0].GetAuth()
-		}
-	}
-	return nil
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"time"
 
+	"github.com/lssquorum/lss/proto/lsspb"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -20,8 +20,7 @@ const maxRatePeers = 10_000
 // newClientLimiter bounds, per peer address, how many requests with a client_id the
 // server has not authenticated recently it takes per second. Each such request
 // costs an ECDH (and would otherwise let a peer push real clients out of the
-// secret cache); requests of cached clients are not counted. A CommitBatch counts
-// once per distinct token its items present, the ECDHs it may cost. IPv6 peers are
+// secret cache); requests of cached clients are not counted. IPv6 peers are
 // counted per /64, since one host usually holds a whole /64.
 type newClientLimiter struct {
 	auth  *authenticator
@@ -40,11 +39,11 @@ func newNewClientLimiter(auth *authenticator, perSecond float64, burst int) *new
 // no ECDH and touches nothing.
 func (l *newClientLimiter) interceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		auth := requestAuth(req)
-		if auth == nil || l.auth.cached(auth.GetClientId()) {
+		r, ok := req.(interface{ GetAuth() *lsspb.Auth })
+		if !ok || r.GetAuth() == nil || l.auth.cached(r.GetAuth().GetClientId()) {
 			return handler(ctx, req)
 		}
-		if !l.allow(peerPrefix(ctx), batchCredentials(req)) {
+		if !l.allow(peerPrefix(ctx)) {
 			return nil, status.Errorf(codes.ResourceExhausted,
 				"too many new client_ids from this address (limit %g per second, burst %d); retry later", float64(l.rate), l.burst)
 		}
@@ -52,15 +51,8 @@ func (l *newClientLimiter) interceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-// allow takes one request from p's bucket, or for a CommitBatch (batch > 0) one
-// per distinct token its items present, each of which may cost an ECDH; at most
-// the burst, so that a batch is never refused for good.
-func (l *newClientLimiter) allow(p netip.Prefix, batch int) bool {
-	n := max(batch, 1)
-	if n > l.burst {
-		n = max(l.burst, 1)
-	}
-	return l.peers.getOrAdd(p, func() *rate.Limiter { return rate.NewLimiter(l.rate, l.burst) }).AllowN(time.Now(), n)
+func (l *newClientLimiter) allow(p netip.Prefix) bool {
+	return l.peers.getOrAdd(p, func() *rate.Limiter { return rate.NewLimiter(l.rate, l.burst) }).Allow()
 }
 
 // peerPrefix is the address the rate is counted against: the peer's IPv4 address,

@@ -1053,169 +1053,6 @@ func (x *TxRequest) GetProofs() [][]byte {
 	return nil
 }
 
-// CommitBatchRequest carries several Commits of one client, each exactly a Commit
-// request (its own auth, txid, proofs and hmac under domain 0x07), so that a
-// coordinator committing many transactions at once to one provider pays for one
-// call, not one per transaction. 1 to 64 items, all with the same client_id and
-// distinct txids; otherwise the whole call is INVALID_ARGUMENT. The items are
-// applied independently, as if each were its own Commit call, in any order (the
-// server may apply them in one storage batch): one refused item does not fail
-// the others. A server from before CommitBatch answers UNIMPLEMENTED; a client
-// then sends each Commit on its own.
-type CommitBatchRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Commits       []*TxRequest           `protobuf:"bytes,1,rep,name=commits,proto3" json:"commits,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CommitBatchRequest) Reset() {
-	*x = CommitBatchRequest{}
-	mi := &file_lss_proto_msgTypes[14]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CommitBatchRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CommitBatchRequest) ProtoMessage() {}
-
-func (x *CommitBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[14]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CommitBatchRequest.ProtoReflect.Descriptor instead.
-func (*CommitBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{14}
-}
-
-func (x *CommitBatchRequest) GetCommits() []*TxRequest {
-	if x != nil {
-		return x.Commits
-	}
-	return nil
-}
-
-// CommitBatchReply has one outcome per item, in request order.
-type CommitBatchReply struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Outcomes      []*CommitOutcome       `protobuf:"bytes,1,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CommitBatchReply) Reset() {
-	*x = CommitBatchReply{}
-	mi := &file_lss_proto_msgTypes[15]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CommitBatchReply) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CommitBatchReply) ProtoMessage() {}
-
-func (x *CommitBatchReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[15]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CommitBatchReply.ProtoReflect.Descriptor instead.
-func (*CommitBatchReply) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{15}
-}
-
-func (x *CommitBatchReply) GetOutcomes() []*CommitOutcome {
-	if x != nil {
-		return x.Outcomes
-	}
-	return nil
-}
-
-// CommitOutcome is what Commit answers for one item: the TxReply (under domain
-// 0x08, binding its txid) when it succeeded, or else the gRPC status code and
-// message Commit would have returned, with no reply. The code, like any status
-// code, is not authenticated: a client counts an item committed only on a
-// reply whose MAC verifies for that item's txid.
-type CommitOutcome struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reply         *TxReply               `protobuf:"bytes,1,opt,name=reply,proto3" json:"reply,omitempty"`
-	Code          uint32                 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
-	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CommitOutcome) Reset() {
-	*x = CommitOutcome{}
-	mi := &file_lss_proto_msgTypes[16]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CommitOutcome) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CommitOutcome) ProtoMessage() {}
-
-func (x *CommitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[16]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CommitOutcome.ProtoReflect.Descriptor instead.
-func (*CommitOutcome) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{16}
-}
-
-func (x *CommitOutcome) GetReply() *TxReply {
-	if x != nil {
-		return x.Reply
-	}
-	return nil
-}
-
-func (x *CommitOutcome) GetCode() uint32 {
-	if x != nil {
-		return x.Code
-	}
-	return 0
-}
-
-func (x *CommitOutcome) GetMessage() string {
-	if x != nil {
-		return x.Message
-	}
-	return ""
-}
-
 // TxReply reports the state of txid after the request. When the request was
 // refused by the version rule or a reservation, state is TX_UNKNOWN and conflicts
 // holds, in request order, each conflicting key with the stored version (-1 if
@@ -1233,7 +1070,7 @@ type TxReply struct {
 
 func (x *TxReply) Reset() {
 	*x = TxReply{}
-	mi := &file_lss_proto_msgTypes[17]
+	mi := &file_lss_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1082,7 @@ func (x *TxReply) String() string {
 func (*TxReply) ProtoMessage() {}
 
 func (x *TxReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[17]
+	mi := &file_lss_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1095,7 @@ func (x *TxReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxReply.ProtoReflect.Descriptor instead.
 func (*TxReply) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{17}
+	return file_lss_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TxReply) GetState() TxState {
@@ -1294,7 +1131,7 @@ type Conflict struct {
 
 func (x *Conflict) Reset() {
 	*x = Conflict{}
-	mi := &file_lss_proto_msgTypes[18]
+	mi := &file_lss_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1306,7 +1143,7 @@ func (x *Conflict) String() string {
 func (*Conflict) ProtoMessage() {}
 
 func (x *Conflict) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[18]
+	mi := &file_lss_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1319,7 +1156,7 @@ func (x *Conflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
 func (*Conflict) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{18}
+	return file_lss_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Conflict) GetStored() *KeyValue {
@@ -1369,7 +1206,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_lss_proto_msgTypes[19]
+	mi := &file_lss_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1218,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[19]
+	mi := &file_lss_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +1231,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{19}
+	return file_lss_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StatusRequest) GetAuth() *Auth {
@@ -1461,7 +1298,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lss_proto_msgTypes[20]
+	mi := &file_lss_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +1310,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[20]
+	mi := &file_lss_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +1323,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{20}
+	return file_lss_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Transaction) GetTxid() []byte {
@@ -1560,7 +1397,7 @@ type StatusReply struct {
 
 func (x *StatusReply) Reset() {
 	*x = StatusReply{}
-	mi := &file_lss_proto_msgTypes[21]
+	mi := &file_lss_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1409,7 @@ func (x *StatusReply) String() string {
 func (*StatusReply) ProtoMessage() {}
 
 func (x *StatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[21]
+	mi := &file_lss_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1585,7 +1422,7 @@ func (x *StatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusReply.ProtoReflect.Descriptor instead.
 func (*StatusReply) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{21}
+	return file_lss_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StatusReply) GetTransactions() []*Transaction {
@@ -1628,7 +1465,7 @@ type ExtensionOnlyRequest struct {
 
 func (x *ExtensionOnlyRequest) Reset() {
 	*x = ExtensionOnlyRequest{}
-	mi := &file_lss_proto_msgTypes[22]
+	mi := &file_lss_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +1477,7 @@ func (x *ExtensionOnlyRequest) String() string {
 func (*ExtensionOnlyRequest) ProtoMessage() {}
 
 func (x *ExtensionOnlyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[22]
+	mi := &file_lss_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1490,7 @@ func (x *ExtensionOnlyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtensionOnlyRequest.ProtoReflect.Descriptor instead.
 func (*ExtensionOnlyRequest) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{22}
+	return file_lss_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ExtensionOnlyRequest) GetAuth() *Auth {
@@ -1688,7 +1525,7 @@ type ExtensionOnlyReply struct {
 
 func (x *ExtensionOnlyReply) Reset() {
 	*x = ExtensionOnlyReply{}
-	mi := &file_lss_proto_msgTypes[23]
+	mi := &file_lss_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1537,7 @@ func (x *ExtensionOnlyReply) String() string {
 func (*ExtensionOnlyReply) ProtoMessage() {}
 
 func (x *ExtensionOnlyReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lss_proto_msgTypes[23]
+	mi := &file_lss_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1550,7 @@ func (x *ExtensionOnlyReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtensionOnlyReply.ProtoReflect.Descriptor instead.
 func (*ExtensionOnlyReply) Descriptor() ([]byte, []int) {
-	return file_lss_proto_rawDescGZIP(), []int{23}
+	return file_lss_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ExtensionOnlyReply) GetHmac() []byte {
@@ -1796,15 +1633,7 @@ const file_lss_proto_rawDesc = "" +
 	"\x04auth\x18\x01 \x01(\v2\t.lss.AuthR\x04auth\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\fR\x04txid\x12\x12\n" +
 	"\x04hmac\x18\x03 \x01(\fR\x04hmac\x12\x16\n" +
-	"\x06proofs\x18\x04 \x03(\fR\x06proofs\">\n" +
-	"\x12CommitBatchRequest\x12(\n" +
-	"\acommits\x18\x01 \x03(\v2\x0e.lss.TxRequestR\acommits\"B\n" +
-	"\x10CommitBatchReply\x12.\n" +
-	"\boutcomes\x18\x01 \x03(\v2\x12.lss.CommitOutcomeR\boutcomes\"a\n" +
-	"\rCommitOutcome\x12\"\n" +
-	"\x05reply\x18\x01 \x01(\v2\f.lss.TxReplyR\x05reply\x12\x12\n" +
-	"\x04code\x18\x02 \x01(\rR\x04code\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"n\n" +
+	"\x06proofs\x18\x04 \x03(\fR\x06proofs\"n\n" +
 	"\aTxReply\x12\"\n" +
 	"\x05state\x18\x01 \x01(\x0e2\f.lss.TxStateR\x05state\x12+\n" +
 	"\tconflicts\x18\x02 \x03(\v2\r.lss.ConflictR\tconflicts\x12\x12\n" +
@@ -1846,7 +1675,7 @@ const file_lss_proto_rawDesc = "" +
 	"\vTX_PREPARED\x10\x01\x12\x10\n" +
 	"\fTX_COMMITTED\x10\x02\x12\x0e\n" +
 	"\n" +
-	"TX_ABORTED\x10\x032\xee\x04\n" +
+	"TX_ABORTED\x10\x032\xaf\x04\n" +
 	"\x10LightningStorage\x12(\n" +
 	"\x04Ping\x12\x10.lss.PingRequest\x1a\x0e.lss.PingReply\x12(\n" +
 	"\x04Info\x12\x10.lss.InfoRequest\x1a\x0e.lss.InfoReply\x12%\n" +
@@ -1859,8 +1688,7 @@ const file_lss_proto_rawDesc = "" +
 	"\x05Fence\x12\x0e.lss.TxRequest\x1a\f.lss.TxReply\x12%\n" +
 	"\x05Abort\x12\x0e.lss.TxRequest\x1a\f.lss.TxReply\x12.\n" +
 	"\x06Status\x12\x12.lss.StatusRequest\x1a\x10.lss.StatusReply\x12F\n" +
-	"\x10SetExtensionOnly\x12\x19.lss.ExtensionOnlyRequest\x1a\x17.lss.ExtensionOnlyReply\x12=\n" +
-	"\vCommitBatch\x12\x17.lss.CommitBatchRequest\x1a\x15.lss.CommitBatchReplyB&Z$github.com/lssquorum/lss/proto/lsspbb\x06proto3"
+	"\x10SetExtensionOnly\x12\x19.lss.ExtensionOnlyRequest\x1a\x17.lss.ExtensionOnlyReplyB&Z$github.com/lssquorum/lss/proto/lsspbb\x06proto3"
 
 var (
 	file_lss_proto_rawDescOnce sync.Once
@@ -1875,7 +1703,7 @@ func file_lss_proto_rawDescGZIP() []byte {
 }
 
 var file_lss_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_lss_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_lss_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_lss_proto_goTypes = []any{
 	(TxState)(0),                 // 0: lss.TxState
 	(*PingRequest)(nil),          // 1: lss.PingRequest
@@ -1892,22 +1720,19 @@ var file_lss_proto_goTypes = []any{
 	(*RestoreReply)(nil),         // 12: lss.RestoreReply
 	(*PrepareRequest)(nil),       // 13: lss.PrepareRequest
 	(*TxRequest)(nil),            // 14: lss.TxRequest
-	(*CommitBatchRequest)(nil),   // 15: lss.CommitBatchRequest
-	(*CommitBatchReply)(nil),     // 16: lss.CommitBatchReply
-	(*CommitOutcome)(nil),        // 17: lss.CommitOutcome
-	(*TxReply)(nil),              // 18: lss.TxReply
-	(*Conflict)(nil),             // 19: lss.Conflict
-	(*StatusRequest)(nil),        // 20: lss.StatusRequest
-	(*Transaction)(nil),          // 21: lss.Transaction
-	(*StatusReply)(nil),          // 22: lss.StatusReply
-	(*ExtensionOnlyRequest)(nil), // 23: lss.ExtensionOnlyRequest
-	(*ExtensionOnlyReply)(nil),   // 24: lss.ExtensionOnlyReply
+	(*TxReply)(nil),              // 15: lss.TxReply
+	(*Conflict)(nil),             // 16: lss.Conflict
+	(*StatusRequest)(nil),        // 17: lss.StatusRequest
+	(*Transaction)(nil),          // 18: lss.Transaction
+	(*StatusReply)(nil),          // 19: lss.StatusReply
+	(*ExtensionOnlyRequest)(nil), // 20: lss.ExtensionOnlyRequest
+	(*ExtensionOnlyReply)(nil),   // 21: lss.ExtensionOnlyReply
 }
 var file_lss_proto_depIdxs = []int32{
 	5,  // 0: lss.PutRequest.auth:type_name -> lss.Auth
 	6,  // 1: lss.PutRequest.kvs:type_name -> lss.KeyValue
 	6,  // 2: lss.PutReply.conflicts:type_name -> lss.KeyValue
-	19, // 3: lss.PutReply.reservations:type_name -> lss.Conflict
+	16, // 3: lss.PutReply.reservations:type_name -> lss.Conflict
 	5,  // 4: lss.GetRequest.auth:type_name -> lss.Auth
 	6,  // 5: lss.GetReply.kvs:type_name -> lss.KeyValue
 	5,  // 6: lss.RestoreRequest.auth:type_name -> lss.Auth
@@ -1916,48 +1741,43 @@ var file_lss_proto_depIdxs = []int32{
 	5,  // 9: lss.PrepareRequest.auth:type_name -> lss.Auth
 	6,  // 10: lss.PrepareRequest.kvs:type_name -> lss.KeyValue
 	5,  // 11: lss.TxRequest.auth:type_name -> lss.Auth
-	14, // 12: lss.CommitBatchRequest.commits:type_name -> lss.TxRequest
-	17, // 13: lss.CommitBatchReply.outcomes:type_name -> lss.CommitOutcome
-	18, // 14: lss.CommitOutcome.reply:type_name -> lss.TxReply
-	0,  // 15: lss.TxReply.state:type_name -> lss.TxState
-	19, // 16: lss.TxReply.conflicts:type_name -> lss.Conflict
-	6,  // 17: lss.Conflict.stored:type_name -> lss.KeyValue
-	5,  // 18: lss.StatusRequest.auth:type_name -> lss.Auth
-	0,  // 19: lss.Transaction.state:type_name -> lss.TxState
-	6,  // 20: lss.Transaction.kvs:type_name -> lss.KeyValue
-	21, // 21: lss.StatusReply.transactions:type_name -> lss.Transaction
-	5,  // 22: lss.ExtensionOnlyRequest.auth:type_name -> lss.Auth
-	1,  // 23: lss.LightningStorage.Ping:input_type -> lss.PingRequest
-	3,  // 24: lss.LightningStorage.Info:input_type -> lss.InfoRequest
-	7,  // 25: lss.LightningStorage.Put:input_type -> lss.PutRequest
-	9,  // 26: lss.LightningStorage.Get:input_type -> lss.GetRequest
-	9,  // 27: lss.LightningStorage.BoundGet:input_type -> lss.GetRequest
-	11, // 28: lss.LightningStorage.Restore:input_type -> lss.RestoreRequest
-	13, // 29: lss.LightningStorage.Prepare:input_type -> lss.PrepareRequest
-	14, // 30: lss.LightningStorage.Commit:input_type -> lss.TxRequest
-	14, // 31: lss.LightningStorage.Fence:input_type -> lss.TxRequest
-	14, // 32: lss.LightningStorage.Abort:input_type -> lss.TxRequest
-	20, // 33: lss.LightningStorage.Status:input_type -> lss.StatusRequest
-	23, // 34: lss.LightningStorage.SetExtensionOnly:input_type -> lss.ExtensionOnlyRequest
-	15, // 35: lss.LightningStorage.CommitBatch:input_type -> lss.CommitBatchRequest
-	2,  // 36: lss.LightningStorage.Ping:output_type -> lss.PingReply
-	4,  // 37: lss.LightningStorage.Info:output_type -> lss.InfoReply
-	8,  // 38: lss.LightningStorage.Put:output_type -> lss.PutReply
-	10, // 39: lss.LightningStorage.Get:output_type -> lss.GetReply
-	10, // 40: lss.LightningStorage.BoundGet:output_type -> lss.GetReply
-	12, // 41: lss.LightningStorage.Restore:output_type -> lss.RestoreReply
-	18, // 42: lss.LightningStorage.Prepare:output_type -> lss.TxReply
-	18, // 43: lss.LightningStorage.Commit:output_type -> lss.TxReply
-	18, // 44: lss.LightningStorage.Fence:output_type -> lss.TxReply
-	18, // 45: lss.LightningStorage.Abort:output_type -> lss.TxReply
-	22, // 46: lss.LightningStorage.Status:output_type -> lss.StatusReply
-	24, // 47: lss.LightningStorage.SetExtensionOnly:output_type -> lss.ExtensionOnlyReply
-	16, // 48: lss.LightningStorage.CommitBatch:output_type -> lss.CommitBatchReply
-	36, // [36:49] is the sub-list for method output_type
-	23, // [23:36] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	0,  // 12: lss.TxReply.state:type_name -> lss.TxState
+	16, // 13: lss.TxReply.conflicts:type_name -> lss.Conflict
+	6,  // 14: lss.Conflict.stored:type_name -> lss.KeyValue
+	5,  // 15: lss.StatusRequest.auth:type_name -> lss.Auth
+	0,  // 16: lss.Transaction.state:type_name -> lss.TxState
+	6,  // 17: lss.Transaction.kvs:type_name -> lss.KeyValue
+	18, // 18: lss.StatusReply.transactions:type_name -> lss.Transaction
+	5,  // 19: lss.ExtensionOnlyRequest.auth:type_name -> lss.Auth
+	1,  // 20: lss.LightningStorage.Ping:input_type -> lss.PingRequest
+	3,  // 21: lss.LightningStorage.Info:input_type -> lss.InfoRequest
+	7,  // 22: lss.LightningStorage.Put:input_type -> lss.PutRequest
+	9,  // 23: lss.LightningStorage.Get:input_type -> lss.GetRequest
+	9,  // 24: lss.LightningStorage.BoundGet:input_type -> lss.GetRequest
+	11, // 25: lss.LightningStorage.Restore:input_type -> lss.RestoreRequest
+	13, // 26: lss.LightningStorage.Prepare:input_type -> lss.PrepareRequest
+	14, // 27: lss.LightningStorage.Commit:input_type -> lss.TxRequest
+	14, // 28: lss.LightningStorage.Fence:input_type -> lss.TxRequest
+	14, // 29: lss.LightningStorage.Abort:input_type -> lss.TxRequest
+	17, // 30: lss.LightningStorage.Status:input_type -> lss.StatusRequest
+	20, // 31: lss.LightningStorage.SetExtensionOnly:input_type -> lss.ExtensionOnlyRequest
+	2,  // 32: lss.LightningStorage.Ping:output_type -> lss.PingReply
+	4,  // 33: lss.LightningStorage.Info:output_type -> lss.InfoReply
+	8,  // 34: lss.LightningStorage.Put:output_type -> lss.PutReply
+	10, // 35: lss.LightningStorage.Get:output_type -> lss.GetReply
+	10, // 36: lss.LightningStorage.BoundGet:output_type -> lss.GetReply
+	12, // 37: lss.LightningStorage.Restore:output_type -> lss.RestoreReply
+	15, // 38: lss.LightningStorage.Prepare:output_type -> lss.TxReply
+	15, // 39: lss.LightningStorage.Commit:output_type -> lss.TxReply
+	15, // 40: lss.LightningStorage.Fence:output_type -> lss.TxReply
+	15, // 41: lss.LightningStorage.Abort:output_type -> lss.TxReply
+	19, // 42: lss.LightningStorage.Status:output_type -> lss.StatusReply
+	21, // 43: lss.LightningStorage.SetExtensionOnly:output_type -> lss.ExtensionOnlyReply
+	32, // [32:44] is the sub-list for method output_type
+	20, // [20:32] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_lss_proto_init() }
@@ -1972,7 +1792,7 @@ func file_lss_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lss_proto_rawDesc), len(file_lss_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -59,7 +59,6 @@ const (
 	LightningStorage_Abort_FullMethodName            = "/lss.LightningStorage/Abort"
 	LightningStorage_Status_FullMethodName           = "/lss.LightningStorage/Status"
 	LightningStorage_SetExtensionOnly_FullMethodName = "/lss.LightningStorage/SetExtensionOnly"
-	LightningStorage_CommitBatch_FullMethodName      = "/lss.LightningStorage/CommitBatch"
 )
 
 // LightningStorageClient is the client API for LightningStorage service.
@@ -84,8 +83,6 @@ type LightningStorageClient interface {
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusReply, error)
 	// Extension: switch this client's namespace to extension-only, for good.
 	SetExtensionOnly(ctx context.Context, in *ExtensionOnlyRequest, opts ...grpc.CallOption) (*ExtensionOnlyReply, error)
-	// Extension: several Commits of one client in one call (see CommitBatchRequest).
-	CommitBatch(ctx context.Context, in *CommitBatchRequest, opts ...grpc.CallOption) (*CommitBatchReply, error)
 }
 
 type lightningStorageClient struct {
@@ -216,16 +213,6 @@ func (c *lightningStorageClient) SetExtensionOnly(ctx context.Context, in *Exten
 	return out, nil
 }
 
-func (c *lightningStorageClient) CommitBatch(ctx context.Context, in *CommitBatchRequest, opts ...grpc.CallOption) (*CommitBatchReply, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(CommitBatchReply)
-	err := c.cc.Invoke(ctx, LightningStorage_CommitBatch_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // LightningStorageServer is the server API for LightningStorage service.
 // All implementations must embed UnimplementedLightningStorageServer
 // for forward compatibility.
@@ -248,8 +235,6 @@ type LightningStorageServer interface {
 	Status(context.Context, *StatusRequest) (*StatusReply, error)
 	// Extension: switch this client's namespace to extension-only, for good.
 	SetExtensionOnly(context.Context, *ExtensionOnlyRequest) (*ExtensionOnlyReply, error)
-	// Extension: several Commits of one client in one call (see CommitBatchRequest).
-	CommitBatch(context.Context, *CommitBatchRequest) (*CommitBatchReply, error)
 	mustEmbedUnimplementedLightningStorageServer()
 }
 
@@ -295,9 +280,6 @@ func (UnimplementedLightningStorageServer) Status(context.Context, *StatusReques
 }
 func (UnimplementedLightningStorageServer) SetExtensionOnly(context.Context, *ExtensionOnlyRequest) (*ExtensionOnlyReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetExtensionOnly not implemented")
-}
-func (UnimplementedLightningStorageServer) CommitBatch(context.Context, *CommitBatchRequest) (*CommitBatchReply, error) {
-	return nil, status.Error(codes.Unimplemented, "method CommitBatch not implemented")
 }
 func (UnimplementedLightningStorageServer) mustEmbedUnimplementedLightningStorageServer() {}
 func (UnimplementedLightningStorageServer) testEmbeddedByValue()                          {}
@@ -536,24 +518,6 @@ func _LightningStorage_SetExtensionOnly_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
-func _LightningStorage_CommitBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(CommitBatchRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(LightningStorageServer).CommitBatch(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: LightningStorage_CommitBatch_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LightningStorageServer).CommitBatch(ctx, req.(*CommitBatchRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 // LightningStorage_ServiceDesc is the grpc.ServiceDesc for LightningStorage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -608,10 +572,6 @@ var LightningStorage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetExtensionOnly",
 			Handler:    _LightningStorage_SetExtensionOnly_Handler,
-		},
-		{
-			MethodName: "CommitBatch",
-			Handler:    _LightningStorage_CommitBatch_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -7,9 +7,6 @@ import "github.com/lssquorum/lss/proto/lsspb"
 // server's point reads and the reply stay small.
 const MaxStatusTxIDs = 256
 
-// MaxCommitBatch is how many Commits one CommitBatch may carry.
-const MaxCommitBatch = 64
-
 // BoundGetPageReplyMAC authenticates one page of a paged BoundGet: it binds the
 // page to the request's prefix, nonce, start (startAfter nil: from the first key)
 // and page limit, says whether more keys follow, so that a listing cannot be cut
