@@ -280,31 +280,13 @@ func (b *Backend) awaitQueued(done <-chan time.Time) []*call {
 }
 
 // commitAlone runs one call in its own bolt transaction, which bolt rolls back if
-// the function fails.
+// the function fails. It never sees a lazy call: a lone lazy call is held open
+// for company (commitTogether), and with group commit off UpdateLazy is Update.
 func (b *Backend) commitAlone(c *call) {
 	start := time.Now()
 	c.err = b.db.Update(func(tx *bbolt.Tx) error {
-		t := newTxn(tx, c.client)
-		if c.lazy {
-			t.ws = newWriteSet()
-		}
-		if err := c.fn(t); err != nil {
-			return err
-		}
-		if c.lazy {
-			c.ws = t.ws
-			return b.publishLazy(tx, []*call{c})
-		}
-		return nil
+		return c.fn(newTxn(tx, c.client))
 	})
-	if c.lazy {
-		// Only a leader commits a lazy call alone: the journal is its alone.
-		if c.err != nil {
-			b.journal.failed()
-		} else {
-			b.journal.committed()
-		}
-	}
 	if c.err == nil {
 		b.committed(1, start)
 	}
