@@ -16,9 +16,13 @@ import (
 	"github.com/lssquorum/lss/testnet"
 )
 
-// randomSeeds are the seeds TestAtomicRandomFaults runs; a failure names its seed
-// so it can be run alone with -run 'TestAtomicRandomFaults/seed=N'.
-var randomSeeds = []uint64{1, 2, 3}
+// The seeds TestAtomicRandomFaults and TestAtomicRandomFaultsPruned run unless
+// LSS_FAULT_SEEDS lists others (seeds_test.go); a failure names its seed so it
+// can be run alone with LSS_FAULT_SEEDS=N or -run 'TestAtomicRandomFaults/seed=N'.
+var (
+	randomSeeds       = []uint64{1, 2, 3}
+	randomSeedsPruned = []uint64{1, 2}
+)
 
 const (
 	randomWriters = 3
@@ -52,7 +56,7 @@ func TestAtomicRandomFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("randomized fault test")
 	}
-	for _, seed := range randomSeeds {
+	for _, seed := range faultSeeds(t, randomSeeds...) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runRandomFaults(t, seed, testnet.Config{N: 3}) })
 	}
 }
@@ -70,7 +74,7 @@ func TestAtomicRandomFaultsPruned(t *testing.T) {
 	// coordinator's deadline) and than the youth of a crashed coordinator's
 	// transaction.
 	retention := 4*randomTimeout + 500*time.Millisecond
-	for _, seed := range randomSeeds[:2] {
+	for _, seed := range faultSeeds(t, randomSeedsPruned...) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			runRandomFaults(t, seed, testnet.Config{N: 3, Retention: retention, PruneInterval: 50 * time.Millisecond})
 		})

@@ -18,4 +18,7 @@ var (
 	HarnessConfig = harnessConfig
 	// HarnessClient is a client with HarnessConfig, closed with the test.
 	HarnessClient = harnessClient
+	// FaultSeeds is the seed list of a randomized fault test: $LSS_FAULT_SEEDS
+	// or the test's defaults.
+	FaultSeeds = faultSeeds
 )

@@ -120,7 +120,7 @@ func (h *history) add(client int, in regInput, call int64, out regOutput, ret in
 // by the watermark before sending is left out (it sent nothing).
 func TestLinearizableUnderFaults(t *testing.T) {
 	t.Parallel()
-	for _, seed := range []uint64{1, 2, 3} {
+	for _, seed := range faultSeeds(t, 1, 2, 3) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			runLinearizability(t, seed, 2*time.Second, quorum.ModePlain)
 		})
@@ -133,7 +133,7 @@ func TestLinearizableUnderFaults(t *testing.T) {
 // A put that failed with a definite abort did nothing: it must never be read.
 func TestLinearizableAtomicUnderFaults(t *testing.T) {
 	t.Parallel()
-	for _, seed := range []uint64{1, 2, 3} {
+	for _, seed := range faultSeeds(t, 1, 2, 3) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			runLinearizability(t, seed, 2*time.Second, quorum.ModeAtomic)
 		})

@@ -33,6 +33,9 @@ var (
 	// startNet starts n real lssd servers on loopback; baseOnly lists
 	// providers that speak only the base protocol.
 	startNet = quorum.HarnessNet
+	// faultSeeds is the seed list of a randomized fault test: the seeds in
+	// $LSS_FAULT_SEEDS, or the defaults given.
+	faultSeeds = quorum.FaultSeeds
 )
 
 // put writes plain key-values "key@version=value" through the quorum and fails
