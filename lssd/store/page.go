@@ -171,12 +171,31 @@ func (s *Store) TransactionsPage(ctx context.Context, client, after []byte, item
 }
 
 // PendingTransactionsPage is TransactionsPage listing the prepared records
-// only. Within its one snapshot it reads on past the decided records until the
-// page is full or nothing follows, so that a page holds as many prepared
-// records as it may, more reports whether a prepared record follows, and a
-// page is empty only when none is left.
+// only: a page holds as many prepared records as it may, more reports whether a
+// prepared record follows, and a page is empty only when none is left. It reads
+// the client's list of prepared txids (prepared.go) and those records, from one
+// snapshot, so its cost follows the prepared transactions, not the decided
+// records kept beside them. A client whose usage record holds no list yet
+// (written before it was kept) is read as TransactionsPage reads, on past the
+// decided records, until its next write stores the list.
 func (s *Store) PendingTransactionsPage(ctx context.Context, client, after []byte, items, maxBytes int) (recs []Record, more bool, err error) {
-	return s.transactionsPage(ctx, client, after, items, maxBytes, func(rec Record) bool { return rec.State == TxPrepared })
+	if items <= 0 {
+		return nil, false, fmt.Errorf("%w: page of %d items", ErrInvalid, items)
+	}
+	keep := func(rec Record) bool { return rec.State == TxPrepared }
+	err = s.b.View(ctx, client, func(r Reader) error {
+		var listed bool
+		recs, more, listed, err = listedPendingPage(ctx, r, after, items, maxBytes)
+		if err != nil || listed {
+			return err
+		}
+		recs, more, err = readPage(ctx, r, after, items, maxBytes, keep)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return recs, more, nil
 }
 
 // A page that skips records (the store's own, or those keep drops) reads on
@@ -195,44 +214,50 @@ func (s *Store) transactionsPage(ctx context.Context, client, after []byte, item
 	if items <= 0 {
 		return nil, false, fmt.Errorf("%w: page of %d items", ErrInvalid, items)
 	}
-	drop := isUsageRecord
-	if keep != nil {
-		drop = func(rec Record) bool { return isUsageRecord(rec) || !keep(rec) }
-	}
 	err = s.b.View(ctx, client, func(r Reader) error {
-		recs, more = nil, false // View may run fn again
-		from := after
-		// Two more for the store's own records (usage, generation), one to
-		// tell whether more follow. A read cut short by its bound has records
-		// after it: while what it kept leaves the page room, read on (wider,
-		// since records are being skipped). The page ends with a record left
-		// over, so more says that one follows, or at the end.
-		b := Bound{Items: items + 3, Bytes: maxBytes}
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			raw, err := r.RecordsRange(from, b)
-			if err != nil {
-				return err
-			}
-			short := len(raw) >= b.Items || b.Bytes > 0 && totalSize(raw, Record.Size) > b.Bytes
-			kept := slices.DeleteFunc(slices.Clone(raw), drop)
-			recs, more = cut(append(recs, kept...), Record.Size, items, maxBytes)
-			if more || !short {
-				return nil
-			}
-			from = raw[len(raw)-1].TxID
-			b = Bound{Items: max(b.Items, min(2*b.Items, skipItems)), Bytes: b.Bytes}
-			if b.Bytes > 0 {
-				b.Bytes = max(b.Bytes, min(2*b.Bytes, skipBytes))
-			}
-		}
+		recs, more, err = readPage(ctx, r, after, items, maxBytes, keep)
+		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return recs, more, nil
+}
+
+// readPage reads transactionsPage's page in r.
+func readPage(ctx context.Context, r Reader, after []byte, items, maxBytes int,
+	keep func(Record) bool) (recs []Record, more bool, err error) {
+	drop := isUsageRecord
+	if keep != nil {
+		drop = func(rec Record) bool { return isUsageRecord(rec) || !keep(rec) }
+	}
+	from := after
+	// Two more for the store's own records (usage, generation), one to
+	// tell whether more follow. A read cut short by its bound has records
+	// after it: while what it kept leaves the page room, read on (wider,
+	// since records are being skipped). The page ends with a record left
+	// over, so more says that one follows, or at the end.
+	b := Bound{Items: items + 3, Bytes: maxBytes}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
+		raw, err := r.RecordsRange(from, b)
+		if err != nil {
+			return nil, false, err
+		}
+		short := len(raw) >= b.Items || b.Bytes > 0 && totalSize(raw, Record.Size) > b.Bytes
+		kept := slices.DeleteFunc(slices.Clone(raw), drop)
+		recs, more = cut(append(recs, kept...), Record.Size, items, maxBytes)
+		if more || !short {
+			return recs, more, nil
+		}
+		from = raw[len(raw)-1].TxID
+		b = Bound{Items: max(b.Items, min(2*b.Items, skipItems)), Bytes: b.Bytes}
+		if b.Bytes > 0 {
+			b.Bytes = max(b.Bytes, min(2*b.Bytes, skipBytes))
+		}
+	}
 }
 
 // TransactionsOf returns the client's records of txids (each valid, see

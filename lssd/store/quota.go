@@ -72,6 +72,14 @@ type quotaTx struct {
 	tx     Txn
 	before Usage
 	u      Usage
+	// pending lists the txids of the client's prepared transactions, ascending
+	// (see prepared.go); every path that prepares or decides one changes it
+	// here, so the usage record saved with the decision holds it.
+	pending [][]byte
+	// stored says the client's usage record holds the usage and list loaded;
+	// listChanged that the list changed since. When neither the usage nor the
+	// list changed, save need not write the record again.
+	stored, listChanged bool
 	// changed says this transaction writes the client's data or records, so
 	// save writes a new generation (see Generation).
 	changed bool
@@ -79,28 +87,56 @@ type quotaTx struct {
 
 // loadUsage reads the client's usage record. A client written before usage was
 // tracked has none: its usage is counted once from the data and the records.
+// One whose record was written before it listed the prepared txids has the list
+// built once from the records; save then stores it.
 func loadUsage(tx Txn) (*quotaTx, error) {
-	rec, ok, err := tx.Record(usageTxID)
+	u, pending, found, listed, err := readUsage(tx)
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		u, pending, err = countUsage(tx)
+	case !listed:
+		pending, err = preparedTxIDs(tx)
+		// Pending is the number of prepared records: a record that counted
+		// otherwise (which a correct store never writes) is put right, so
+		// that the list stored with it is trusted from then on.
+		u.Pending = int64(len(pending))
+	}
 	if err != nil {
 		return nil, err
 	}
-	var u Usage
-	if ok {
-		if u, err = decodeUsage(rec.Seal); err != nil {
-			return nil, err
-		}
-	} else if u, err = countUsage(tx); err != nil {
-		return nil, err
-	}
-	return &quotaTx{tx: tx, before: u, u: u}, nil
+	return &quotaTx{tx: tx, before: u, u: u, pending: pending, stored: listed}, nil
 }
 
-// countUsage counts a client's usage by reading everything it holds.
-func countUsage(tx Reader) (Usage, error) {
+// readUsage reads the client's usage record (found false if it has none): its
+// usage and list of prepared txids (listed false if the record holds no list,
+// as one written before the list was kept, or a list that does not match its
+// pending count; the list is then to be built from the records).
+func readUsage(r Reader) (u Usage, pending [][]byte, found, listed bool, err error) {
+	rec, ok, err := r.Record(usageTxID)
+	if err != nil || !ok {
+		return Usage{}, nil, false, false, err
+	}
+	if u, err = decodeUsage(rec.Seal); err != nil {
+		return Usage{}, nil, false, false, err
+	}
+	if pending, listed, err = decodePendingList(rec.KVs); err != nil {
+		return Usage{}, nil, false, false, err
+	}
+	if !listed || int64(len(pending)) != u.Pending {
+		return u, nil, true, false, nil
+	}
+	return u, pending, true, true, nil
+}
+
+// countUsage counts a client's usage by reading everything it holds, and lists
+// its prepared txids (ascending).
+func countUsage(tx Reader) (Usage, [][]byte, error) {
 	var u Usage
 	kvs, err := tx.Scan("")
 	if err != nil {
-		return u, err
+		return u, nil, err
 	}
 	for _, kv := range kvs {
 		u.Keys++
@@ -108,19 +144,21 @@ func countUsage(tx Reader) (Usage, error) {
 	}
 	recs, err := tx.Records()
 	if err != nil {
-		return u, err
+		return u, nil, err
 	}
+	pending := [][]byte{}
 	for _, rec := range recs {
 		if rec.State != TxPrepared || isUsageRecord(rec) {
 			continue
 		}
 		keys, b, err := preparedUsage(tx, rec.KVs)
 		if err != nil {
-			return u, err
+			return u, nil, err
 		}
 		u.Keys, u.Bytes, u.Pending = u.Keys+keys, u.Bytes+b, u.Pending+1
+		pending = append(pending, rec.TxID)
 	}
-	return u, nil
+	return u, pending, nil
 }
 
 // preparedUsage is what a prepared transaction's writes count: the keys not yet
@@ -153,37 +191,41 @@ func (q *quotaTx) set(kv KV) error {
 	return q.tx.Set(kv)
 }
 
-// prepare counts a transaction being prepared with kvs; call it before its keys
-// are stored.
-func (q *quotaTx) prepare(kvs []KV) error {
+// prepare counts a transaction being prepared under txid with kvs, and lists
+// txid as prepared; call it before its keys are stored.
+func (q *quotaTx) prepare(txid []byte, kvs []KV) error {
 	keys, size, err := preparedUsage(q.tx, kvs)
 	if err != nil {
 		return err
 	}
 	q.u.Keys, q.u.Bytes, q.u.Pending = q.u.Keys+keys, q.u.Bytes+size, q.u.Pending+1
-	q.changed = true
+	q.pending = listPrepared(q.pending, txid)
+	q.changed, q.listChanged = true, true
 	return nil
 }
 
-// settle uncounts a prepared transaction being committed or aborted; call it
+// settle uncounts the prepared transaction txid being committed or aborted
+// with kvs, its prepared writes, and takes it off the list; call it
 // before its writes are stored (its reserved keys are unchanged since Prepare,
 // so it uncounts exactly what prepare counted).
-func (q *quotaTx) settle(kvs []KV) error {
+func (q *quotaTx) settle(txid []byte, kvs []KV) error {
 	keys, size, err := preparedUsage(q.tx, kvs)
 	if err != nil {
 		return err
 	}
 	q.u.Keys, q.u.Bytes, q.u.Pending = q.u.Keys-keys, q.u.Bytes-size, q.u.Pending-1
-	q.changed = true
+	q.pending = unlistPrepared(q.pending, txid)
+	q.changed, q.listChanged = true, true
 	return nil
 }
 
-// commit stores a prepared transaction's writes (each with its txid and proof
-// set), uncounting the transaction as settle does and counting the writes as
-// set does, with one read of each key instead of two: its reserved keys are
-// unchanged since Prepare counted them, so the net change is the size of the
-// values replaced and one pending transaction less.
-func (q *quotaTx) commit(kvs []KV) error {
+// commit stores the prepared transaction txid's writes (each with its txid and
+// proof set) and takes it off the list, uncounting the transaction as settle
+// does and counting the writes as set does, with one read of each key instead
+// of two: its reserved keys are unchanged since Prepare counted them, so the
+// net change is the size of the values replaced and one pending transaction
+// less.
+func (q *quotaTx) commit(txid []byte, kvs []KV) error {
 	for _, kv := range kvs {
 		_, oldLen, ok, err := stat(q.tx, kv.Key)
 		if err != nil {
@@ -197,14 +239,16 @@ func (q *quotaTx) commit(kvs []KV) error {
 		}
 	}
 	q.u.Pending--
-	q.changed = true
+	q.pending = unlistPrepared(q.pending, txid)
+	q.changed, q.listChanged = true, true
 	return nil
 }
 
 // save refuses the transaction with ErrQuota if it takes usage over a quota (a
 // count that does not grow is never refused, so a client over a lowered quota
-// can still shrink), and otherwise stores the new usage and, if the transaction
-// wrote anything, a new generation.
+// can still shrink), and otherwise stores the new usage and list of prepared
+// txids (unless both are as stored) and, if the transaction wrote anything, a
+// new generation.
 func (q *quotaTx) save(limit Quota) error {
 	if err := checkQuota(limit, q.before, q.u); err != nil {
 		return err
@@ -214,12 +258,11 @@ func (q *quotaTx) save(limit Quota) error {
 			return err
 		}
 	}
-	if q.u == q.before {
-		if _, ok, err := q.tx.Record(usageTxID); err != nil || ok {
-			return err
-		}
+	if q.u == q.before && q.stored && !q.listChanged {
+		return nil
 	}
-	return q.tx.SetRecord(Record{TxID: usageTxID, State: TxCommitted, Updated: time.Unix(0, 0), Seal: encodeUsage(q.u)})
+	return q.tx.SetRecord(Record{TxID: usageTxID, State: TxCommitted, Updated: time.Unix(0, 0),
+		Seal: encodeUsage(q.u), KVs: encodePendingList(q.pending)})
 }
 
 // checkQuota is the quota decision: after may exceed a limit only where it does

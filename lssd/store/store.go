@@ -140,7 +140,7 @@ func (s *Store) Restore(ctx context.Context, client []byte, kvs []KV) (applied [
 			return err
 		}
 		for _, rec := range settle {
-			if err := q.settle(rec.KVs); err != nil {
+			if err := q.settle(rec.TxID, rec.KVs); err != nil {
 				return err
 			}
 		}
@@ -331,7 +331,7 @@ func (s *Store) PrepareQuorum(ctx context.Context, client, txid []byte, q Quorum
 		if err != nil {
 			return err
 		}
-		if err := u.prepare(kvs); err != nil {
+		if err := u.prepare(txid, kvs); err != nil {
 			return err
 		}
 		if err := u.save(s.quota); err != nil {
@@ -392,7 +392,7 @@ func (s *Store) Commit(ctx context.Context, client, txid []byte, proofs [][]byte
 			kv.TxID, kv.Proof = txid, proofs[i]
 			kvs[i] = kv
 		}
-		if err := q.commit(kvs); err != nil {
+		if err := q.commit(txid, kvs); err != nil {
 			return err
 		}
 		for _, kv := range kvs {
@@ -463,7 +463,7 @@ func (s *Store) Abort(ctx context.Context, client, txid []byte) error {
 			if err != nil {
 				return err
 			}
-			if err := q.settle(rec.KVs); err != nil {
+			if err := q.settle(rec.TxID, rec.KVs); err != nil {
 				return err
 			}
 			if err := q.save(s.quota); err != nil {
@@ -501,7 +501,9 @@ const pruneBatch = 100
 // Prune deletes the client's decided records older than the retention and returns
 // how many it deleted. Prepared records are never pruned: they hold reservations
 // until a coordinator or recovery decides them. It deletes in transactions of at
-// most pruneBatch records until none is left or ctx ends.
+// most pruneBatch records until none is left or ctx ends. A client whose usage
+// record does not list its prepared txids yet (see prepared.go) has the list
+// stored by the first of them.
 func (s *Store) Prune(ctx context.Context, client []byte) (int, error) {
 	cutoff := s.now().Add(-s.retention)
 	total := 0
@@ -511,6 +513,9 @@ func (s *Store) Prune(ctx context.Context, client []byte) (int, error) {
 			n = 0
 			recs, err := tx.Records()
 			if err != nil {
+				return err
+			}
+			if err := keepPendingList(tx, recs); err != nil {
 				return err
 			}
 			for _, rec := range recs {
@@ -586,15 +591,12 @@ func sameKVs(a, b []KV) bool {
 func (s *Store) Usage(ctx context.Context, client []byte) (Usage, error) {
 	var u Usage
 	err := s.b.View(ctx, client, func(r Reader) error {
-		rec, ok, err := r.Record(usageTxID)
-		switch {
-		case err != nil:
-			return err
-		case ok:
-			u, err = decodeUsage(rec.Seal)
+		var found bool
+		var err error
+		if u, _, found, _, err = readUsage(r); err != nil || found {
 			return err
 		}
-		u, err = countUsage(r)
+		u, _, err = countUsage(r)
 		return err
 	})
 	return u, err

@@ -90,6 +90,8 @@ func Run(t *testing.T, f Factory) {
 		{"Pages", testPages},
 		{"TransactionsOf", testTransactionsOf},
 		{"PendingPages", testPendingPages},
+		{"PendingListKept", testPendingListKept},
+		{"PendingListFromOldUsage", testPendingListFromOldUsage},
 		{"Generation", testGeneration},
 		{"Closed", testClosed},
 	} {
