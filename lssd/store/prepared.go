@@ -24,10 +24,12 @@ import (
 // The list's length is the Pending count, which MaxPending bounds (1,000 per
 // client by default in lssd); with MaxPending 0 (unlimited) nothing but the
 // client's own prepares bounds it. Each entry costs its txid plus one length
-// byte in the usage record, which every write of the client rewrites.
+// byte in the usage record, which every write of the client reads and most
+// rewrite: a client with hundreds of prepared transactions pays for copying
+// a record of some kilobytes on each of its writes.
 //
 // The list is kept in the record's KVs, as one entry named pendingListKey whose
-// value is the txids, each preceded by its uvarint length. The usage itself stays
+// value is the txids, each preceded by its uvarint length (pendingList). The usage itself stays
 // in the Seal in the layout it always had: a record written before the list
 // existed decodes with no list, and lssd releases from before the list read a
 // record with the list as the usage alone (they ignore a usage record's KVs). A
@@ -39,83 +41,121 @@ import (
 // pendingListKey names the usage record's KV holding the list of prepared txids.
 const pendingListKey = "prepared-txids"
 
+// pendingList is the list of prepared txids as the usage record holds it: each
+// txid preceded by its uvarint length, in ascending order. The store works on
+// it in this form: loading the usage record (which every write of the client
+// does) then costs one check of the list and no allocation per txid, and a
+// prepare or a decision one copy of it.
+type pendingList []byte
+
+// next returns the txid at off and the offset after it (off < len(l); l is
+// checked by checkPendingList).
+func (l pendingList) next(off int) (txid []byte, end int) {
+	n, size := binary.Uvarint(l[off:])
+	start := off + size
+	return l[start : start+int(n) : start+int(n)], start + int(n)
+}
+
+// find returns the offset of the first txid not below txid, and whether it is
+// txid.
+func (l pendingList) find(txid []byte) (off int, found bool) {
+	for off < len(l) {
+		id, end := l.next(off)
+		if c := bytes.Compare(id, txid); c >= 0 {
+			return off, c == 0
+		}
+		off = end
+	}
+	return off, false
+}
+
+// with returns l with txid added (once), as a new list.
+func (l pendingList) with(txid []byte) pendingList {
+	off, found := l.find(txid)
+	if found {
+		return l
+	}
+	out := make(pendingList, 0, len(l)+uvarintLen(len(txid))+len(txid))
+	out = append(out, l[:off]...)
+	out = binary.AppendUvarint(out, uint64(len(txid)))
+	out = append(out, txid...)
+	return append(out, l[off:]...)
+}
+
+// without returns l without txid, as a new list.
+func (l pendingList) without(txid []byte) pendingList {
+	off, found := l.find(txid)
+	if !found {
+		return l
+	}
+	_, end := l.next(off)
+	out := make(pendingList, 0, len(l)-(end-off))
+	out = append(out, l[:off]...)
+	return append(out, l[end:]...)
+}
+
+// appendTxID appends txid, which sorts after every txid of l.
+func (l pendingList) appendTxID(txid []byte) pendingList {
+	l = binary.AppendUvarint(l, uint64(len(txid)))
+	return append(l, txid...)
+}
+
 // encodePendingList lays out the list of prepared txids as the usage record's
 // KVs. An empty list is still one entry, so that it reads as "none prepared"
 // rather than "no list".
-func encodePendingList(txids [][]byte) []KV {
-	n := 0
-	for _, id := range txids {
-		n += uvarintLen(len(id)) + len(id)
+func encodePendingList(l pendingList) []KV {
+	if l == nil {
+		l = pendingList{}
 	}
-	b := make([]byte, 0, n)
-	for _, id := range txids {
-		b = binary.AppendUvarint(b, uint64(len(id)))
-		b = append(b, id...)
-	}
-	return []KV{{Key: pendingListKey, Value: b}}
+	return []KV{{Key: pendingListKey, Value: l}}
 }
 
-// decodePendingList reverses encodePendingList: listed is false when kvs hold
-// no list (a usage record written before the list was kept). The txids share
-// kvs' memory. A list that is not of valid txids in ascending order is corrupt.
-func decodePendingList(kvs []KV) (txids [][]byte, listed bool, err error) {
+// decodePendingList finds the list of prepared txids in the usage record's KVs
+// and checks it: listed is false when kvs hold none (a usage record written
+// before the list was kept), and n is the number of txids. The list shares
+// kvs' memory. One that is not of valid txids in ascending order is corrupt.
+func decodePendingList(kvs []KV) (l pendingList, n int, listed bool, err error) {
 	i := slices.IndexFunc(kvs, func(kv KV) bool { return kv.Key == pendingListKey })
 	if i < 0 {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
-	b := kvs[i].Value
-	txids = [][]byte{}
-	for len(b) > 0 {
-		n, size := binary.Uvarint(b)
-		if size <= 0 || n < MinTxIDLen || n > MaxTxIDLen || n > uint64(len(b)-size) {
-			return nil, false, fmt.Errorf("store: corrupt usage record: bad txid length in the list of prepared txids")
+	l = kvs[i].Value
+	var last []byte
+	for off := 0; off < len(l); n++ {
+		size, w := binary.Uvarint(l[off:])
+		if w <= 0 || size < MinTxIDLen || size > MaxTxIDLen || size > uint64(len(l)-off-w) {
+			return nil, 0, false, fmt.Errorf("store: corrupt usage record: bad txid length in the list of prepared txids")
 		}
-		id := b[size : size+int(n) : size+int(n)]
-		if len(txids) > 0 && bytes.Compare(txids[len(txids)-1], id) >= 0 {
-			return nil, false, fmt.Errorf("store: corrupt usage record: the list of prepared txids is not ascending")
+		id, end := l.next(off)
+		if last != nil && bytes.Compare(last, id) >= 0 {
+			return nil, 0, false, fmt.Errorf("store: corrupt usage record: the list of prepared txids is not ascending")
 		}
-		txids = append(txids, id)
-		b = b[size+int(n):]
+		last, off = id, end
 	}
-	return txids, true, nil
+	if l == nil {
+		l = pendingList{}
+	}
+	return l, n, true, nil
 }
 
-// listPrepared adds txid to the ascending list txids (once).
-func listPrepared(txids [][]byte, txid []byte) [][]byte {
-	i, found := slices.BinarySearchFunc(txids, txid, bytes.Compare)
-	if found {
-		return txids
-	}
-	return slices.Insert(txids, i, slices.Clone(txid))
-}
-
-// unlistPrepared removes txid from the ascending list txids.
-func unlistPrepared(txids [][]byte, txid []byte) [][]byte {
-	i, found := slices.BinarySearchFunc(txids, txid, bytes.Compare)
-	if !found {
-		return txids
-	}
-	return slices.Delete(txids, i, i+1)
-}
-
-// preparedTxIDs lists the client's prepared txids (ascending) by reading all its
-// records, a bounded read at a time: once per client, to build the list of a
-// usage record written before it was kept.
-func preparedTxIDs(r Reader) ([][]byte, error) {
-	txids := [][]byte{}
+// preparedTxIDs lists the client's prepared txids by reading all its records,
+// a bounded read at a time: once per client, to build the list of a usage
+// record written before it was kept.
+func preparedTxIDs(r Reader) (l pendingList, n int, err error) {
+	l = pendingList{}
 	var after []byte
 	for {
 		recs, err := r.RecordsRange(after, Bound{Items: skipItems, Bytes: skipBytes})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for _, rec := range recs {
 			if rec.State == TxPrepared && !isUsageRecord(rec) {
-				txids = append(txids, rec.TxID)
+				l, n = l.appendTxID(rec.TxID), n+1
 			}
 		}
 		if len(recs) < skipItems && totalSize(recs, Record.Size) <= skipBytes {
-			return txids, nil // the read was not cut short: nothing follows
+			return l, n, nil // the read was not cut short: nothing follows
 		}
 		after = recs[len(recs)-1].TxID
 	}
@@ -147,23 +187,25 @@ func keepPendingList(tx Txn, recs []Record) error {
 // missing or not prepared is skipped (the list is written with the records, so
 // a correct store never has one).
 func listedPendingPage(ctx context.Context, r Reader, after []byte, items, maxBytes int) (recs []Record, more, listed bool, err error) {
-	_, txids, _, listed, err := readUsage(r)
+	_, l, _, listed, err := readUsage(r)
 	if err != nil || !listed {
 		return nil, false, false, err
 	}
-	i := 0
+	off := 0
 	if len(after) > 0 {
 		var found bool
-		if i, found = slices.BinarySearchFunc(txids, after, bytes.Compare); found {
-			i++
+		if off, found = l.find(after); found {
+			_, off = l.next(off)
 		}
 	}
 	total := 0
-	for ; i < len(txids); i++ {
+	for off < len(l) {
 		if err := ctx.Err(); err != nil {
 			return nil, false, true, err
 		}
-		rec, ok, err := r.Record(txids[i])
+		var txid []byte
+		txid, off = l.next(off)
+		rec, ok, err := r.Record(txid)
 		if err != nil {
 			return nil, false, true, err
 		}

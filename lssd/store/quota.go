@@ -75,7 +75,7 @@ type quotaTx struct {
 	// pending lists the txids of the client's prepared transactions, ascending
 	// (see prepared.go); every path that prepares or decides one changes it
 	// here, so the usage record saved with the decision holds it.
-	pending [][]byte
+	pending pendingList
 	// stored says the client's usage record holds the usage and list loaded;
 	// listChanged that the list changed since. When neither the usage nor the
 	// list changed, save need not write the record again.
@@ -97,11 +97,12 @@ func loadUsage(tx Txn) (*quotaTx, error) {
 	case !found:
 		u, pending, err = countUsage(tx)
 	case !listed:
-		pending, err = preparedTxIDs(tx)
+		var n int
+		pending, n, err = preparedTxIDs(tx)
 		// Pending is the number of prepared records: a record that counted
 		// otherwise (which a correct store never writes) is put right, so
 		// that the list stored with it is trusted from then on.
-		u.Pending = int64(len(pending))
+		u.Pending = int64(n)
 	}
 	if err != nil {
 		return nil, err
@@ -113,7 +114,7 @@ func loadUsage(tx Txn) (*quotaTx, error) {
 // usage and list of prepared txids (listed false if the record holds no list,
 // as one written before the list was kept, or a list that does not match its
 // pending count; the list is then to be built from the records).
-func readUsage(r Reader) (u Usage, pending [][]byte, found, listed bool, err error) {
+func readUsage(r Reader) (u Usage, pending pendingList, found, listed bool, err error) {
 	rec, ok, err := r.Record(usageTxID)
 	if err != nil || !ok {
 		return Usage{}, nil, false, false, err
@@ -121,10 +122,11 @@ func readUsage(r Reader) (u Usage, pending [][]byte, found, listed bool, err err
 	if u, err = decodeUsage(rec.Seal); err != nil {
 		return Usage{}, nil, false, false, err
 	}
-	if pending, listed, err = decodePendingList(rec.KVs); err != nil {
+	var n int
+	if pending, n, listed, err = decodePendingList(rec.KVs); err != nil {
 		return Usage{}, nil, false, false, err
 	}
-	if !listed || int64(len(pending)) != u.Pending {
+	if !listed || int64(n) != u.Pending {
 		return u, nil, true, false, nil
 	}
 	return u, pending, true, true, nil
@@ -132,7 +134,7 @@ func readUsage(r Reader) (u Usage, pending [][]byte, found, listed bool, err err
 
 // countUsage counts a client's usage by reading everything it holds, and lists
 // its prepared txids (ascending).
-func countUsage(tx Reader) (Usage, [][]byte, error) {
+func countUsage(tx Reader) (Usage, pendingList, error) {
 	var u Usage
 	kvs, err := tx.Scan("")
 	if err != nil {
@@ -146,7 +148,7 @@ func countUsage(tx Reader) (Usage, [][]byte, error) {
 	if err != nil {
 		return u, nil, err
 	}
-	pending := [][]byte{}
+	pending := pendingList{}
 	for _, rec := range recs {
 		if rec.State != TxPrepared || isUsageRecord(rec) {
 			continue
@@ -156,7 +158,7 @@ func countUsage(tx Reader) (Usage, [][]byte, error) {
 			return u, nil, err
 		}
 		u.Keys, u.Bytes, u.Pending = u.Keys+keys, u.Bytes+b, u.Pending+1
-		pending = append(pending, rec.TxID)
+		pending = pending.appendTxID(rec.TxID) // Records is in txid order
 	}
 	return u, pending, nil
 }
@@ -199,7 +201,7 @@ func (q *quotaTx) prepare(txid []byte, kvs []KV) error {
 		return err
 	}
 	q.u.Keys, q.u.Bytes, q.u.Pending = q.u.Keys+keys, q.u.Bytes+size, q.u.Pending+1
-	q.pending = listPrepared(q.pending, txid)
+	q.pending = q.pending.with(txid)
 	q.changed, q.listChanged = true, true
 	return nil
 }
@@ -214,7 +216,7 @@ func (q *quotaTx) settle(txid []byte, kvs []KV) error {
 		return err
 	}
 	q.u.Keys, q.u.Bytes, q.u.Pending = q.u.Keys-keys, q.u.Bytes-size, q.u.Pending-1
-	q.pending = unlistPrepared(q.pending, txid)
+	q.pending = q.pending.without(txid)
 	q.changed, q.listChanged = true, true
 	return nil
 }
@@ -239,7 +241,7 @@ func (q *quotaTx) commit(txid []byte, kvs []KV) error {
 		}
 	}
 	q.u.Pending--
-	q.pending = unlistPrepared(q.pending, txid)
+	q.pending = q.pending.without(txid)
 	q.changed, q.listChanged = true, true
 	return nil
 }
