@@ -19,7 +19,8 @@ import (
 // transaction) already loads the usage record, changes its Pending count and
 // saves it in the same backend transaction (quotaTx); the list changes with the
 // count, so keeping it costs no read, write or round trip of its own. Fence and
-// Prune never touch a prepared record and so never the list.
+// Prune never change a prepared record, so never the list (Prune only stores it
+// for a client whose usage record lacks it: keepPendingList).
 //
 // The list's length is the Pending count, which MaxPending bounds (1,000 per
 // client by default in lssd); with MaxPending 0 (unlimited) nothing but the
@@ -29,14 +30,17 @@ import (
 // a record of some kilobytes on each of its writes.
 //
 // The list is kept in the record's KVs, as one entry named pendingListKey whose
-// value is the txids, each preceded by its uvarint length (pendingList). The usage itself stays
-// in the Seal in the layout it always had: a record written before the list
-// existed decodes with no list, and lssd releases from before the list read a
-// record with the list as the usage alone (they ignore a usage record's KVs). A
-// record without the list (or one whose length is not its Pending count, which
-// a correct store never writes) is not trusted for the listing: the listing
-// falls back to reading every record, and the next write that saves the usage
-// builds the list from the records and stores it.
+// value is the txids, each preceded by its uvarint length (pendingList). The
+// usage itself stays in the Seal in the layout it always had: a record written
+// before the list existed decodes with no list, and lssd releases from before
+// the list read a record with the list as the usage alone (they ignore a usage
+// record's KVs, and drop the list when they rewrite the record, which they do
+// whenever the pending count changes). A record without the list (or one whose
+// length is not its Pending count, which a correct store never writes), and a
+// client with no usage record (one that has only fenced), are not trusted for
+// the listing: it falls back to reading past the decided records, and the next
+// write that saves the usage, or prune, builds the list from the records and
+// stores it.
 
 // pendingListKey names the usage record's KV holding the list of prepared txids.
 const pendingListKey = "prepared-txids"
@@ -48,8 +52,8 @@ const pendingListKey = "prepared-txids"
 // prepare or a decision one copy of it.
 type pendingList []byte
 
-// next returns the txid at off and the offset after it (off < len(l); l is
-// checked by checkPendingList).
+// next returns the txid at off and the offset after it (off < len(l), at the
+// start of an entry; l is checked by decodePendingList or built here).
 func (l pendingList) next(off int) (txid []byte, end int) {
 	n, size := binary.Uvarint(l[off:])
 	start := off + size
