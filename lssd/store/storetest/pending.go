@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -265,5 +266,32 @@ func testPendingListFromOldUsage(t *testing.T, f Factory) {
 		w.write()
 		e.wantUsage("after "+w.name, w.usage)
 		e.wantPendingListed(c, "list built by "+w.name, true)
+		e.wantOldUsageLayout("after "+w.name, w.usage)
+	}
+}
+
+// wantOldUsageLayout requires the client's usage record to hold u in the
+// layout releases from before the list read (which refuse any other as
+// corrupt): three big-endian counts, 24 bytes, in the seal.
+func (e *env) wantOldUsageLayout(what string, u store.Usage) {
+	e.t.Helper()
+	var seal []byte
+	err := e.b.View(ctx(e.t), e.client, func(r store.Reader) error {
+		rec, ok, err := r.Record(usageTxID)
+		if err == nil && !ok {
+			err = fmt.Errorf("no usage record")
+		}
+		seal = rec.Seal
+		return err
+	})
+	if err != nil {
+		e.t.Fatalf("%s: reading the usage record: %v", what, err)
+	}
+	want := make([]byte, 0, 24)
+	for _, n := range []int64{u.Keys, u.Bytes, u.Pending} {
+		want = binary.BigEndian.AppendUint64(want, uint64(n))
+	}
+	if !bytes.Equal(seal, want) {
+		e.t.Fatalf("%s: usage record seal %x, want %x (the layout older releases read)", what, seal, want)
 	}
 }
