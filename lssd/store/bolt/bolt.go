@@ -86,6 +86,9 @@ type Backend struct {
 	// would: the transaction is rolled back and the batch's calls not released
 	// yet get the error. A lone non-lazy call (commitAlone) does not run it.
 	beforeCommit func() error
+	// betweenOverlayAndFile, if set (by tests), runs in a View after it took
+	// the overlay's write sets and before it opens its bolt read transaction.
+	betweenOverlayAndFile func()
 
 	// overlay serves the lazy writes whose batch is not committed yet (lazy.go),
 	// and journal keeps them across a crash of the process (journal.go).
@@ -180,11 +183,17 @@ func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader)
 	}
 	defer b.running.Done()
 	// The overlay before the file: a lazy write missing from this snapshot of the
-	// overlay is in the file by the time the read transaction starts.
+	// overlay is in the file by the time the read transaction starts. A write set
+	// whose batch the file already holds is left out: the file has its writes,
+	// and the writes of that batch made after them, which the overlay's would
+	// hide where its merge cannot order them (a record rewritten in place).
 	sets := b.overlay.sets(client)
+	if b.betweenOverlayAndFile != nil {
+		b.betweenOverlayAndFile()
+	}
 	return b.db.View(func(tx *bbolt.Tx) error {
 		var r store.Reader = newTxn(tx, client)
-		if len(sets) > 0 {
+		if sets = notInFile(sets, tx); len(sets) > 0 {
 			r = &lazyReader{Reader: r, sets: sets}
 		}
 		return fn(r)

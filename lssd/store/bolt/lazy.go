@@ -38,7 +38,8 @@ import (
 //     above; Views through the overlay, which a View reads before opening its
 //     bolt read transaction, and from which a batch's writes are removed only
 //     after its bolt commit (so a View that misses them in the overlay finds
-//     them in the file).
+//     them in the file). A View leaves out the write sets of batches its file
+//     snapshot already holds, whose later writes the overlay would hide.
 //   - Lost only in order: an Update that starts after the lazy one returned is
 //     in the same batch or a later one, so it is never durable without it; and
 //     the journal, replayed as a prefix in order, brings back lazy updates only
@@ -68,6 +69,9 @@ type writeSet struct {
 	// encoding the record again. A write set read back from the journal has
 	// none.
 	recEncoded map[string][]byte
+	// batch is the bolt transaction id of the batch that wrote it: a read
+	// transaction whose id is at least that sees the batch in the file.
+	batch int
 }
 
 func newWriteSet() *writeSet {
@@ -201,6 +205,7 @@ func (b *Backend) publishLazy(tx *bbolt.Tx, calls []*call) error {
 			continue
 		}
 		if c.err == nil && c.ws != nil {
+			c.ws.batch = tx.ID()
 			b.overlay.publish(c.client, c.ws)
 			c.published = true
 		}
@@ -216,6 +221,15 @@ func (c *call) isReleased() bool {
 	default:
 		return false
 	}
+}
+
+// notInFile is sets without those whose batch the read transaction tx sees
+// committed. bbolt numbers write transactions in commit order and a read
+// transaction takes the number of the last one committed; a batch whose bolt
+// commit failed gives its number to the next, and its writes, lost, are left
+// out as well once that one committed.
+func notInFile(sets []*writeSet, tx *bbolt.Tx) []*writeSet {
+	return slices.DeleteFunc(sets, func(ws *writeSet) bool { return ws.batch <= tx.ID() })
 }
 
 // unpublishLazy removes the batch's lazy writes from the overlay once the bolt
@@ -383,10 +397,11 @@ func (r *lazyReader) Reservation(key string) ([]byte, bool, error) {
 
 // newer says whether an overlay record replaces the file's. A transaction's
 // record only moves forward, from prepared to decided, so a prepared one never
-// replaces a decided one. Otherwise the overlay's wins: an overlay entry is
-// never older than a batch whose writers have returned (it is removed before the
-// next batch starts), and the one record rewritten in place, the client's usage,
-// is read on its own.
+// replaces a decided one. Otherwise the overlay's wins: a View reads only the
+// write sets of batches its file snapshot does not hold (notInFile), and a
+// batch starts only after the one before it committed, so an overlay entry is
+// never older than the file's. That matters for the records rewritten in place
+// (the client's usage and generation), whose merge has no order to go by.
 func newer(over store.Record, file store.Record, inFile bool) bool {
 	return !inFile || file.State == store.TxPrepared || over.State != store.TxPrepared
 }

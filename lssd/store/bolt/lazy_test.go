@@ -467,3 +467,55 @@ func TestOverlayRangesAreBoundedReadsOfTheMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestViewLeavesOutWriteSetsTheFileHolds races a View with the commit of a held
+// batch: the View takes the overlay while a lazy update's write set is in it,
+// then the batch commits with a later Update that rewrote the same record in
+// place (as every write rewrites the client's usage record), and only then does
+// the View open its read transaction. The file holds the later write; the
+// overlay's stale copy must not hide it.
+func TestViewLeavesOutWriteSetsTheFileHolds(t *testing.T) {
+	t.Parallel()
+	b := mustOpen(t, tempPath(t), Options{})
+	inPlace := func(seal string) func(store.Txn) error {
+		return func(tx store.Txn) error {
+			return tx.SetRecord(store.Record{TxID: lazyTxID, State: store.TxCommitted, Seal: []byte(seal)})
+		}
+	}
+	if err := b.Update(context.Background(), client, inPlace("first")); err != nil {
+		t.Fatal(err)
+	}
+	b.hold = time.Minute
+	if err := b.UpdateLazy(context.Background(), client, inPlace("lazy")); err != nil {
+		t.Fatal(err)
+	}
+	tookOverlay, openFile := make(chan struct{}), make(chan struct{})
+	b.betweenOverlayAndFile = func() { close(tookOverlay); <-openFile }
+	read := make(chan string, 1)
+	go func() {
+		var seal string
+		err := b.View(context.Background(), client, func(r store.Reader) error {
+			rec, _, err := r.Record(lazyTxID)
+			seal = string(rec.Seal)
+			return err
+		})
+		if err != nil {
+			seal = err.Error()
+		}
+		read <- seal
+	}()
+	<-tookOverlay
+	// Joins the held batch after the lazy update and returns once it committed.
+	if err := b.Update(context.Background(), client, inPlace("later")); err != nil {
+		t.Fatal(err)
+	}
+	close(openFile)
+	select {
+	case got := <-read:
+		if got != "later" {
+			t.Fatalf("View read the record as %q, want %q: a write set the file already held hid the later write", got, "later")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("View did not return")
+	}
+}
