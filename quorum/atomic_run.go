@@ -237,7 +237,11 @@ gather:
 	case DecidedCommit:
 		return t.awaitCommit()
 	case DecidedAbort:
-		return nil, t.awaitAbort()
+		err := t.awaitAbort()
+		// Saved before the caller learns of the abort, so that no later
+		// recovery of this client commits it (aborted.go).
+		_ = c.rememberAbort(bg, t.txid) // a failed save is logged; this process remembers it
+		return nil, err
 	}
 	err := t.indeterminate(Undecided, 0)
 	c.handOff(t, Undecided, nil, err)

@@ -16,7 +16,7 @@ func (c *Client) txAudit(ctx context.Context) (pending, split []TxStatus) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	return pendingTxs(parts, c.pinnedIDs(), lists, c.w), splitTxs(parts, c.pinnedIDs(), lists, c.w)
+	return c.pending(parts, lists), splitTxs(parts, c.pinnedIDs(), lists, c.w)
 }
 
 // splitTxs finds the transactions that show both decisions (see isSplit):

@@ -59,7 +59,11 @@
 //     Recover runs always agree. Recover and Audit count a record only if the
 //     client's prepare seal verifies over its quorum and entries, and take the
 //     quorum and the entries to restore only from such records: no single
-//     provider's word decides anything. A Put returns success, a definite failure
+//     provider's word decides anything. A provider that lies about its own
+//     record (fenced to the coordinator, prepared to a recovery) can break
+//     "cannot both happen"; so the client remembers the aborts it decided (in
+//     the watermark store) and its recoveries never commit one of them, short
+//     of a commit proof. A Put returns success, a definite failure
 //     (*TxError matching ErrTxAborted: nothing was written anywhere), or an
 //     indeterminate outcome (ErrIndeterminate) that Recover settles, never split.
 //     Base-protocol-only providers get a plain Put once the commit is decided and

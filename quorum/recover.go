@@ -67,7 +67,7 @@ func (c *Client) Transactions(ctx context.Context) (*TxReport, error) {
 	}
 	parts, lists, report := c.gatherPending(ctx)
 	if len(parts) > 0 {
-		report.Pending = pendingTxs(parts, c.pinnedIDs(), lists, c.w)
+		report.Pending = c.pending(parts, lists)
 	}
 	return report, nil
 }
@@ -112,7 +112,7 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 	}
 	now := time.Now()
 	var settle []TxStatus
-	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
+	for _, st := range c.pending(parts, lists) {
 		if opts.LeaveYoung && !c.knowsTx(st.TxID) && youngTx(st.TxID, now, c.youngWindow()) {
 			report.Young = append(report.Young, st)
 			continue
@@ -125,6 +125,19 @@ func (c *Client) RecoverWith(ctx context.Context, opts RecoverOptions) (*Recover
 		tick()
 	}
 	return report, nil
+}
+
+// pending is pendingTxs of this client's providers, with the aborts it
+// decided (aborted.go) deciding their transactions.
+func (c *Client) pending(parts []string, lists [][]provider.Transaction) []TxStatus {
+	sts := pendingTxs(parts, c.pinnedIDs(), lists, c.w)
+	for i := range sts {
+		if c.mark.aborts.has(sts[i].TxID) {
+			sts[i].AbortedHere = true
+			sts[i].Decision = sts[i].decideFrom(sts[i].Views)
+		}
+	}
+	return sts
 }
 
 // pendingTxs builds, from each provider's records, the transactions prepared on
@@ -173,13 +186,16 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus, ask
 		counted[i] = slices.Contains(st.Counted, p)
 	}
 	d := st.decideFrom(views)
-	if d == Undecided && !st.Inconsistent && st.Entries != nil && len(st.Proven) == 0 {
+	if (d == Undecided || st.AbortedHere) && !st.Inconsistent && st.Entries != nil && len(st.Proven) == 0 {
 		// Before fencing: a commit proof in some provider's data decides
 		// (recover_proofs.go). A transaction the records show aborted is
 		// not probed: a proof there would only mean some provider rolled
 		// back its records (audit's SPLIT), and the values it proves stay
 		// readable where they are; probing every aborted leftover would
-		// multiply the cost of a recovery.
+		// multiply the cost of a recovery. One this client remembers
+		// aborting is: if another recovery committed it after all (it
+		// lacked the memory), the rest of its providers are settled the
+		// same way rather than split.
 		if st.Proven = c.probeProofs(ctx, st, ask); len(st.Proven) > 0 {
 			rec.Proven = st.Proven
 			rec.Actions = append(rec.Actions, "commit proof held by "+strings.Join(st.Proven, ", "))
@@ -195,6 +211,20 @@ func (c *Client) recoverTx(ctx context.Context, parts []string, st TxStatus, ask
 	if d == Undecided && !st.Inconsistent {
 		act(planRecovery(Undecided, ordered(), counted, st.Entries != nil))
 		d = st.decideFrom(views)
+	}
+	if st.AbortedHere && len(st.Proven) == 0 {
+		if byRecords := st.withoutAbortMemory().decideFrom(views); byRecords == DecidedCommit {
+			// Among honest providers a transaction cannot be both: one of
+			// those holding it prepared told the coordinator otherwise.
+			c.log.Error("recovery: providers hold prepared on W a transaction this client decided aborted; one of them equivocates, aborting it",
+				"txid", fmt.Sprintf("%x", st.TxID), "prepared", preparedOn(views))
+			rec.Actions = append(rec.Actions, "decided aborted by this client: the prepared views that would commit it include a provider that lied")
+		}
+	}
+	if d == DecidedAbort && !st.AbortedHere {
+		// Remembered before any Abort is sent, so that no later recovery of
+		// this client can commit it (aborted.go).
+		_ = c.rememberAbort(ctx, st.TxID) // a failed save is logged; this process remembers it
 	}
 	if why := recoveryHold(d, st.Inconsistent, st.Recorded, len(st.Counted), st.Entries != nil); why != "" {
 		rec.Actions = append(rec.Actions, "not settled: "+why)
@@ -298,7 +328,7 @@ func (c *Client) recoverProven(ctx context.Context, txids [][]byte, proven map[s
 	pending := map[string]bool{}
 	done = map[string]bool{}
 	var errs []string
-	for _, st := range pendingTxs(parts, c.pinnedIDs(), lists, c.w) {
+	for _, st := range c.pending(parts, lists) {
 		if !want[string(st.TxID)] {
 			continue
 		}

@@ -51,6 +51,11 @@ type TxStatus struct {
 	// transaction is decided committed, whatever the records say (records
 	// can be pruned, rolled back or withheld; a proof cannot be forged).
 	Proven []string `json:"proven,omitempty"`
+	// AbortedHere says this client decided the transaction aborted (as its
+	// coordinator or in an earlier recovery) and remembers it (aborted.go): it
+	// is decided aborted whatever prepared views the providers show, unless a
+	// commit proof is found.
+	AbortedHere bool `json:"aborted_here,omitempty"`
 
 	recorded provider.Quorum
 	votes    map[string]txVote
@@ -92,6 +97,8 @@ func (s *TxStatus) decideFrom(views map[string]TxView) Decision {
 		// The proof's holder need not be a counted participant: a proof
 		// decides by itself.
 		votes = append(votes, txVote{ProofOK: true})
+	} else if s.AbortedHere {
+		return DecidedAbort
 	}
 	return decideVotes(s.N, s.W, votes)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lssquorum/lss/provider"
 )
@@ -14,7 +15,9 @@ import (
 // clientMarks is the client's watermark with the store it is saved to.
 type clientMarks struct {
 	markSet
-	store WatermarkStore
+	// aborts are the transactions this client decided aborted (aborted.go).
+	aborts abortLog
+	store  WatermarkStore
 	// saveMu makes one save at a time: a Put whose dirty keys were taken by a
 	// concurrent save waits for that save to be durable before it returns.
 	saveMu sync.Mutex
@@ -123,6 +126,7 @@ func (c *Client) loadWatermarks(ctx context.Context) error {
 	c.SetWatermark(w)
 	// What was just loaded is saved already.
 	c.mark.takeDirty()
+	c.mark.aborts.takeDirty()
 	for _, m := range c.members {
 		m.confirmed.takeDirty()
 	}
@@ -134,7 +138,7 @@ func (c *Client) loadWatermarks(ctx context.Context) error {
 func (c *Client) saveWatermarks(ctx context.Context) error {
 	c.mark.saveMu.Lock()
 	defer c.mark.saveMu.Unlock()
-	w := Watermarks{Keys: c.mark.takeDirty()}
+	w := Watermarks{Keys: c.mark.takeDirty(), Aborted: c.mark.aborts.takeDirty()}
 	confirmed := make([]map[string]int64, len(c.members))
 	for i, m := range c.members {
 		confirmed[i] = m.confirmed.takeDirty()
@@ -145,7 +149,7 @@ func (c *Client) saveWatermarks(ctx context.Context) error {
 			w.Confirmed[m.name] = confirmed[i]
 		}
 	}
-	if c.mark.store == nil || len(w.Keys) == 0 && len(w.Confirmed) == 0 {
+	if c.mark.store == nil || len(w.Keys) == 0 && len(w.Confirmed) == 0 && len(w.Aborted) == 0 {
 		return nil
 	}
 	// A save is not cancelled with the caller: the operation it records
@@ -154,6 +158,7 @@ func (c *Client) saveWatermarks(ctx context.Context) error {
 	defer cancel()
 	if err := c.mark.store.Save(ctx, w); err != nil {
 		c.mark.putBack(w.Keys)
+		c.mark.aborts.putBack(w.Aborted)
 		for i, m := range c.members {
 			m.confirmed.putBack(confirmed[i])
 		}
@@ -168,7 +173,7 @@ func (c *Client) saveWatermarks(ctx context.Context) error {
 // Config.Watermarks set it is saved already; otherwise persist it and hand it
 // back with SetWatermark after a restart.
 func (c *Client) Watermark() Watermarks {
-	w := Watermarks{Keys: c.mark.snapshot()}
+	w := Watermarks{Keys: c.mark.snapshot(), Aborted: c.mark.aborts.snapshot()}
 	if w.Keys == nil {
 		w.Keys = make(map[string]Mark)
 	}
@@ -190,6 +195,7 @@ func (c *Client) SetWatermark(w Watermarks) {
 	for k, m := range w.Keys {
 		c.mark.raise(k, m)
 	}
+	c.mark.aborts.add(w.Aborted, time.Now())
 	for _, m := range c.members {
 		if vs, ok := w.Confirmed[m.name]; ok {
 			m.confirmed.raise(func(yield func(string, int64) bool) {

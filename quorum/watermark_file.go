@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 	"sync"
 
 	"github.com/lssquorum/lss/internal/durable"
@@ -67,6 +68,9 @@ type watermarkJSON struct {
 	Keys      map[string]markJSON         `json:"keys,omitempty"`
 	Providers map[string]map[string]int64 `json:"providers,omitempty"`
 	Versions  map[string]int64            `json:"versions,omitempty"`
+	// Aborted: see Watermarks.Aborted. Absent while empty, so a file without
+	// aborts stays readable by releases from before it.
+	Aborted map[string]int64 `json:"aborted,omitempty"`
 }
 
 type markJSON struct {
@@ -96,7 +100,10 @@ func (f *WatermarkFile) Load(ctx context.Context) (Watermarks, error) {
 // Save merges w into the file (per key the higher version wins) and replaces
 // it durably.
 func (f *WatermarkFile) Save(ctx context.Context, w Watermarks) error {
-	return f.update(ctx, func(cur *Watermarks) { raiseWatermarks(cur, w) })
+	return f.update(ctx, func(cur *Watermarks) {
+		raiseWatermarks(cur, w)
+		trimAborted(cur.Aborted, time.Now())
+	})
 }
 
 // Reset deliberately forgets keys (every key when keys is empty): the
@@ -206,6 +213,15 @@ func decodeWatermarks(b []byte) (Watermarks, string, error) {
 			}
 		}
 		w.Confirmed = j.Providers
+		for txid, at := range j.Aborted {
+			if id, err := hex.DecodeString(txid); err != nil || len(id) == 0 {
+				return Watermarks{}, "", fmt.Errorf("aborted transaction %q is not a hex txid", txid)
+			}
+			if at < 0 {
+				return Watermarks{}, "", fmt.Errorf("aborted transaction %s has negative time %d", txid, at)
+			}
+		}
+		w.Aborted = j.Aborted
 	default:
 		return Watermarks{}, "", fmt.Errorf("unknown format %d (this program reads 0 and %d)", j.Format, watermarkFormat)
 	}
@@ -214,7 +230,8 @@ func decodeWatermarks(b []byte) (Watermarks, string, error) {
 
 // encodeWatermarks renders w in the current format.
 func encodeWatermarks(clientID []byte, w Watermarks) ([]byte, error) {
-	j := watermarkJSON{Format: watermarkFormat, ClientID: hex.EncodeToString(clientID), Keys: map[string]markJSON{}, Providers: w.Confirmed}
+	j := watermarkJSON{Format: watermarkFormat, ClientID: hex.EncodeToString(clientID), Keys: map[string]markJSON{},
+		Providers: w.Confirmed, Aborted: w.Aborted}
 	for k, m := range w.Keys {
 		j.Keys[k] = markJSON{Version: m.Version, SHA256: hex.EncodeToString(m.Digest)}
 	}

@@ -151,6 +151,8 @@ func TestWatermarkFileDamaged(t *testing.T) {
 		"mixed formats":  `{"format": 2, "client_id": "01", "versions": {"a": 1}}`,
 		"negative conf.": `{"format": 2, "client_id": "01", "providers": {"p0": {"a": -1}}}`,
 		"trailing data":  `{"client_id": "01"} {}`,
+		"aborted txid":   `{"format": 2, "client_id": "01", "aborted": {"xyz": 5}}`,
+		"aborted time":   `{"format": 2, "client_id": "01", "aborted": {"0a0b": -5}}`,
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {

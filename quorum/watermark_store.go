@@ -16,6 +16,13 @@ type Watermarks struct {
 	// provider confirmed holding (acknowledged, restored, or returned). A later
 	// reply below it means that provider rolled back, not that it lags.
 	Confirmed map[string]map[string]int64 `json:"providers,omitempty"`
+	// Aborted is, per txid (hex), when (Unix seconds) this client decided
+	// the transaction aborted: a later recovery aborts it whatever prepared
+	// views the providers show, so that a provider that answered the
+	// coordinator "aborted" and shows a recovery the prepare cannot get an
+	// aborted put committed (aborted.go). Kept for abortMemory, at most
+	// maxAbortMemory of them.
+	Aborted map[string]int64 `json:"aborted,omitempty"`
 }
 
 // WatermarkStore keeps a client's Watermarks across restarts. Set one in
@@ -62,6 +69,14 @@ func raiseWatermarks(dst *Watermarks, src Watermarks) {
 			}
 		}
 	}
+	for txid, at := range src.Aborted {
+		if dst.Aborted == nil {
+			dst.Aborted = make(map[string]int64, len(src.Aborted))
+		}
+		if old, ok := dst.Aborted[txid]; !ok || at < old {
+			dst.Aborted[txid] = at
+		}
+	}
 }
 
 // Clone returns a deep copy of w.
@@ -75,7 +90,8 @@ func (w Watermarks) Clone() Watermarks {
 // client's marks and every provider's confirmed versions.
 func resetWatermarks(w *Watermarks, keys []string) {
 	if len(keys) == 0 {
-		*w = Watermarks{Keys: map[string]Mark{}}
+		// The aborts decided stay: they are not a version of any key.
+		*w = Watermarks{Keys: map[string]Mark{}, Aborted: w.Aborted}
 		return
 	}
 	for _, k := range keys {

@@ -248,3 +248,17 @@ func TestIndeterminatePutHasItsOwnStatusAndNamesTheCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteWatermarksCountsTheAborts(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	WriteWatermarks(&b, quorum.Watermarks{})
+	if strings.Contains(b.String(), "aborted") {
+		t.Errorf("no aborts: %q", b.String())
+	}
+	b.Reset()
+	WriteWatermarks(&b, quorum.Watermarks{Aborted: map[string]int64{"0a0b": 1, "0c0d": 2}})
+	if !strings.Contains(b.String(), "2 transaction(s) this client decided aborted") {
+		t.Errorf("two aborts: %q", b.String())
+	}
+}

@@ -75,8 +75,8 @@ func newWatermarkShowCommand(g *globals) *cobra.Command {
 	}
 }
 
-// WriteWatermarks prints the marks as a table and each provider's confirmed
-// versions.
+// WriteWatermarks prints the marks as a table, each provider's confirmed
+// versions, and how many aborted transactions the client remembers.
 func WriteWatermarks(w io.Writer, wm quorum.Watermarks) {
 	if len(wm.Keys) == 0 {
 		fmt.Fprintln(w, "no keys")
@@ -95,6 +95,9 @@ func WriteWatermarks(w io.Writer, wm quorum.Watermarks) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(wm.Confirmed)) {
 		fmt.Fprintf(w, "%s confirmed %d key(s)\n", name, len(wm.Confirmed[name]))
+	}
+	if n := len(wm.Aborted); n > 0 {
+		fmt.Fprintf(w, "%d transaction(s) this client decided aborted (a recovery never commits them)\n", n)
 	}
 }
 
