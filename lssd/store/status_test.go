@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/lssd/store/storetest"
 )
 
 // TestTransactionsOfRefusesStoreRecordIDs: the store's own per-client records
@@ -31,31 +31,6 @@ func TestTransactionsOfRefusesStoreRecordIDs(t *testing.T) {
 	}
 }
 
-// countingBackend counts the record reads made through it.
-type countingBackend struct {
-	store.Backend
-	ranges, points atomic.Int64
-}
-
-func (b *countingBackend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
-	return b.Backend.View(ctx, client, func(r store.Reader) error { return fn(countingReader{r, b}) })
-}
-
-type countingReader struct {
-	store.Reader
-	b *countingBackend
-}
-
-func (r countingReader) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
-	r.b.ranges.Add(1)
-	return r.Reader.RecordsRange(after, b)
-}
-
-func (r countingReader) Record(txid []byte) (store.Record, bool, error) {
-	r.b.points.Add(1)
-	return r.Reader.Record(txid)
-}
-
 // TestPendingPageReadsPastDecidedInFewReads: a small page of the prepared
 // records, behind thousands of decided ones, is read through the list of
 // prepared txids (the usage record and the prepared record: two point reads,
@@ -66,7 +41,7 @@ func (r countingReader) Record(txid []byte) (store.Record, bool, error) {
 func TestPendingPageReadsPastDecidedInFewReads(t *testing.T) {
 	ctx := context.Background()
 	mem := newMemory(t)
-	b := &countingBackend{Backend: mem}
+	b := &storetest.CountingBackend{Backend: mem}
 	s := store.New(b, store.Options{})
 	client := []byte{2, 1}
 	const decided = 3000
@@ -83,15 +58,14 @@ func TestPendingPageReadsPastDecidedInFewReads(t *testing.T) {
 	}
 	page := func(what string) {
 		t.Helper()
-		b.ranges.Store(0)
-		b.points.Store(0)
+		b.Reset()
 		recs, more, err := s.PendingTransactionsPage(ctx, client, nil, 2, 0)
 		if err != nil || len(recs) != 1 || !bytes.Equal(recs[0].TxID, pending) || more {
 			t.Fatalf("%s: PendingTransactionsPage = %d records, more %v, %v; want the prepared one, no more", what, len(recs), more, err)
 		}
 	}
 	page("listed")
-	if r, p := b.ranges.Load(), b.points.Load(); r != 0 || p != 2 {
+	if r, p := b.Ranges.Load(), b.Points.Load(); r != 0 || p != 2 {
 		t.Fatalf("listed: %d ranged and %d point reads, want none and 2 (the usage record, the prepared one)", r, p)
 	}
 
@@ -105,7 +79,7 @@ func TestPendingPageReadsPastDecidedInFewReads(t *testing.T) {
 	}
 	page("without the list")
 	// 5, 10, 20, ... 1024, 1024: about a dozen reads; one per 5 records would be 600.
-	if n := b.ranges.Load(); n == 0 || n > 16 {
+	if n := b.Ranges.Load(); n == 0 || n > 16 {
 		t.Fatalf("%d ranged reads to pass %d decided records, want a few", n, decided)
 	}
 }

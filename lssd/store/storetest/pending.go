@@ -13,54 +13,57 @@ import (
 	"github.com/lssquorum/lss/lssd/store"
 )
 
-// countingBackend counts the record reads of the Views made through it: what
+// CountingBackend counts the record reads of the Views made through it: what
 // a listing read. Updates (and lazy updates, where the backend has them) pass
 // through unchanged.
-type countingBackend struct {
+type CountingBackend struct {
 	store.Backend
-	ranges, records, points atomic.Int64
+	// Ranges, Records and Points count RecordsRange, Records and Record calls.
+	Ranges, Records, Points atomic.Int64
 }
 
-func (b *countingBackend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
+// View implements store.Backend, counting through the Reader it hands fn.
+func (b *CountingBackend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
 	return b.Backend.View(ctx, client, func(r store.Reader) error { return fn(countingReader{r, b}) })
 }
 
 // UpdateLazy keeps the backend's lazy commits (store.LazyUpdater) behind the
 // wrapper, so that Commit goes the way it goes without it.
-func (b *countingBackend) UpdateLazy(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+func (b *CountingBackend) UpdateLazy(ctx context.Context, client []byte, fn func(store.Txn) error) error {
 	if l, ok := b.Backend.(store.LazyUpdater); ok {
 		return l.UpdateLazy(ctx, client, fn)
 	}
 	return b.Backend.Update(ctx, client, fn)
 }
 
-func (b *countingBackend) reset() { b.ranges.Store(0); b.records.Store(0); b.points.Store(0) }
+// Reset sets every count back to zero.
+func (b *CountingBackend) Reset() { b.Ranges.Store(0); b.Records.Store(0); b.Points.Store(0) }
 
 type countingReader struct {
 	store.Reader
-	b *countingBackend
+	b *CountingBackend
 }
 
 func (r countingReader) RecordsRange(after []byte, b store.Bound) ([]store.Record, error) {
-	r.b.ranges.Add(1)
+	r.b.Ranges.Add(1)
 	return r.Reader.RecordsRange(after, b)
 }
 
 func (r countingReader) Records() ([]store.Record, error) {
-	r.b.records.Add(1)
+	r.b.Records.Add(1)
 	return r.Reader.Records()
 }
 
 func (r countingReader) Record(txid []byte) (store.Record, bool, error) {
-	r.b.points.Add(1)
+	r.b.Points.Add(1)
 	return r.Reader.Record(txid)
 }
 
-// countingEnv is an env whose store reads through a countingBackend.
-func countingEnv(t *testing.T, f Factory) (*env, *countingBackend) {
+// countingEnv is an env whose store reads through a CountingBackend.
+func countingEnv(t *testing.T, f Factory) (*env, *CountingBackend) {
 	t.Helper()
 	e := newEnv(t, f)
-	c := &countingBackend{Backend: e.b}
+	c := &CountingBackend{Backend: e.b}
 	e.s = e.store(c)
 	return e, c
 }
@@ -92,7 +95,7 @@ func (e *env) pendingListing(items int) ([]store.Record, int) {
 // read as one page, to be exactly the prepared records Transactions holds, and,
 // when direct, to have been read by point reads of the usage record and the
 // prepared records only: no ranged read, none of the decided records.
-func (e *env) wantPendingListed(c *countingBackend, step string, direct bool) {
+func (e *env) wantPendingListed(c *CountingBackend, step string, direct bool) {
 	e.t.Helper()
 	all, err := e.s.Transactions(ctx(e.t), e.client)
 	if err != nil {
@@ -100,7 +103,7 @@ func (e *env) wantPendingListed(c *countingBackend, step string, direct bool) {
 	}
 	want := slices.DeleteFunc(all, func(r store.Record) bool { return r.State != store.TxPrepared })
 	for _, items := range []int{2, 1000} {
-		c.reset()
+		c.Reset()
 		got, pages := e.pendingListing(items)
 		wantRecords(e.t, fmt.Sprintf("%s: pending listing in pages of %d", step, items), got, want)
 		if pages != max(1, (len(want)+items-1)/items) {
@@ -110,7 +113,7 @@ func (e *env) wantPendingListed(c *countingBackend, step string, direct bool) {
 			continue
 		}
 		// Per page: the usage record, the page's records and the one after.
-		if r, a, p := c.ranges.Load(), c.records.Load(), c.points.Load(); r != 0 || a != 0 || p > int64(pages*(items+2)) {
+		if r, a, p := c.Ranges.Load(), c.Records.Load(), c.Points.Load(); r != 0 || a != 0 || p > int64(pages*(items+2)) {
 			e.t.Fatalf("%s: listing %d prepared records in %d pages of %d made %d ranged reads, %d whole reads, %d point reads; "+
 				"want no ranged or whole read and at most %d point reads", step, len(want), pages, items, r, a, p, pages*(items+2))
 		}
