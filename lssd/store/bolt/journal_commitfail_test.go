@@ -55,16 +55,8 @@ func waitIdle(t *testing.T, b *Backend) {
 func fileState(t *testing.T, b *Backend) (kv store.KV, reserved bool, state store.TxState) {
 	t.Helper()
 	err := b.db.View(func(tx *bbolt.Tx) error {
-		r := newTxn(tx, client)
 		var err error
-		if kv, _, err = r.Get("k"); err != nil {
-			return err
-		}
-		if _, reserved, err = r.Reservation("k"); err != nil {
-			return err
-		}
-		rec, _, err := r.Record(lazyTxID)
-		state = rec.State
+		kv, reserved, state, err = stateOfK(newTxn(tx, client))
 		return err
 	})
 	if err != nil {

@@ -45,22 +45,26 @@ func commitLazily(b *Backend) error {
 	})
 }
 
+// stateOfK reads from r k, whether it is reserved, and lazyTxID's state.
+func stateOfK(r store.Reader) (kv store.KV, reserved bool, state store.TxState, err error) {
+	if kv, _, err = r.Get("k"); err != nil {
+		return
+	}
+	if _, reserved, err = r.Reservation("k"); err != nil {
+		return
+	}
+	rec, _, err := r.Record(lazyTxID)
+	return kv, reserved, rec.State, err
+}
+
 // readAll reads through View what a client sees of k and of lazyTxID.
 func readAll(t *testing.T, b *Backend) (kv store.KV, reserved bool, state store.TxState, scanned, records int) {
 	t.Helper()
 	err := b.View(context.Background(), client, func(r store.Reader) error {
 		var err error
-		if kv, _, err = r.Get("k"); err != nil {
+		if kv, reserved, state, err = stateOfK(r); err != nil {
 			return err
 		}
-		if _, reserved, err = r.Reservation("k"); err != nil {
-			return err
-		}
-		rec, _, err := r.Record(lazyTxID)
-		if err != nil {
-			return err
-		}
-		state = rec.State
 		kvs, err := r.Scan("")
 		if err != nil {
 			return err
