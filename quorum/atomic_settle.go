@@ -503,5 +503,33 @@ func (t *txRun) abortOne(ctx context.Context, m *member) error {
 	}
 	err = cl.Abort(ctx, t.txid)
 	m.noteErr(cl, err)
+	if errors.Is(err, provider.ErrTxCommitted) {
+		return t.confirmCommitted(ctx, m, cl, err)
+	}
 	return err
+}
+
+// errAbortNotCommitted: an Abort was refused as committed, but the provider's
+// authenticated answer to a Fence shows the transaction prepared there.
+var errAbortNotCommitted = errors.New("abort refused as committed, but the provider holds the transaction prepared")
+
+// confirmCommitted checks an Abort refused as committed (refused) with a Fence.
+// lssd says "committed" to an Abort with a status code, which nothing
+// authenticates, so the network could say it for the provider; a Fence's reply
+// is authenticated, and it leaves a committed or prepared record as it is. Only
+// a Fence showing the transaction committed keeps refused (a provider that
+// rolled back its records: the split audit names); one showing it aborted means
+// the abort took; anything else is a failed abort, retried like any other.
+func (t *txRun) confirmCommitted(ctx context.Context, m *member, cl *provider.Client, refused error) error {
+	state, err := cl.Fence(ctx, t.txid)
+	m.noteErr(cl, err)
+	switch {
+	case err != nil:
+		return fmt.Errorf("abort refused as committed, and the fence that would confirm it failed: %w", err)
+	case state == provider.TxCommitted:
+		return refused
+	case state == provider.TxAborted:
+		return nil
+	}
+	return fmt.Errorf("%w (%v)", errAbortNotCommitted, state)
 }
