@@ -31,6 +31,7 @@ type mitm struct {
 	refuse   map[string]codes.Code
 	watcher  func(method string, req proto.Message)
 	rewriter func(method string, req, rep proto.Message) proto.Message
+	answerer func(method string, req proto.Message) proto.Message
 }
 
 // startMITM serves a mitm in front of the server at upstream.
@@ -96,14 +97,27 @@ func (p *mitm) rewrite(f func(method string, req, rep proto.Message) proto.Messa
 	p.rewriter = f
 }
 
+// answer installs a hook that may answer a request itself, without forwarding
+// it (a nil answer forwards it), as a network answering for a provider would.
+func (p *mitm) answer(f func(method string, req proto.Message) proto.Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answerer = f
+}
+
 func relay[Req, Rep proto.Message](p *mitm, method string, req Req, call func(Req) (Rep, error)) (Rep, error) {
 	var zero Rep
 	p.mu.Lock()
 	code, refused := p.refuse[method]
-	watcher, rewriter := p.watcher, p.rewriter
+	watcher, rewriter, answerer := p.watcher, p.rewriter, p.answerer
 	p.mu.Unlock()
 	if refused {
 		return zero, status.Errorf(code, "method %s refused by the man in the middle", method)
+	}
+	if answerer != nil {
+		if rep := answerer(method, req); rep != nil {
+			return rep.(Rep), nil
+		}
 	}
 	if watcher != nil {
 		watcher(method, req)
