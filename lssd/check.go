@@ -1,6 +1,8 @@
 package lssd
 
 import (
+	"bytes"
+
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
@@ -57,3 +59,50 @@ func (s *Server) authorize(auth *lsspb.Auth, gotMAC []byte, wantMAC func(secret 
 	}
 	return secret, nil
 }
+
+// maxParticipantLen bounds one participant of a Prepare's quorum, as the store
+// does (a server_id is 33 bytes).
+const maxParticipantLen = 64
+
+// checkQuorum refuses a Prepare's participants and write_quorum that do not
+// record a quorum (docs/protocol.md: both empty, or 1 <= write_quorum <=
+// len(participants) <= 255, participants in ascending byte order and distinct),
+// naming the field and the participant at fault. store.CheckQuorum checks the
+// same again; this check is here for the messages.
+func checkQuorum(participants [][]byte, w int32) error {
+	n := len(participants)
+	if n == 0 && w == 0 {
+		return nil
+	}
+	switch {
+	case n == 0:
+		return status.Errorf(codes.InvalidArgument,
+			"Prepare has write_quorum %d and no participants: set both, or neither", w)
+	case n > store.MaxParticipants:
+		return status.Errorf(codes.InvalidArgument,
+			"Prepare has %d participants, more than the limit of %d", n, store.MaxParticipants)
+	case w < 1 || int(w) > n:
+		return status.Errorf(codes.InvalidArgument,
+			"Prepare has write_quorum %d of %d participants, want 1 <= write_quorum <= participants", w, n)
+	}
+	for i, p := range participants {
+		if len(p) == 0 || len(p) > maxParticipantLen {
+			return status.Errorf(codes.InvalidArgument,
+				"Prepare participants[%d] is %d bytes, want 1 to %d (a server_id is 33)", i, len(p), maxParticipantLen)
+		}
+		if i == 0 {
+			continue
+		}
+		switch c := bytes.Compare(participants[i-1], p); {
+		case c == 0:
+			return status.Errorf(codes.InvalidArgument,
+				"Prepare participants[%d] repeats participants[%d] (%s): each participant once", i, i-1, shortHex(p))
+		case c > 0:
+			return status.Errorf(codes.InvalidArgument,
+				"Prepare participants[%d] (%s) sorts before participants[%d]: participants must be in ascending byte order",
+				i, shortHex(p), i-1)
+		}
+	}
+	return nil
+}
+

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // rawCodec sends and receives bytes as they are, so a test can put anything on
@@ -49,8 +50,13 @@ func rawCall(t *testing.T, addr, method string, body []byte) error {
 }
 
 // putWithKey is a PutRequest's bytes with one kv whose key field holds key as
-// is (possibly not UTF-8), and the given auth.
-func putWithKey(auth *lsspb.Auth, key []byte) []byte {
+// is (possibly not UTF-8), and the given auth. A RestoreRequest has the same
+// layout.
+func putWithKey(auth *lsspb.Auth, key []byte) []byte { return requestWithKey(auth, 2, key) }
+
+// requestWithKey is a request's bytes with auth in field 1 and, in field
+// kvsField, one kv whose key field holds key as is.
+func requestWithKey(auth *lsspb.Auth, kvsField protowire.Number, key []byte) []byte {
 	var a []byte
 	a = protowire.AppendTag(a, 1, protowire.BytesType)
 	a = protowire.AppendBytes(a, auth.ClientId)
@@ -62,7 +68,7 @@ func putWithKey(auth *lsspb.Auth, key []byte) []byte {
 	var b []byte
 	b = protowire.AppendTag(b, 1, protowire.BytesType)
 	b = protowire.AppendBytes(b, a)
-	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	b = protowire.AppendTag(b, kvsField, protowire.BytesType)
 	b = protowire.AppendBytes(b, k)
 	return b
 }
@@ -70,26 +76,45 @@ func putWithKey(auth *lsspb.Auth, key []byte) []byte {
 func TestUndecodableRequestIsInvalidArgument(t *testing.T) {
 	t.Parallel()
 	d, c := server(t)
+	notUTF8 := []byte{'k', 0xff, 0xfe}
+	// A TxRequest whose txid says 16 bytes and holds 1.
+	truncatedTx := []byte{0x12, 0x10, 0x01}
 	cases := []struct {
-		name, method string
-		body         []byte
+		name, method, message string
+		body                  []byte
 	}{
-		{"garbage Put", "Put", []byte{0xff, 0xff, 0xff, 0xff, 0x0f}},
-		{"truncated Put", "Put", putWithKey(c.auth(), []byte("key"))[:20]},
-		{"non-UTF-8 key", "Put", putWithKey(c.auth(), []byte{'k', 0xff, 0xfe})},
-		{"garbage Get", "Get", []byte{0x0a, 0x50, 0x01}},
-		{"non-UTF-8 prefix", "Get", append([]byte{0x12, 0x02}, 0xc3, 0x28)},
-		{"garbage Prepare", "Prepare", []byte{0x12, 0xff}},
-		{"garbage Status", "Status", []byte{0x08}},
-		{"garbage Ping", "Ping", []byte{0x0a, 0x02, 0xff, 0xfe}},
+		{"garbage Put", "Put", "PutRequest", []byte{0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"truncated Put", "Put", "PutRequest", putWithKey(c.auth(), []byte("key"))[:20]},
+		{"non-UTF-8 key", "Put", "PutRequest", putWithKey(c.auth(), notUTF8)},
+		{"garbage Get", "Get", "GetRequest", []byte{0x0a, 0x50, 0x01}},
+		{"non-UTF-8 prefix", "Get", "GetRequest", append([]byte{0x12, 0x02}, 0xc3, 0x28)},
+		{"garbage BoundGet", "BoundGet", "GetRequest", []byte{0x0a, 0x50, 0x01}},
+		{"non-UTF-8 BoundGet prefix", "BoundGet", "GetRequest", append([]byte{0x12, 0x02}, 0xc3, 0x28)},
+		{"non-UTF-8 start_after", "BoundGet", "GetRequest", append([]byte{0x2a, 0x02}, 0xc3, 0x28)},
+		{"garbage Restore", "Restore", "RestoreRequest", []byte{0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"non-UTF-8 Restore key", "Restore", "RestoreRequest", putWithKey(c.auth(), notUTF8)},
+		{"garbage Prepare", "Prepare", "PrepareRequest", []byte{0x12, 0xff}},
+		{"non-UTF-8 Prepare key", "Prepare", "PrepareRequest", requestWithKey(c.auth(), 3, notUTF8)},
+		{"truncated Commit", "Commit", "TxRequest", truncatedTx},
+		{"truncated Fence", "Fence", "TxRequest", truncatedTx},
+		{"truncated Abort", "Abort", "TxRequest", truncatedTx},
+		{"garbage Status", "Status", "StatusRequest", []byte{0x08}},
+		{"truncated SetExtensionOnly", "SetExtensionOnly", "ExtensionOnlyRequest", []byte{0x1a, 0x05}},
+		{"garbage Ping", "Ping", "PingRequest", []byte{0x0a, 0x02, 0xff, 0xfe}},
+		{"garbage Info", "Info", "InfoRequest", []byte{0xff, 0xff, 0xff, 0xff, 0x0f}},
 	}
 	for _, tc := range cases {
-		wantCode(t, tc.name, rawCall(t, d.Addr(), tc.method, tc.body), codes.InvalidArgument, "not a valid lss.")
+		wantCode(t, tc.name, rawCall(t, d.Addr(), tc.method, tc.body), codes.InvalidArgument, "not a valid lss."+tc.message)
 	}
 	// A well-formed request through the same raw path still works.
 	good := putWithKey(c.auth(), []byte("key"))
 	wantCode(t, "well-formed put without hmac", rawCall(t, d.Addr(), "Put", good), codes.InvalidArgument, "hmac")
 	wantKVs(t, "nothing written", c.get(""))
+	if txs := c.status(); len(txs) != 0 {
+		t.Errorf("undecodable requests left records: %v", txs)
+	}
+	// Nor did an undecodable SetExtensionOnly switch the namespace.
+	c.mustPut(kv("k", 0, "v"))
 }
 
 func TestVersionBounds(t *testing.T) {
@@ -98,11 +123,11 @@ func TestVersionBounds(t *testing.T) {
 	for _, v := range []int64{-1, math.MinInt64, math.MaxInt64} {
 		what := fmt.Sprintf("version %d", v)
 		_, err := c.rpc.Put(ctxT(t), c.putRequest(kv("k", v, "x")))
-		wantCode(t, "Put "+what, err, codes.InvalidArgument, "version")
+		wantCode(t, "Put "+what, err, codes.InvalidArgument, "version", `"k"`, fmt.Sprint(v))
 		_, err = c.rpc.Restore(ctxT(t), restoreRequest(c, kv("k", v, "x")))
-		wantCode(t, "Restore "+what, err, codes.InvalidArgument, "version")
+		wantCode(t, "Restore "+what, err, codes.InvalidArgument, "version", `"k"`, fmt.Sprint(v))
 		_, err = c.prepare(txid(t), kv("k", v, "x"))
-		wantCode(t, "Prepare "+what, err, codes.InvalidArgument, "version")
+		wantCode(t, "Prepare "+what, err, codes.InvalidArgument, "version", `"k"`, fmt.Sprint(v))
 	}
 	// The attack the bound stops: a restore to the top, then a put that wraps.
 	top := int64(math.MaxInt64 - 1)
@@ -349,3 +374,217 @@ func peerContext(a net.Addr) context.Context {
 func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }
 
 func chmod(path string, mode os.FileMode) error { return os.Chmod(path, mode) }
+
+// TestRefusedWritesLoseNothing: a client holding data, a prepared transaction and
+// a committed one sends every write RPC (Put, Restore, Prepare, Commit, Abort,
+// Fence, SetExtensionOnly) refused in each way that gets past the shape checks: a
+// MAC that does not verify or belongs to another kind of request, another
+// client's token, proofs that do not fit, writes that differ from the prepared
+// ones, a state change the txid's state forbids. Each is refused with its code
+// and a message naming the problem; afterwards every key (txid and proof
+// included), every record and every reservation is as it was, the namespace's
+// generation has not moved, the unknown txid was not fenced, and the prepared
+// transaction still commits. On the memory store and on bbolt (real files).
+func TestRefusedWritesLoseNothing(t *testing.T) {
+	t.Parallel()
+	for _, database := range []string{"memory", "bolt"} {
+		t.Run(database, func(t *testing.T) {
+			t.Parallel()
+			opts := testOptions(t)
+			opts.Database = database
+			d := startDaemon(t, opts)
+			c := newClient(t, dial(t, d.Addr()), d.ServerID())
+			refusedWritesLoseNothing(t, c, newClient(t, c.rpc, d.ServerID()))
+		})
+	}
+}
+
+func refusedWritesLoseNothing(t *testing.T, c, other *client) {
+	c.mustPut(kv("a", 0, "a0"), kv("b", 0, "b0"))
+	c.mustPut(kv("a", 1, "a1"))
+	committed, pending, fresh := txid(t), txid(t), txid(t)
+	if _, err := c.prepare(committed, kv("c", 0, "c0")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.tx(commitCall, committed); err != nil {
+		t.Fatal(err)
+	}
+	seal := bytes.Repeat([]byte{0x5e}, 32)
+	if r, err := c.prepareSealed(pending, ids(3), 2, seal, kv("b", 1, "b1"), kv("p", 0, "p0")); err != nil || r.State != lsspb.TxState_TX_PREPARED {
+		t.Fatalf("prepare: %v, %v", r, err)
+	}
+	proofs := [][]byte{testProof(pending, "b"), testProof(pending, "p")}
+
+	snapshot := func() ([]*lsspb.KeyValue, []*lsspb.Transaction, []byte) {
+		page := c.boundGetPage("", nil, 100)
+		return page.Kvs, c.status(), page.Generation
+	}
+	kvs0, txs0, gen0 := snapshot()
+
+	// txReq is a TxRequest for id with proofs under the MAC of domain and secret.
+	txReq := func(secret []byte, domain wire.Domain, id []byte, proofs [][]byte) *lsspb.TxRequest {
+		return &lsspb.TxRequest{Auth: c.auth(), Txid: id, Proofs: proofs, Hmac: wire.TxRequestMAC(secret, domain, id, proofs)}
+	}
+	bump := []*lsspb.KeyValue{kv("a", 2, "evil")}
+	restoreBump := []*lsspb.KeyValue{kv("a", 9, "evil"), kv("z", 0, "evil")}
+	nonce := []byte("nonce")
+	overlong := bytes.Repeat([]byte{1}, 65)
+	cases := []struct {
+		name  string
+		call  func() error
+		code  codes.Code
+		words []string
+	}{
+		{"Put with another client's MAC", func() error {
+			_, err := c.rpc.Put(ctxT(t), &lsspb.PutRequest{Auth: c.auth(), Kvs: bump, Hmac: wire.PutRequestHMAC(other.secret, bump)})
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Put with the reply MAC", func() error {
+			_, err := c.rpc.Put(ctxT(t), &lsspb.PutRequest{Auth: c.auth(), Kvs: bump, Hmac: wire.PutReplyHMAC(c.secret, bump)})
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Put with another client's token", func() error {
+			_, err := c.rpc.Put(ctxT(t), &lsspb.PutRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}, Kvs: bump,
+				Hmac: wire.PutRequestHMAC(c.secret, bump)})
+			return err
+		}, codes.InvalidArgument, []string{"token"}},
+		{"Put carrying a txid and proof", func() error {
+			_, err := c.rpc.Put(ctxT(t), c.putRequest(txKV(pending, "a", 2, "evil")))
+			return err
+		}, codes.InvalidArgument, []string{"txid or proof", `"a"`}},
+		{"Restore with another client's MAC", func() error {
+			_, err := c.rpc.Restore(ctxT(t), &lsspb.RestoreRequest{Auth: c.auth(), Kvs: restoreBump, Hmac: wire.RestoreRequestMAC(other.secret, restoreBump)})
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Restore with a Put MAC", func() error {
+			_, err := c.rpc.Restore(ctxT(t), &lsspb.RestoreRequest{Auth: c.auth(), Kvs: restoreBump, Hmac: wire.PutRequestHMAC(c.secret, restoreBump)})
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Restore of other writes under the prepared txid", func() error {
+			_, err := c.rpc.Restore(ctxT(t), restoreRequest(c, txKV(pending, "b", 1, "forged"), txKV(pending, "p", 0, "p0")))
+			return err
+		}, codes.InvalidArgument, []string{"not the 2 writes prepared", hex.EncodeToString(pending)}},
+		{"Restore of part of the prepared txid", func() error {
+			_, err := c.rpc.Restore(ctxT(t), restoreRequest(c, txKV(pending, "p", 0, "p0")))
+			return err
+		}, codes.InvalidArgument, []string{"its 1 entries are not the 2 writes prepared"}},
+		{"Restore with a proof but no txid", func() error {
+			_, err := c.rpc.Restore(ctxT(t), restoreRequest(c, &lsspb.KeyValue{Key: "a", Version: 9, Proof: []byte("p")}))
+			return err
+		}, codes.InvalidArgument, []string{"proof but no txid", `"a"`}},
+		{"Prepare of the pending txid with other writes", func() error {
+			_, err := c.prepareSealed(pending, ids(3), 2, seal, kv("b", 1, "other"), kv("p", 0, "p0"))
+			return err
+		}, codes.FailedPrecondition, []string{hex.EncodeToString(pending)}},
+		{"Prepare of the pending txid with another seal", func() error {
+			_, err := c.prepareSealed(pending, ids(3), 2, []byte("other seal"), kv("b", 1, "b1"), kv("p", 0, "p0"))
+			return err
+		}, codes.FailedPrecondition, []string{hex.EncodeToString(pending)}},
+		{"Prepare with another client's MAC", func() error {
+			kvs := []*lsspb.KeyValue{kv("f", 0, "f0")}
+			_, err := c.rpc.Prepare(ctxT(t), &lsspb.PrepareRequest{Auth: c.auth(), Txid: fresh, Kvs: kvs,
+				Hmac: wire.PrepareRequestMAC(other.secret, fresh, kvs, nil, 0, nil)})
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Prepare carrying a txid", func() error {
+			_, err := c.prepare(fresh, txKV(fresh, "f", 0, "f0"))
+			return err
+		}, codes.InvalidArgument, []string{"txid or proof", `"f"`}},
+		{"Commit of the pending txid with another client's MAC", func() error {
+			_, err := c.rpc.Commit(ctxT(t), txReq(other.secret, wire.DomainCommitRequest, pending, proofs))
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Commit with a Fence MAC", func() error {
+			_, err := c.rpc.Commit(ctxT(t), txReq(c.secret, wire.FenceDomains[0], pending, proofs))
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Commit with one proof for two writes", func() error {
+			_, err := c.txWith(commitCall, pending, proofs[:1])
+			return err
+		}, codes.InvalidArgument, []string{"1 proofs", "2 prepared", hex.EncodeToString(pending)}},
+		{"Commit with three proofs for two writes", func() error {
+			_, err := c.txWith(commitCall, pending, [][]byte{proofs[0], proofs[1], proofs[0]})
+			return err
+		}, codes.InvalidArgument, []string{"3 proofs", "2 prepared"}},
+		{"Commit with an overlong proof", func() error {
+			_, err := c.txWith(commitCall, pending, [][]byte{proofs[0], overlong})
+			return err
+		}, codes.InvalidArgument, []string{"proof 1", "65 bytes"}},
+		{"Commit of an unknown txid", func() error {
+			_, err := c.txWith(commitCall, fresh, nil)
+			return err
+		}, codes.NotFound, []string{hex.EncodeToString(fresh)}},
+		{"Abort of the pending txid with another client's MAC", func() error {
+			_, err := c.rpc.Abort(ctxT(t), txReq(other.secret, wire.DomainAbortRequest, pending, nil))
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Abort with a Fence MAC", func() error {
+			_, err := c.rpc.Abort(ctxT(t), txReq(c.secret, wire.FenceDomains[0], pending, nil))
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Abort with proofs", func() error {
+			_, err := c.txWith(abortCall, pending, proofs)
+			return err
+		}, codes.InvalidArgument, []string{"Abort", "only Commit"}},
+		{"Abort of the committed txid", func() error {
+			_, err := c.tx(abortCall, committed)
+			return err
+		}, codes.FailedPrecondition, []string{hex.EncodeToString(committed)}},
+		{"Fence of an unknown txid with another client's MAC", func() error {
+			_, err := c.rpc.Fence(ctxT(t), txReq(other.secret, wire.DomainFenceRequest, fresh, nil))
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Fence of the pending txid with an Abort MAC", func() error {
+			_, err := c.rpc.Fence(ctxT(t), txReq(c.secret, wire.AbortDomains[0], pending, nil))
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+		{"Fence with proofs", func() error {
+			_, err := c.txWith(fenceCall, fresh, proofs)
+			return err
+		}, codes.InvalidArgument, []string{"Fence", "only Commit"}},
+		{"SetExtensionOnly with another client's MAC", func() error {
+			_, err := c.rpc.SetExtensionOnly(ctxT(t), &lsspb.ExtensionOnlyRequest{Auth: c.auth(), Nonce: nonce,
+				Hmac: wire.ExtensionOnlyRequestMAC(other.secret, nonce)})
+			return err
+		}, codes.InvalidArgument, []string{"hmac"}},
+	}
+	for _, tc := range cases {
+		wantCode(t, tc.name, tc.call(), tc.code, tc.words...)
+	}
+
+	kvs1, txs1, gen1 := snapshot()
+	if len(kvs1) != len(kvs0) {
+		t.Fatalf("keys after refused writes:\n got  %v\n want %v", kvs1, kvs0)
+	}
+	for i := range kvs0 {
+		if !proto.Equal(kvs1[i], kvs0[i]) {
+			t.Errorf("key %d after refused writes: %v, want %v", i, kvs1[i], kvs0[i])
+		}
+	}
+	if len(txs1) != len(txs0) {
+		t.Fatalf("records after refused writes:\n got  %v\n want %v", txs1, txs0)
+	}
+	for i := range txs0 {
+		if !proto.Equal(txs1[i], txs0[i]) {
+			t.Errorf("record %d after refused writes: %v, want %v", i, txs1[i], txs0[i])
+		}
+	}
+	if !bytes.Equal(gen1, gen0) {
+		t.Errorf("generation moved from %x to %x: a refused request wrote", gen0, gen1)
+	}
+
+	// The prepared transaction still holds its keys...
+	if r := c.put(kv("p", 0, "x")); r.Success || len(r.Reservations) != 1 || !bytes.Equal(r.Reservations[0].ReservedBy, pending) {
+		t.Errorf("put on a key the prepared txid holds: %v, want refused as reserved by it", r)
+	}
+	// ...and commits; the unknown txid was not fenced; the namespace is not
+	// extension-only.
+	if r, err := c.txWith(commitCall, pending, proofs); err != nil || r.State != lsspb.TxState_TX_COMMITTED {
+		t.Fatalf("commit of the prepared txid after the refusals: %v, %v", r, err)
+	}
+	if r, err := c.prepare(fresh, kv("f", 0, "f0")); err != nil || r.State != lsspb.TxState_TX_PREPARED {
+		t.Errorf("prepare of the txid the refused Fence named: %v, %v; want prepared", r, err)
+	}
+	wantKVs(t, "after the commit", c.get(""), kv("a", 1, "a1"), kv("b", 1, "b1"), kv("c", 0, "c0"), kv("p", 0, "p0"))
+	wantKVs(t, "other client", other.get(""))
+}

@@ -26,6 +26,9 @@ func (s *Server) Prepare(ctx context.Context, req *lsspb.PrepareRequest) (*lsspb
 	if err := checkTxID(req.Txid); err != nil {
 		return nil, err
 	}
+	if err := checkQuorum(req.Participants, req.WriteQuorum); err != nil {
+		return nil, err
+	}
 	q := store.Quorum{Participants: req.Participants, W: int(req.WriteQuorum)}
 	if err := store.CheckQuorum(q); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
