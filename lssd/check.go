@@ -105,4 +105,3 @@ func checkQuorum(participants [][]byte, w int32) error {
 	}
 	return nil
 }
-
