@@ -156,6 +156,13 @@ func TestGetBadAuth(t *testing.T) {
 		wantCode(t, get.name+": empty auth", get.call(&lsspb.GetRequest{Auth: &lsspb.Auth{}}), codes.Unauthenticated, "client_id")
 		wantCode(t, get.name+": wrong token", get.call(&lsspb.GetRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}}),
 			codes.InvalidArgument, "token")
+		wantCode(t, get.name+": missing token", get.call(&lsspb.GetRequest{Auth: &lsspb.Auth{ClientId: c.id}}),
+			codes.InvalidArgument, "token")
+		wantCode(t, get.name+": client_id too short", get.call(&lsspb.GetRequest{Auth: &lsspb.Auth{ClientId: c.id[:32], Token: c.token}}),
+			codes.Unauthenticated, "client_id", "32 bytes")
+		notOnCurve := append([]byte{0x02}, bytes.Repeat([]byte{0xff}, 32)...)
+		wantCode(t, get.name+": client_id not on curve", get.call(&lsspb.GetRequest{Auth: &lsspb.Auth{ClientId: notOnCurve, Token: c.token}}),
+			codes.Unauthenticated, "client_id")
 	}
 }
 

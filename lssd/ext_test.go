@@ -65,7 +65,9 @@ func TestRestoreIsForwardOnly(t *testing.T) {
 
 func TestRestoreBadInput(t *testing.T) {
 	t.Parallel()
-	_, c := server(t)
+	d, c := server(t)
+	other := newClient(t, c.rpc, d.ServerID())
+	id := txid(t)
 	c.mustPut(kv("k", 0, "v"))
 	bump := []*lsspb.KeyValue{kv("k", 9, "evil")}
 	cases := []struct {
@@ -76,15 +78,30 @@ func TestRestoreBadInput(t *testing.T) {
 	}{
 		{"auth missing", &lsspb.RestoreRequest{Kvs: bump, Hmac: wire.RestoreRequestMAC(c.secret, bump)}, codes.InvalidArgument, []string{"auth"}},
 		{"unsorted", restoreRequest(c, kv("z", 1, ""), kv("k", 9, "")), codes.InvalidArgument, []string{"ascending"}},
-		{"empty auth", &lsspb.RestoreRequest{Auth: &lsspb.Auth{}, Kvs: bump, Hmac: wire.RestoreRequestMAC(c.secret, bump)}, codes.Unauthenticated, nil},
+		{"duplicate keys", restoreRequest(c, kv("k", 9, "x"), kv("k", 10, "y")), codes.InvalidArgument, []string{"duplicate", `"k"`}},
+		{"empty auth", &lsspb.RestoreRequest{Auth: &lsspb.Auth{}, Kvs: bump, Hmac: wire.RestoreRequestMAC(c.secret, bump)}, codes.Unauthenticated, []string{"client_id"}},
+		{"client_id too short", &lsspb.RestoreRequest{Auth: &lsspb.Auth{ClientId: c.id[:32], Token: c.token}, Kvs: bump,
+			Hmac: wire.RestoreRequestMAC(c.secret, bump)}, codes.Unauthenticated, []string{"client_id", "32 bytes"}},
+		{"wrong token", &lsspb.RestoreRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}, Kvs: bump,
+			Hmac: wire.RestoreRequestMAC(c.secret, bump)}, codes.InvalidArgument, []string{"token"}},
+		{"missing token", &lsspb.RestoreRequest{Auth: &lsspb.Auth{ClientId: c.id}, Kvs: bump,
+			Hmac: wire.RestoreRequestMAC(c.secret, bump)}, codes.InvalidArgument, []string{"token"}},
+		{"missing mac", &lsspb.RestoreRequest{Auth: c.auth(), Kvs: bump}, codes.InvalidArgument, []string{"hmac"}},
 		{"bad mac", &lsspb.RestoreRequest{Auth: c.auth(), Kvs: bump, Hmac: wire.PutRequestHMAC(c.secret, bump)}, codes.InvalidArgument, []string{"hmac"}},
-		{"negative version", restoreRequest(c, kv("k", -5, "")), codes.InvalidArgument, []string{"negative"}},
+		{"other client's mac", &lsspb.RestoreRequest{Auth: c.auth(), Kvs: bump, Hmac: wire.RestoreRequestMAC(other.secret, bump)},
+			codes.InvalidArgument, []string{"hmac"}},
+		{"negative version", restoreRequest(c, kv("k", -5, "")), codes.InvalidArgument, []string{"negative", `"k"`}},
+		{"long txid", restoreRequest(c, &lsspb.KeyValue{Key: "k", Version: 9, Txid: make([]byte, 65)}), codes.InvalidArgument,
+			[]string{`"k"`, "txid of 65 bytes"}},
+		{"overlong proof", restoreRequest(c, &lsspb.KeyValue{Key: "k", Version: 9, Txid: id, Proof: make([]byte, 65)}), codes.InvalidArgument,
+			[]string{`"k"`, "proof of 65 bytes", "at most 64"}},
 	}
 	for _, tc := range cases {
 		_, err := c.rpc.Restore(ctxT(t), tc.req)
 		wantCode(t, tc.name, err, tc.code, tc.words...)
 	}
 	wantKVs(t, "nothing written", c.get(""), kv("k", 0, "v"))
+	wantKVs(t, "nothing written for the other client", other.get(""))
 }
 
 // TestTxStateTable drives every request of docs/design.md's table from every state.
@@ -222,6 +239,13 @@ func TestTxBadInput(t *testing.T) {
 	other := newClient(t, c.rpc, d.ServerID())
 	id := txid(t)
 	kvs := []*lsspb.KeyValue{kv("k", 0, "v")}
+	// signed is a Prepare of kvs under id recording participants and w, with its MAC.
+	signed := func(id []byte, kvs []*lsspb.KeyValue, participants [][]byte, w int32) *lsspb.PrepareRequest {
+		return &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: participants, WriteQuorum: w,
+			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, participants, w, nil)}
+	}
+	p := ids(3)
+	long := bytes.Repeat([]byte{9}, 65)
 
 	prepares := []struct {
 		name  string
@@ -233,13 +257,24 @@ func TestTxBadInput(t *testing.T) {
 		{"unsorted", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: []*lsspb.KeyValue{kv("z", 0, ""), kv("a", 0, "")}}, codes.InvalidArgument, []string{"ascending"}},
 		{"short txid", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id[:15], Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id[:15], kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"txid"}},
 		{"long txid", &lsspb.PrepareRequest{Auth: c.auth(), Txid: make([]byte, 65), Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, make([]byte, 65), kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"txid"}},
-		{"empty auth", &lsspb.PrepareRequest{Auth: &lsspb.Auth{}, Txid: id, Kvs: kvs}, codes.Unauthenticated, nil},
+		{"empty txid", signed(nil, kvs, nil, 0), codes.InvalidArgument, []string{"txid of 0 bytes", "16 to 64"}},
+		{"duplicate keys", signed(id, []*lsspb.KeyValue{kv("k", 0, "v"), kv("k", 0, "w")}, nil, 0), codes.InvalidArgument, []string{"duplicate", `"k"`}},
+		{"empty auth", &lsspb.PrepareRequest{Auth: &lsspb.Auth{}, Txid: id, Kvs: kvs}, codes.Unauthenticated, []string{"client_id"}},
+		{"client_id too short", &lsspb.PrepareRequest{Auth: &lsspb.Auth{ClientId: c.id[:32], Token: c.token}, Txid: id, Kvs: kvs}, codes.Unauthenticated, []string{"client_id", "32 bytes"}},
+		{"missing hmac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs}, codes.InvalidArgument, []string{"hmac"}},
+		{"participants out of order", signed(id, kvs, [][]byte{p[0], p[2], p[1]}, 2), codes.InvalidArgument,
+			[]string{"participants[2]", "ascending"}},
+		{"repeated participant", signed(id, kvs, [][]byte{p[0], p[1], p[1]}, 2), codes.InvalidArgument,
+			[]string{"participants[2] repeats participants[1]"}},
+		{"empty participant", signed(id, kvs, [][]byte{{}, p[0]}, 1), codes.InvalidArgument, []string{"participants[0]", "0 bytes"}},
+		{"overlong participant", signed(id, kvs, [][]byte{p[0], long}, 1), codes.InvalidArgument, []string{"participants[1]", "65 bytes"}},
+		{"too many participants", signed(id, kvs, manyIDs(256), 2), codes.InvalidArgument, []string{"256 participants", "255"}},
+		{"negative write_quorum", signed(id, kvs, p, -1), codes.InvalidArgument, []string{"write_quorum -1"}},
+		{"write_quorum without participants", signed(id, kvs, nil, 2), codes.InvalidArgument, []string{"write_quorum 2", "no participants"}},
 		{"wrong token", &lsspb.PrepareRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}, Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"token"}},
 		{"bad mac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Hmac: wire.PrepareRequestMAC(c.secret, txid(t), kvs, nil, 0, nil)}, codes.InvalidArgument, []string{"hmac"}},
-		{"quorum above participants", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: ids(2), WriteQuorum: 3,
-			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(2), 3, nil)}, codes.InvalidArgument, []string{"quorum"}},
-		{"participants without quorum", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: ids(3),
-			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(3), 0, nil)}, codes.InvalidArgument, []string{"quorum"}},
+		{"quorum above participants", signed(id, kvs, ids(2), 3), codes.InvalidArgument, []string{"write_quorum 3 of 2 participants"}},
+		{"participants without quorum", signed(id, kvs, ids(3), 0), codes.InvalidArgument, []string{"write_quorum 0 of 3 participants"}},
 		{"quorum not under the mac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: ids(3), WriteQuorum: 1,
 			Hmac: wire.PrepareRequestMAC(c.secret, id, kvs, ids(3), 2, nil)}, codes.InvalidArgument, []string{"hmac"}},
 		{"participants not under the mac", &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: kvs, Participants: ids(3), WriteQuorum: 2,
@@ -265,8 +300,17 @@ func TestTxBadInput(t *testing.T) {
 		wantCode(t, call.name+": auth missing", err, codes.InvalidArgument, "auth")
 		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id[:8], Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id[:8], nil)})
 		wantCode(t, call.name+": short txid", err, codes.InvalidArgument, "txid")
+		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Hmac: wire.TxRequestMAC(c.secret, call.domains[0], nil, nil)})
+		wantCode(t, call.name+": empty txid", err, codes.InvalidArgument, "txid of 0 bytes", "16 to 64")
+		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: long, Hmac: wire.TxRequestMAC(c.secret, call.domains[0], long, nil)})
+		wantCode(t, call.name+": long txid", err, codes.InvalidArgument, "txid of 65 bytes", "16 to 64")
 		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: &lsspb.Auth{}, Txid: id})
-		wantCode(t, call.name+": empty auth", err, codes.Unauthenticated)
+		wantCode(t, call.name+": empty auth", err, codes.Unauthenticated, "client_id")
+		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}, Txid: id,
+			Hmac: wire.TxRequestMAC(c.secret, call.domains[0], id, nil)})
+		wantCode(t, call.name+": wrong token", err, codes.InvalidArgument, "token")
+		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id})
+		wantCode(t, call.name+": missing hmac", err, codes.InvalidArgument, "hmac")
 		_, err = call.call(c.rpc, ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id, Hmac: wire.TxRequestMAC(other.secret, call.domains[0], id, nil)})
 		wantCode(t, call.name+": other client's MAC", err, codes.InvalidArgument, "hmac")
 	}
@@ -274,6 +318,10 @@ func TestTxBadInput(t *testing.T) {
 	wantCode(t, "Status: auth missing", err, codes.InvalidArgument, "auth")
 	_, err = c.rpc.Status(ctxT(t), &lsspb.StatusRequest{Auth: &lsspb.Auth{ClientId: c.id}})
 	wantCode(t, "Status: missing token", err, codes.InvalidArgument, "token")
+	_, err = c.rpc.Status(ctxT(t), &lsspb.StatusRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}})
+	wantCode(t, "Status: wrong token", err, codes.InvalidArgument, "token")
+	_, err = c.rpc.Status(ctxT(t), &lsspb.StatusRequest{Auth: &lsspb.Auth{}})
+	wantCode(t, "Status: empty auth", err, codes.Unauthenticated, "client_id")
 
 	if txs := c.status(); len(txs) != 0 {
 		t.Errorf("bad requests left records: %v", txs)
@@ -386,6 +434,18 @@ func TestPrunerDeletesExpiredDecidedRecords(t *testing.T) {
 	if txs := c.status(); len(txs) != 1 {
 		t.Errorf("prepared record pruned: %v", txs)
 	}
+}
+
+// manyIDs returns n (up to 65536) distinct 33-byte participant ids in ascending
+// order: for more participants than ids gives.
+func manyIDs(n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		id := make([]byte, 33)
+		id[0], id[1], id[2] = 0x02, byte(i>>8), byte(i)
+		out[i] = id
+	}
+	return out
 }
 
 // ids returns n distinct participant ids in ascending order.

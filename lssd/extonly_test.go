@@ -118,3 +118,47 @@ func TestBaseOnlyServerHasNoExtensionOnlySwitch(t *testing.T) {
 	c := newClient(t, dial(t, d.Addr()), d.ServerID())
 	wantCode(t, "SetExtensionOnly on a base-only server", c.setExtensionOnly(), codes.Unimplemented)
 }
+
+// TestSetExtensionOnlyBadInput: each bad SetExtensionOnly is refused with its
+// code and a message naming the problem, and switches nothing: the base Put and
+// Get still work for the namespace afterwards.
+func TestSetExtensionOnlyBadInput(t *testing.T) {
+	t.Parallel()
+	d, c := server(t)
+	other := newClient(t, c.rpc, d.ServerID())
+	c.mustPut(kv("k", 0, "v"))
+	nonce := []byte("fresh nonce")
+	long := bytes.Repeat([]byte{7}, maxExtOnlyNonce+1)
+	mac := wire.ExtensionOnlyRequestMAC(c.secret, nonce)
+	for _, tc := range []struct {
+		name  string
+		req   *lsspb.ExtensionOnlyRequest
+		code  codes.Code
+		words []string
+	}{
+		{"auth missing", &lsspb.ExtensionOnlyRequest{Nonce: nonce, Hmac: mac}, codes.InvalidArgument, []string{"auth missing"}},
+		{"empty auth", &lsspb.ExtensionOnlyRequest{Auth: &lsspb.Auth{}, Nonce: nonce, Hmac: mac}, codes.Unauthenticated, []string{"client_id"}},
+		{"client_id too short", &lsspb.ExtensionOnlyRequest{Auth: &lsspb.Auth{ClientId: c.id[:32], Token: c.token}, Nonce: nonce, Hmac: mac},
+			codes.Unauthenticated, []string{"client_id", "32 bytes"}},
+		{"wrong token", &lsspb.ExtensionOnlyRequest{Auth: &lsspb.Auth{ClientId: c.id, Token: other.token}, Nonce: nonce, Hmac: mac},
+			codes.InvalidArgument, []string{"token"}},
+		{"nonce too long", &lsspb.ExtensionOnlyRequest{Auth: c.auth(), Nonce: long, Hmac: wire.ExtensionOnlyRequestMAC(c.secret, long)},
+			codes.InvalidArgument, []string{"nonce", "65 bytes", "at most 64"}},
+		{"nonce too long beats bad auth", &lsspb.ExtensionOnlyRequest{Auth: &lsspb.Auth{}, Nonce: long},
+			codes.InvalidArgument, []string{"nonce", "65 bytes"}},
+		{"missing hmac", &lsspb.ExtensionOnlyRequest{Auth: c.auth(), Nonce: nonce}, codes.InvalidArgument, []string{"hmac"}},
+		{"hmac over another nonce", &lsspb.ExtensionOnlyRequest{Auth: c.auth(), Nonce: []byte("other"), Hmac: mac},
+			codes.InvalidArgument, []string{"hmac"}},
+		{"other client's hmac", &lsspb.ExtensionOnlyRequest{Auth: c.auth(), Nonce: nonce, Hmac: wire.ExtensionOnlyRequestMAC(other.secret, nonce)},
+			codes.InvalidArgument, []string{"hmac"}},
+		{"reply hmac sent as request hmac", &lsspb.ExtensionOnlyRequest{Auth: c.auth(), Nonce: nonce, Hmac: wire.ExtensionOnlyReplyMAC(c.secret, nonce)},
+			codes.InvalidArgument, []string{"hmac"}},
+	} {
+		_, err := c.rpc.SetExtensionOnly(ctxT(t), tc.req)
+		wantCode(t, tc.name, err, tc.code, tc.words...)
+	}
+	// Still in the default mode, data unchanged.
+	wantKVs(t, "base Get after refused switches", c.get(""), kv("k", 0, "v"))
+	c.mustPut(kv("k", 1, "w"))
+	other.mustPut(kv("o", 0, "v"))
+}

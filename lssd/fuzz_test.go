@@ -83,6 +83,14 @@ var fuzzMethods = []fuzzMethod{
 		func(s *Server, ctx context.Context, m proto.Message) (proto.Message, error) {
 			return s.Status(ctx, m.(*lsspb.StatusRequest))
 		}},
+	{"SetExtensionOnly", func() proto.Message { return &lsspb.ExtensionOnlyRequest{} },
+		func(s []byte, m proto.Message) {
+			r := m.(*lsspb.ExtensionOnlyRequest)
+			r.Hmac = wire.ExtensionOnlyRequestMAC(s, r.Nonce)
+		},
+		func(s *Server, ctx context.Context, m proto.Message) (proto.Message, error) {
+			return s.SetExtensionOnly(ctx, m.(*lsspb.ExtensionOnlyRequest))
+		}},
 }
 
 // fuzzKeys are the server's and one client's keys, fixed so that the seed corpus
@@ -126,6 +134,7 @@ func FuzzRequest(f *testing.F) {
 	seed(6, &lsspb.TxRequest{Auth: auth, Txid: txid})
 	seed(7, &lsspb.TxRequest{Auth: auth, Txid: txid})
 	seed(8, &lsspb.StatusRequest{Auth: auth, Nonce: []byte("n")})
+	seed(9, &lsspb.ExtensionOnlyRequest{Auth: auth, Nonce: []byte("n")})
 	f.Add(uint8(0), []byte{0xff, 0xff, 0xff}, false)
 	f.Add(uint8(0), []byte{0x12, 0x03, 0x0a, 0x01, 0xff}, true)
 

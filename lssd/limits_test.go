@@ -42,10 +42,21 @@ func TestLimits(t *testing.T) {
 		wantCode(t, "Prepare: "+tc.name, err, codes.InvalidArgument, tc.words...)
 	}
 
-	// A message over the size limit is refused by gRPC before it is decoded.
+	// A message over the size limit is refused by gRPC before it is decoded,
+	// whichever RPC it is for.
 	big := bytes.Repeat([]byte{1}, 5000)
 	_, err := c.rpc.Get(ctxT(t), &lsspb.GetRequest{Auth: c.auth(), Nonce: big})
-	wantCode(t, "message too large", err, codes.ResourceExhausted, "4096")
+	wantCode(t, "Get: message too large", err, codes.ResourceExhausted, "4096")
+	_, err = c.rpc.Put(ctxT(t), &lsspb.PutRequest{Auth: c.auth(), Kvs: []*lsspb.KeyValue{kv("d", 0, "")}, Hmac: big})
+	wantCode(t, "Put: message too large", err, codes.ResourceExhausted, "4096")
+	_, err = c.rpc.Restore(ctxT(t), &lsspb.RestoreRequest{Auth: c.auth(), Kvs: []*lsspb.KeyValue{kv("d", 0, "")}, Hmac: big})
+	wantCode(t, "Restore: message too large", err, codes.ResourceExhausted, "4096")
+	_, err = c.rpc.Prepare(ctxT(t), &lsspb.PrepareRequest{Auth: c.auth(), Txid: id, Kvs: []*lsspb.KeyValue{kv("d", 0, "")}, Seal: big})
+	wantCode(t, "Prepare: message too large", err, codes.ResourceExhausted, "4096")
+	_, err = c.rpc.Commit(ctxT(t), &lsspb.TxRequest{Auth: c.auth(), Txid: id, Proofs: [][]byte{big}})
+	wantCode(t, "Commit: message too large", err, codes.ResourceExhausted, "4096")
+	_, err = c.rpc.Status(ctxT(t), &lsspb.StatusRequest{Auth: c.auth(), Nonce: big})
+	wantCode(t, "Status: message too large", err, codes.ResourceExhausted, "4096")
 
 	wantKVs(t, "nothing written", c.get(""),
 		kv("12345678", 0, strings.Repeat("v", 16)), kv("b", 0, ""), kv("c", 0, ""))

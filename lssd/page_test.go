@@ -195,6 +195,14 @@ func TestPagingRequestsRefused(t *testing.T) {
 			_, err := c.rpc.Get(ctxT(t), &lsspb.GetRequest{Auth: c.auth(), Nonce: []byte{1}, PageLimit: 5})
 			return err
 		},
+		"Get with start_after": func() error {
+			_, err := c.rpc.Get(ctxT(t), &lsspb.GetRequest{Auth: c.auth(), Nonce: []byte{1}, StartAfter: proto.String("")})
+			return err
+		},
+		"Get with a negative page_limit": func() error {
+			_, err := c.rpc.Get(ctxT(t), &lsspb.GetRequest{Auth: c.auth(), Nonce: []byte{1}, PageLimit: -1})
+			return err
+		},
 		"Status with negative page_limit": func() error {
 			_, err := c.rpc.Status(ctxT(t), &lsspb.StatusRequest{Auth: c.auth(), Nonce: []byte{1}, PageLimit: -2})
 			return err
