@@ -3,6 +3,7 @@ package quorum_test
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -61,4 +62,85 @@ func TestAdversaryForgedCommittedOnAbortIsCheckedAndSettled(t *testing.T) {
 		}
 	}
 	wantEntries(t, get(t, c, ""), "k@0=someone else")
+}
+
+// The network answers every extension call to p2 with a status code of its
+// choosing (what lssd says for an unknown txid, a refused transition, a quota,
+// a missing method, or something it never says), forwarding nothing. None of
+// them is authenticated, so none says anything about p2: puts are acknowledged
+// by p0 and p1 alone, never counting p2, and stay atomic; reads name p2 as
+// unreachable, never as up to date or behind (which an answer read as an empty
+// listing would make it); Recover leaves nothing prepared. Once the network
+// stops, the client's own settler brings p2 level.
+func TestAdversaryStatusCodesFromTheNetworkSayNothing(t *testing.T) {
+	t.Parallel()
+	for _, code := range []codes.Code{codes.NotFound, codes.FailedPrecondition, codes.ResourceExhausted,
+		codes.Unimplemented, codes.AlreadyExists, codes.PermissionDenied} {
+		t.Run(code.String(), func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			net := startNet(t, 3)
+			key := newKey(t)
+			ps := net.Providers()
+			c, m := atomicThrough(t, net, key, 2, func(cfg *quorum.Config) { cfg.DisableEncryption = true })
+			put(t, c, kv("k", 0, "v0"))
+			settle(t, c)
+
+			m.failWith(code, "BoundGet", "Prepare", "Commit", "Fence", "Abort", "Restore", "Status")
+			res := put(t, c, kv("k", 1, "v1"), kv("j", 0, "w0"))
+			if res.Mode != quorum.ModeAtomic || slices.Contains(res.Acked, "p2") || len(res.Weakened) != 0 {
+				t.Errorf("put: %+v, want atomic, acknowledged without p2", res)
+			}
+			got := get(t, c, "")
+			wantEntries(t, got, "j@0=w0", "k@1=v1")
+			if s := state(t, got, "p2"); s.Status != quorum.Unreachable && s.Status != quorum.Faulty {
+				t.Errorf("get: p2 is %v (%v), want it unreachable or faulty", s.Status, s.Err)
+			}
+			if _, err := c.Recover(ctx); err != nil {
+				t.Fatalf("recover: %v", err)
+			}
+			for _, p := range ps[:2] {
+				if n := preparedOn(t, p, key); n != 0 {
+					t.Errorf("%s holds %d transactions prepared", p.Name(), n)
+				}
+			}
+
+			m.heal()
+			eventually(t, "the settler brings p2 level", func() bool {
+				return slices.Equal(render(direct(t, ps[2], key, "")), []string{"j@0=w0", "k@1=v1"}) && preparedOn(t, ps[2], key) == 0
+			})
+			if s := state(t, get(t, c, ""), "p2"); s.Status != quorum.UpToDate {
+				t.Errorf("after the network healed, p2 is %v (%v)", s.Status, s.Err)
+			}
+		})
+	}
+}
+
+// The network answers p2's Commit with NOT_FOUND ("never prepared") or
+// FAILED_PRECONDITION ("aborted") after p2 prepared, and keeps doing so. The
+// transaction is decided committed; the client settles p2 with an
+// all-or-nothing Restore carrying the txid and proofs, which p2 applies as the
+// settlement of its prepared record: p2 ends holding the put certified with
+// nothing left prepared, though its Commit never got through.
+func TestAdversaryRefusedCommitIsSettledByRestore(t *testing.T) {
+	t.Parallel()
+	for _, code := range []codes.Code{codes.NotFound, codes.FailedPrecondition} {
+		t.Run(code.String(), func(t *testing.T) {
+			t.Parallel()
+			net := startNet(t, 3)
+			key := newKey(t)
+			ps := net.Providers()
+			c, m := atomicThrough(t, net, key, 2, func(cfg *quorum.Config) { cfg.DisableEncryption = true })
+			m.failWith(code, "Commit")
+			put(t, c, kv("a", 0, "x"), kv("b", 0, "y"))
+			eventually(t, "p2 holds the put certified, nothing prepared", func() bool {
+				es := direct(t, ps[2], key, "")
+				return slices.Equal(render(es), []string{"a@0=x", "b@0=y"}) && es[0].Certified && es[1].Certified &&
+					preparedOn(t, ps[2], key) == 0
+			})
+			if s := state(t, get(t, c, ""), "p2"); s.Status != quorum.UpToDate {
+				t.Errorf("p2 is %v (%v), want up to date", s.Status, s.Err)
+			}
+		})
+	}
 }
