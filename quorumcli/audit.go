@@ -37,7 +37,7 @@ Exit status:
      client saw acknowledged (with --repair: still so after the repair); the
      rolled-back keys are listed per provider, with the ways out
   1  the audit itself could not run; 2 bad arguments or configuration`,
-		Args: rangeArgs(0, 1),
+		Args: prefixArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prefix := ""
 			if len(args) == 1 {

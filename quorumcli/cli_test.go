@@ -359,7 +359,8 @@ func TestWorkflowAgainstATestnet(t *testing.T) {
 		}
 		r = run(t, home, append(c4, "init")...)
 		expect(t, r, 1, "not pinned, unreachable: ghost")
-		expect(t, run(t, home, append(c4, "recover")...), 0, "unreachable: ghost: ")
+		// What the ghost holds prepared is unknown: recover does not say "none".
+		expect(t, run(t, home, append(c4, "recover")...), 3, "unreachable: ghost: ", "ghost could not be asked")
 	})
 }
 
@@ -600,6 +601,12 @@ func TestNoReadQuorum(t *testing.T) {
 	r = run(t, home, append(c, "put", "k", "0", "00")...)
 	expect(t, r, quorumcli.ExitIndeterminate, "alice", "bob", "unreachable: connection refused", "run `lss-quorum recover` to settle it")
 	expect(t, run(t, home, append(c, "audit")...), 3)
+	// No provider to read transaction records from: the recovery did not run.
+	r = run(t, home, append(c, "recover")...)
+	expect(t, r, 1, "recovery could not run: no provider answered (alice, bob unreachable)")
+	if strings.Contains(r.stdout, "no transaction is left prepared\n") {
+		t.Errorf("recover with every provider down claims nothing is left prepared:\n%s", r)
+	}
 }
 
 func TestMixedNetworkWithABaseOnlyProvider(t *testing.T) {

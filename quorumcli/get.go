@@ -36,7 +36,7 @@ one (a tie), or when a value does not decrypt; 4 when the merged data is older
 than what this client saw acknowledged before, or holds another value at the
 acknowledged version (a rollback: the rolled-back keys are listed per provider,
 with the ways out). In those cases no entries are printed.`,
-		Args: rangeArgs(0, 1),
+		Args: prefixArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prefix := ""
 			if len(args) == 1 {
@@ -53,7 +53,10 @@ with the ways out). In those cases no entries are printed.`,
 				}
 				return s.finish(err)
 			}
-			if err == nil {
+			// A read whose watermark could not be saved still read verified
+			// data: it is printed, and the error says what was not saved.
+			var saveErr *quorum.WatermarkSaveError
+			if err == nil || errors.As(err, &saveErr) && res != nil {
 				WriteEntries(g.stdout, res.Entries)
 			}
 			if res != nil {

@@ -20,11 +20,16 @@ const configHelp = `The configuration file (--config, default ~/.lss-quorum/conf
 
 Fields:
   providers[].name       unique name, used in every message (required)
-  providers[].addr       host:port, http://host:port, or https://host:port (TLS) (required)
+  providers[].addr       host:port, http://host:port, or https://host:port (TLS) (required);
+                         host:port with "tls" is TLS too, http:// with "tls" is refused
   providers[].server_id  the provider's 33-byte public key in hex; "lss-quorum init"
                          fetches and pins it. A provider that later presents another
                          key is reported as faulty; init refuses to re-pin it
                          unless given --force.
+  providers[].capability "extension" (an lssd: takes part in atomic puts) or "stock" (a
+                         base-protocol-only server: plain puts of decided values);
+                         "lss-quorum init" pins it with the server_id, and refuses a
+                         changed one unless given --force
   providers[].tls        optional: "ca" (CA certificate, PEM), "cert" and "key" (client
                          certificate for mutual TLS, both or neither), "server_name"
   w, r                   write and read quorum; 0 or absent = a majority. Must satisfy
@@ -34,6 +39,7 @@ Fields:
                          (the base protocol's put on every provider) or "atomic"
   timeout                deadline of each call to a provider, e.g. "10s" (default 5s, as the library's)
   grace                  how long a read waits for lagging providers once a quorum answered
+                         (default 25ms, as the library's)
   client_key             client key file (default: client-key next to the config); init
                          creates it. Same format as the Rust lss-cli's client-key.
   watermark              where the highest acknowledged version of each key is kept between

@@ -59,9 +59,17 @@ func (g *globals) runInit(ctx context.Context, force bool) error {
 	if err != nil {
 		return err
 	}
+	// The files the configuration names are checked before any provider is
+	// asked: a bad one is the configuration's fault (exit status 2), not an
+	// unreachable provider's.
+	for _, p := range cfg.Providers {
+		if _, err := cfg.TLSConfig(p); err != nil {
+			return configError(err)
+		}
+	}
 	key, created, err := clientkey.LoadOrCreate(cfg.ClientKeyPath())
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	verb := "using"
 	if created {

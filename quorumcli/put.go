@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -67,6 +69,22 @@ Run "lss-quorum recover" to settle it.`,
 	return cmd
 }
 
+// MaxVersion is the highest version a put can write: the protocol's versions
+// are int64, and the version after a key's last must exist (lssd refuses
+// math.MaxInt64 for that reason), so it is refused here, before anything is
+// sent, rather than by every provider.
+const MaxVersion = math.MaxInt64 - 1
+
+// checkKeyText refuses a key or prefix that is not valid UTF-8: the protocol
+// carries keys as protobuf strings, which cannot hold it, so every provider
+// would fail the call with an internal marshaling error instead of naming it.
+func checkKeyText(what, key string) error {
+	if !utf8.ValidString(key) {
+		return fmt.Errorf("%s %q is not valid UTF-8 (keys are text)", what, key)
+	}
+	return nil
+}
+
 // ParsePutArgs turns KEY VERSION HEXVALUE triples into key-values sorted by key
 // (the order the protocol requires), refusing a bad version, bad hex or a key
 // given twice, each error naming the argument.
@@ -82,13 +100,16 @@ func ParsePutArgs(args []string) ([]provider.KV, error) {
 		if key == "" {
 			return nil, fmt.Errorf("key-value %d: empty key", n)
 		}
+		if err := checkKeyText("key-value "+strconv.Itoa(n)+": key", key); err != nil {
+			return nil, err
+		}
 		if first, dup := seen[key]; dup {
 			return nil, fmt.Errorf("key-value %d: key %q was already given as key-value %d", n, key, first)
 		}
 		seen[key] = n
 		ver, err := strconv.ParseInt(verStr, 10, 64)
-		if err != nil || ver < 0 {
-			return nil, fmt.Errorf("key-value %d (key %q): version %q is not a non-negative integer", n, key, verStr)
+		if err != nil || ver < 0 || ver > MaxVersion {
+			return nil, fmt.Errorf("key-value %d (key %q): version %q is not a non-negative integer up to %d", n, key, verStr, int64(MaxVersion))
 		}
 		val, err := hex.DecodeString(strings.TrimPrefix(valStr, "0x"))
 		if err != nil {

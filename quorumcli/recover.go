@@ -33,9 +33,10 @@ too (only when no coordinator can be running).
 --dry-run lists the pending transactions and the decision the rule draws now,
 changing nothing. --json prints the report as JSON.
 
-Exit status 0 when no transaction is left prepared, 3 when some remain (too few
-providers answered to decide them: run recover again when they are up), 1 when
-recovery could not run.`,
+Exit status 0 when no transaction is left prepared (young ones aside); 3 when
+some remain (too few providers answered to decide them) or a provider could not
+be asked (what it holds prepared is unknown): run recover again when they are
+up; 1 when recovery could not run (no provider answered).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Not quorum.Open: its recovery at start would ignore --dry-run
@@ -64,7 +65,7 @@ recovery could not run.`,
 					err = werr
 				}
 				if err == nil {
-					err = recoveryOutcome(report, dryRun)
+					err = recoveryOutcome(report, dryRun, s.client.N()-len(report.BaseOnly))
 				}
 			}
 			return s.finish(err)
@@ -76,18 +77,30 @@ recovery could not run.`,
 	return cmd
 }
 
-// recoveryOutcome is nil when no transaction is left prepared.
-func recoveryOutcome(r *quorum.RecoveryReport, dryRun bool) error {
+// recoveryOutcome is nil when no transaction is left prepared on any of the
+// extension providers (there are extension of them). A provider that could
+// not be asked may hold prepared transactions nobody saw: that is not "none
+// left" (exit status 3, as for transactions left prepared), and when none
+// could be asked the recovery did not run at all (exit status 1).
+func recoveryOutcome(r *quorum.RecoveryReport, dryRun bool, extension int) error {
 	left := 0
 	for _, t := range r.Transactions {
 		if dryRun || !t.Settled {
 			left++
 		}
 	}
-	if left == 0 {
-		return nil
+	unreachable := slices.Sorted(maps.Keys(r.Unreachable))
+	switch {
+	case len(unreachable) > 0 && len(unreachable) >= extension:
+		return fmt.Errorf("recovery could not run: no provider answered (%s unreachable)", strings.Join(unreachable, ", "))
+	case left > 0 && len(unreachable) > 0:
+		return &disagreeError{summary: fmt.Sprintf("%d transaction(s) still prepared on some provider, and %s could not be asked: run recover again when they answer", left, strings.Join(unreachable, ", "))}
+	case left > 0:
+		return &disagreeError{summary: fmt.Sprintf("%d transaction(s) still prepared on some provider", left)}
+	case len(unreachable) > 0:
+		return &disagreeError{summary: fmt.Sprintf("%s could not be asked: transactions prepared there are unknown; run recover again when they answer", strings.Join(unreachable, ", "))}
 	}
-	return &disagreeError{summary: fmt.Sprintf("%d transaction(s) still prepared on some provider", left)}
+	return nil
 }
 
 // WriteRecovery prints a recovery report: each transaction with its keys, the
@@ -101,7 +114,16 @@ func WriteRecovery(w io.Writer, r *quorum.RecoveryReport, dryRun, asJSON bool) e
 	}
 	switch {
 	case len(r.Transactions) == 0:
-		fmt.Fprintln(w, "no transaction is left prepared")
+		// Only what the providers that answered hold is known, and the young
+		// transactions listed below are left prepared on purpose.
+		what := "no transaction is left prepared"
+		if len(r.Young) > 0 {
+			what = "no transaction to settle now"
+		}
+		if len(r.Unreachable) > 0 {
+			what += " on the providers that answered"
+		}
+		fmt.Fprintln(w, what)
 	case dryRun:
 		fmt.Fprintf(w, "%d transaction(s) left prepared (dry run: nothing changed)\n", len(r.Transactions))
 	default:

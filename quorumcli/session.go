@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -70,7 +71,11 @@ func (g *globals) openSession(ctx context.Context, mode sessionMode) (*session, 
 		return nil, configError(err)
 	}
 	// Saved by every put and get before it returns, and at Close.
-	qcfg.Watermarks = quorum.OpenWatermarkFile(cfg.WatermarkPath(), clientID)
+	wf := quorum.OpenWatermarkFile(cfg.WatermarkPath(), clientID)
+	if err := checkWatermark(ctx, wf); err != nil {
+		return nil, err
+	}
+	qcfg.Watermarks = wf
 	var qc *quorum.Client
 	if mode.settle {
 		// The report is logged by the library (--verbose shows it); what it
@@ -128,13 +133,51 @@ func (s *session) close() error {
 }
 
 // finish closes s and combines its error with the command's: the command's error
-// decides the exit status, a failure to save the watermark is reported too.
+// decides the exit status, a failure to save the watermark is reported too (once:
+// when the command already says its watermark was not saved, the same failure
+// at Close adds nothing).
 func (s *session) finish(err error) error {
 	if cerr := s.close(); cerr != nil {
-		if err == nil {
+		var saveErr *quorum.WatermarkSaveError
+		switch {
+		case err == nil:
 			return cerr
+		case errors.As(err, &saveErr) && errors.As(cerr, &saveErr):
+			return err
 		}
 		return fmt.Errorf("%w (also: %v)", err, cerr)
 	}
 	return err
+}
+
+// checkWatermark reads the watermark file before the quorum client does, so
+// that a file that is damaged, unreadable or of another client key is a
+// configuration error (exit status 2, before anything is sent) that says the
+// way out, not a failure of the operation.
+func checkWatermark(ctx context.Context, f *quorum.WatermarkFile) error {
+	if _, err := f.Load(ctx); err != nil {
+		return watermarkError(f.Path(), err)
+	}
+	return nil
+}
+
+// watermarkError words a failure to load the watermark file at path for the
+// command line.
+func watermarkError(path string, err error) error {
+	if damagedWatermark(path, err) {
+		return configf("%w\nhint: if no backup of the file exists, `lss-quorum watermark reset --all` moves it aside and starts an empty watermark (the protection of every key starts again from what is read next)", err)
+	}
+	return configError(err)
+}
+
+// damagedWatermark reports whether loading the watermark at path failed
+// although the file reads: its content is what is wrong (a file of another
+// client key is not damaged, it is someone else's).
+func damagedWatermark(path string, err error) bool {
+	var other *quorum.WatermarkMismatchError
+	if err == nil || errors.As(err, &other) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	_, rerr := os.ReadFile(path)
+	return rerr == nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lssquorum/lss/internal/cmdmain"
 	"github.com/lssquorum/lss/internal/qconfig"
 	"github.com/lssquorum/lss/testnet"
 )
@@ -20,6 +21,9 @@ func newTestnetCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "testnet",
 		Short: "Run a local network of LSS providers for trying things out",
+		// Without a subcommand, the help; an unknown one is a usage error.
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdmain.HelpOrUnknown,
 	}
 	var (
 		n        int

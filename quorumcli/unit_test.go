@@ -34,6 +34,9 @@ func TestParsePutArgs(t *testing.T) {
 		{[]string{"a", "0", "00", "a", "1", "00"}, []string{"key-value 2", `"a"`, "key-value 1"}},
 		{[]string{"a", "x", "00"}, []string{`key "a"`, `version "x"`}},
 		{[]string{"a", "-1", "00"}, []string{`version "-1"`, "non-negative"}},
+		// The last version has no successor: lssd refuses it, so does the client.
+		{[]string{"a", "9223372036854775807", "00"}, []string{`version "9223372036854775807"`, "up to 9223372036854775806"}},
+		{[]string{"a\xff", "0", "00"}, []string{"key-value 1", "not valid UTF-8"}},
 		{[]string{"a", "0", "00", "b", "0", "zz"}, []string{"key-value 2", `key "b"`, `"zz" is not hex`}},
 		{[]string{"a", "0", "abc"}, []string{`"abc" is not hex`}},
 	} {
@@ -197,18 +200,33 @@ func TestWriteRecovery(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
 		}
 	}
-	if err := recoveryOutcome(report, false); err != nil {
+	// p0..p2 speak the extension, p3 is stock.
+	if err := recoveryOutcome(report, false, 3); ExitCode(err) != ExitDisagree || !strings.Contains(err.Error(), "p2 could not be asked") {
+		t.Errorf("a settled recovery with p2 unreachable: %v; want exit 3 naming p2 (what p2 holds is unknown)", err)
+	}
+	reached := *report
+	reached.Unreachable = nil
+	if err := recoveryOutcome(&reached, false, 3); err != nil {
 		t.Errorf("a settled recovery: %v", err)
 	}
-	if ExitCode(recoveryOutcome(report, true)) != ExitDisagree {
+	if ExitCode(recoveryOutcome(&reached, true, 3)) != ExitDisagree {
 		t.Error("a dry run that finds pending transactions must exit 3")
 	}
-	report.Transactions[0].Settled = false
-	if ExitCode(recoveryOutcome(report, false)) != ExitDisagree {
+	reached.Transactions = []quorum.TxRecovery{report.Transactions[0]}
+	reached.Transactions[0].Settled = false
+	if ExitCode(recoveryOutcome(&reached, false, 3)) != ExitDisagree {
 		t.Error("an unsettled transaction must exit 3")
 	}
-	if err := recoveryOutcome(&quorum.RecoveryReport{}, true); err != nil {
+	if err := recoveryOutcome(&quorum.RecoveryReport{}, true, 3); err != nil {
 		t.Errorf("nothing pending: %v", err)
+	}
+	none := &quorum.RecoveryReport{Unreachable: map[string]string{"p0": "refused", "p1": "refused"}}
+	if err := recoveryOutcome(none, false, 2); ExitCode(err) != ExitFailure || !strings.Contains(err.Error(), "could not run") {
+		t.Errorf("no provider answered: %v; want exit 1, recovery could not run", err)
+	}
+	b.Reset()
+	if err := WriteRecovery(&b, none, false, false); err != nil || !strings.Contains(b.String(), "no transaction is left prepared on the providers that answered") {
+		t.Errorf("with providers unreachable, recover must not claim that nothing is left prepared: %v\n%s", err, b.String())
 	}
 }
 

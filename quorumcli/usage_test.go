@@ -23,6 +23,25 @@ func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
 	if err := os.WriteFile(noKey, []byte(`{"providers": [{"name": "a", "addr": "127.0.0.1:1", "server_id": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "capability": "extension"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	truncated := filepath.Join(dir, "truncated.json")
+	if err := os.WriteFile(truncated, []byte("{\"providers\": [\n  {\"name\": \"a\", \"addr\": \"127.0.0.1:1\"}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsOverHTTP := filepath.Join(dir, "tls.json")
+	if err := os.WriteFile(tlsOverHTTP, []byte(`{"providers": [{"name": "a", "addr": "http://127.0.0.1:1", "tls": {"ca": "ca.pem"}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badKey := filepath.Join(dir, "badkey.json")
+	if err := os.WriteFile(badKey, []byte(`{"providers": [{"name": "a", "addr": "127.0.0.1:1"}], "client_key": "garbage-key"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "garbage-key"), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missingCA := filepath.Join(dir, "missingca.json")
+	if err := os.WriteFile(missingCA, []byte(`{"providers": [{"name": "a", "addr": "127.0.0.1:1", "tls": {"ca": "missing-ca.pem"}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args      []string
 		want      string
@@ -37,6 +56,23 @@ func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
 		{[]string{"--config", noKey, "put", "k", "x", "aa"}, `"x"`, "usage: lss-quorum put KEY VERSION HEXVALUE"},
 		{[]string{"get", "--no-such-flag"}, "--no-such-flag", "usage: lss-quorum get [PREFIX]"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "usage: lss-quorum [flags]"},
+		{[]string{"--config", truncated, "get"}, "truncated", ""},
+		{[]string{"--config", tlsOverHTTP, "get"}, `"tls" is set but "addr" "http://127.0.0.1:1" is plaintext http://`, ""},
+		// init: the files the configuration names are checked before any
+		// provider is asked, as every other command does.
+		{[]string{"--config", badKey, "init"}, "corrupt key file " + filepath.Join(dir, "garbage-key"), ""},
+		{[]string{"--config", missingCA, "init"}, `provider "a": tls`, ""},
+		{[]string{"--config", missingCA, "init"}, "missing-ca.pem", ""},
+		// An argument that looks like a negative number is taken for flags.
+		{[]string{"--config", noKey, "put", "k", "-1", "aa"}, "-1 was read as flags; no version is negative", "usage: lss-quorum put KEY VERSION HEXVALUE"},
+		{[]string{"--config", noKey, "put", "k", "9223372036854775807", "aa"}, "version \"9223372036854775807\" is not a non-negative integer up to 9223372036854775806", "usage: lss-quorum put"},
+		{[]string{"--config", noKey, "put", "k\xff", "0", "aa"}, "is not valid UTF-8", "usage: lss-quorum put"},
+		{[]string{"--config", noKey, "get", "k\xff"}, "PREFIX \"k\\xff\" is not valid UTF-8", "usage: lss-quorum get [PREFIX]"},
+		{[]string{"--config", noKey, "audit", "k\xff"}, "is not valid UTF-8", "usage: lss-quorum audit [PREFIX]"},
+		{[]string{"--config", noKey, "watermark", "show", "x"}, "watermark show takes 0 argument(s), got 1", "usage: lss-quorum watermark show"},
+		{[]string{"--config", noKey, "watermark", "reset", "--all", "x"}, "watermark reset takes 0 argument(s), got 1", "usage: lss-quorum watermark reset"},
+		{[]string{"watermark", "bogus"}, `unknown command "bogus" for "lss-quorum watermark"`, "usage: lss-quorum watermark [flags]"},
+		{[]string{"testnet", "down"}, `unknown command "down" for "lss-quorum testnet"`, "usage: lss-quorum testnet [flags]"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := Main(context.Background(), tc.args, &stdout, &stderr)

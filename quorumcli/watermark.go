@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lssquorum/lss/clientkey"
+	"github.com/lssquorum/lss/internal/cmdmain"
 	"github.com/lssquorum/lss/proto/wire"
 	"github.com/lssquorum/lss/quorum"
 )
@@ -31,8 +34,9 @@ place the file is kept (not on a provider's disk, not restored with one).
 After a rollback nobody can repair, "reput" writes the acknowledged value back
 at its version, and "reset" deliberately forgets keys. Never delete the file
 instead: that silently drops the protection for every key.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		// Without a subcommand, the help; an unknown one is a usage error.
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdmain.HelpOrUnknown,
 	}
 	cmd.AddCommand(newWatermarkShowCommand(g), newWatermarkResetCommand(g), newWatermarkReputCommand(g))
 	return cmd
@@ -58,7 +62,7 @@ func newWatermarkShowCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show",
 		Short: "Print the watermark of every key and what each provider confirmed",
-		Args:  cobra.NoArgs,
+		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := g.watermarkFile()
 			if err != nil {
@@ -66,7 +70,7 @@ func newWatermarkShowCommand(g *globals) *cobra.Command {
 			}
 			w, err := f.Load(cmd.Context())
 			if err != nil {
-				return err
+				return watermarkError(f.Path(), err)
 			}
 			fmt.Fprintf(g.stdout, "watermark %s\n", f.Path())
 			WriteWatermarks(g.stdout, w)
@@ -116,8 +120,11 @@ Use it only after deciding that the providers' older state is to be accepted
 (the data of the newer versions is lost, or restored elsewhere): it is the one
 operation that lowers the watermark. If a provider or a backup still holds the
 newer data, repair from it instead (lss-quorum audit --repair); if you still
-have the acknowledged value, write it back (lss-quorum watermark reput).`,
-		Args: cobra.NoArgs,
+have the acknowledged value, write it back (lss-quorum watermark reput).
+
+A watermark file that is damaged (it does not parse) cannot be reset key by
+key; --all moves it aside, to FILE.damaged-TIME, and starts an empty one.`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if all == (len(keys) > 0) {
 				return usagef("say which keys to forget: --key KEY (repeatable) or --all")
@@ -127,8 +134,18 @@ have the acknowledged value, write it back (lss-quorum watermark reput).`,
 				return err
 			}
 			before, err := f.Load(cmd.Context())
+			if all && damagedWatermark(f.Path(), err) {
+				// Nothing in it can be trusted, so nothing can be kept: the
+				// file is set aside, not deleted, for whoever wants to look.
+				aside, merr := moveAside(f.Path())
+				if merr != nil {
+					return fmt.Errorf("%w; moving it aside failed: %v", err, merr)
+				}
+				fmt.Fprintf(g.stdout, "watermark %s could not be read, so every key is forgotten; the damaged file is now %s\n", f.Path(), aside)
+				return nil
+			}
 			if err != nil {
-				return err
+				return watermarkError(f.Path(), err)
 			}
 			if err := f.Reset(cmd.Context(), keys); err != nil {
 				return err
@@ -206,4 +223,24 @@ func describeRepair(p quorum.ProviderRepair) string {
 		return fmt.Sprintf("%d key(s) already there", len(p.Kept))
 	}
 	return "nothing to do"
+}
+
+// moveAside renames a damaged watermark file to PATH.damaged-TIME, a name not
+// taken yet, and returns the new name.
+func moveAside(path string) (string, error) {
+	base := path + ".damaged-" + time.Now().UTC().Format("20060102T150405Z")
+	aside := base
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(aside); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if i == 100 {
+			return "", fmt.Errorf("no free name beside %s", base)
+		}
+		aside = fmt.Sprintf("%s.%d", base, i)
+	}
+	if err := os.Rename(path, aside); err != nil {
+		return "", err
+	}
+	return aside, nil
 }

@@ -196,6 +196,8 @@ func describeJSONError(b []byte, err error) error {
 		return fmt.Errorf("%q at line %d: want %s, got JSON %s", strings.TrimPrefix(typ.Field, "Config."), lineOf(b, typ.Offset), typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):
 		return errors.New("empty file: want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("invalid JSON: the file ends at line %d before the object is closed (is it truncated?)", lineOf(b, int64(len(b))))
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return fmt.Errorf("%s (see `lss-quorum help config` for the fields)", strings.TrimPrefix(err.Error(), "json: "))
 	}

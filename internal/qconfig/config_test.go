@@ -100,6 +100,8 @@ func TestParseRejectsBadConfigs(t *testing.T) {
 	}{
 		{"empty file", ``, []string{"empty file"}},
 		{"syntax error", "{\n\"providers\": [\n,]}", []string{"invalid JSON", "line 3"}},
+		{"truncated", "{\n\"providers\": [\n" + two, []string{"invalid JSON", "ends at line 3", "truncated"}},
+		{"tls over http://", `{"providers": [{"name": "a", "addr": "http://127.0.0.1:1", "tls": {"ca": "ca.pem"}}]}`, []string{`provider "a"`, `"tls" is set`, "http://", "https://"}},
 		{"trailing data", `{"providers": [` + two + `]} {}`, []string{"after the JSON object"}},
 		{"unknown field", `{"providers": [{"name": "a", "addr": "127.0.0.1:1", "server-id": "00"}]}`, []string{`unknown field "server-id"`}},
 		{"wrong type", `{"providers": [` + two + `], "w": "2"}`, []string{`"w"`, "int", "string"}},

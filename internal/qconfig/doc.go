@@ -16,8 +16,9 @@
 //	  "providers": [
 //	    {
 //	      "name": "alice",                 // unique, used in every message
-//	      "addr": "127.0.0.1:55551",       // host:port, http://host:port or https://host:port
+//	      "addr": "127.0.0.1:55551",       // host:port, http://host:port or https://host:port; TLS with "tls" or https://
 //	      "server_id": "02466d7f…",        // 33-byte compressed key, hex; set by `init`
+//	      "capability": "extension",       // or "stock" (base protocol only); set by `init`
 //	      "tls": {                         // optional; absent = plaintext
 //	        "ca": "alice-ca.pem",          // CA that signed the server certificate
 //	        "cert": "client.pem",          // client certificate for mutual TLS (with key)
@@ -28,11 +29,13 @@
 //	  ],
 //	  "w": 2,                 // write quorum; 0 or absent = majority
 //	  "r": 2,                 // read quorum;  0 or absent = majority
-//	  "timeout": "10s",       // per-call deadline; absent = 10s
+//	  "timeout": "10s",       // per-call deadline; absent = 5s (quorum.DefaultTimeout)
 //	  "mode": "auto",         // puts: "auto" (the client's choice), "plain", "atomic"
-//	  "grace": "50ms",        // extra wait for lagging providers; absent = client default
+//	  "grace": "50ms",        // extra wait for lagging providers; absent = 25ms (quorum.DefaultGrace)
 //	  "client_key": "client-key",   // absent = client-key next to the config
 //	  "watermark": "config.watermark.json", // absent = <config name>.watermark.json
+//	  "disable_encryption": false,    // true writes plaintext values (debugging only)
+//	  "read_legacy_plaintext": false, // true also reads values stored unencrypted
 //	  "testnet_dir": "/tmp/lss-testnet-1"   // set by `testnet up` only
 //	}
 //

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lssquorum/lss/internal/endpoint"
 	"github.com/lssquorum/lss/proto/wire"
@@ -66,8 +67,14 @@ func (p Provider) validate() error {
 	if p.Addr == "" {
 		return errors.New(`"addr": required (host:port, http://host:port or https://host:port)`)
 	}
-	if _, err := endpoint.Parse(p.Addr); err != nil {
+	ep, err := endpoint.Parse(p.Addr)
+	if err != nil {
 		return fmt.Errorf(`"addr": %v`, err)
+	}
+	// http:// says plaintext, "tls" says TLS: refused here, naming both fields,
+	// rather than at every dial as an unreachable provider.
+	if p.TLS != nil && !ep.TLS && strings.HasPrefix(p.Addr, "http://") {
+		return fmt.Errorf(`"tls" is set but "addr" %q is plaintext http://: use https:// (or host:port) for TLS, or remove "tls"`, p.Addr)
 	}
 	if p.ServerID != "" {
 		if err := ValidateServerID(p.ServerID); err != nil {
