@@ -18,7 +18,9 @@ import (
 
 	"github.com/lssquorum/lss/internal/testcerts"
 	"github.com/lssquorum/lss/internal/testdb"
+	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
+	"google.golang.org/grpc/codes"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -307,4 +309,43 @@ func TestEtcdUserAndPasswordGoTogether(t *testing.T) {
 			t.Errorf("error %q reveals the password", err)
 		}
 	}
+}
+
+// TestEtcdTransactionLimitsAreResourceExhausted: a request within lssd's limits
+// but over the etcd cluster's limits on one transaction (here etcd's defaults:
+// 128 operations, 1.5 MiB) is refused with RESOURCE_EXHAUSTED saying what to do,
+// not as a storage failure, and writes nothing; smaller requests go through.
+func TestEtcdTransactionLimitsAreResourceExhausted(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, etcdOptionsFor(t, startEtcd(t, nil)))
+	c := newClient(t, dial(t, d.Addr()), d.ServerID())
+	c.mustPut(kv("k0000", 0, "before"))
+
+	many := make([]*lsspb.KeyValue, 200)
+	for i := range many {
+		many[i] = kv(fmt.Sprintf("k%04d", i), 0, "v")
+	}
+	many[0] = kv("k0000", 1, "v")
+	// Values of 1.7 MiB are over etcd's --max-request-bytes; those of 2 MiB are
+	// over it by more than etcd's gRPC allowance, and refused by its gRPC server.
+	values := func(n int) []*lsspb.KeyValue {
+		v := strings.Repeat("v", n)
+		return []*lsspb.KeyValue{kv("big1", 0, v), kv("big2", 0, v)}
+	}
+	for _, tc := range []struct {
+		name string
+		kvs  []*lsspb.KeyValue
+	}{{"200 keys", many}, {"1.7 MiB of values", values(850 << 10)}, {"2 MiB of values", values(1 << 20)}} {
+		_, err := c.rpc.Put(ctxT(t), c.putRequest(tc.kvs...))
+		wantCode(t, "Put of "+tc.name, err, codes.ResourceExhausted, "Put", "--max-txn-ops", "fewer or smaller", "nothing was written")
+		_, err = c.prepare(txid(t), tc.kvs...)
+		wantCode(t, "Prepare of "+tc.name, err, codes.ResourceExhausted, "Prepare", "--max-txn-ops")
+		_, err = c.rpc.Restore(ctxT(t), restoreRequest(c, tc.kvs...))
+		wantCode(t, "Restore of "+tc.name, err, codes.ResourceExhausted, "Restore", "--max-txn-ops")
+	}
+	wantKVs(t, "nothing written", c.get(""), kv("k0000", 0, "before"))
+	if txs := c.status(); len(txs) != 0 {
+		t.Errorf("refused prepares left records: %v", txs)
+	}
+	c.mustPut(many[:50]...)
 }

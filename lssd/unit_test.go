@@ -11,6 +11,7 @@ import (
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/proto/lsspb"
 	"github.com/lssquorum/lss/proto/wire"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -18,12 +19,19 @@ import (
 
 func TestStatusCode(t *testing.T) {
 	cases := map[error]codes.Code{
-		store.ErrInvalid:           codes.InvalidArgument,
-		store.ErrTxUnknown:         codes.NotFound,
-		store.ErrCommitAborted:     codes.FailedPrecondition,
-		store.ErrTxCommitted:       codes.FailedPrecondition,
-		store.ErrTxMismatch:        codes.FailedPrecondition,
-		store.ErrQuota:             codes.ResourceExhausted,
+		store.ErrInvalid:            codes.InvalidArgument,
+		store.ErrTxUnknown:          codes.NotFound,
+		store.ErrCommitAborted:      codes.FailedPrecondition,
+		store.ErrTxCommitted:        codes.FailedPrecondition,
+		store.ErrTxMismatch:         codes.FailedPrecondition,
+		store.ErrQuota:              codes.ResourceExhausted,
+		rpctypes.ErrTooManyOps:      codes.ResourceExhausted,
+		rpctypes.ErrRequestTooLarge: codes.ResourceExhausted,
+		// etcd's gRPC server refusing a request over --max-request-bytes + 512 KiB
+		status.Error(codes.ResourceExhausted, "grpc: received message larger than max (2097802 vs. 2097152)"): codes.ResourceExhausted,
+		// etcd out of space is a storage failure, not the request's size
+		rpctypes.ErrGRPCNoSpace:    codes.Internal,
+		rpctypes.ErrNoSpace:        codes.Internal,
 		context.Canceled:           codes.Canceled,
 		context.DeadlineExceeded:   codes.DeadlineExceeded,
 		fmt.Errorf("disk on fire"): codes.Internal,
