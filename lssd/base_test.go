@@ -116,7 +116,7 @@ func TestPutBadInput(t *testing.T) {
 		{"client_id too short", withMAC(&lsspb.Auth{ClientId: c.id[:32], Token: c.token}, good),
 			codes.Unauthenticated, []string{"client_id"}},
 		{"bad client_id beats bad token", withMAC(&lsspb.Auth{ClientId: notOnCurve}, good),
-			codes.Unauthenticated, nil},
+			codes.Unauthenticated, []string{"client_id"}},
 		{"wrong token", withMAC(&lsspb.Auth{ClientId: c.id, Token: other.token}, good),
 			codes.InvalidArgument, []string{"token"}},
 		{"missing token", withMAC(&lsspb.Auth{ClientId: c.id}, good), codes.InvalidArgument, []string{"token"}},

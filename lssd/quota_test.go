@@ -25,7 +25,16 @@ func TestQuotasHold(t *testing.T) {
 	wantCode(t, "Put over bytes", err, codes.ResourceExhausted, "bytes quota is 1000", "holds 802", "make it 1203")
 	_, err = c.rpc.Put(ctxT(t), c.putRequest(kv("c", 0, ""), kv("d", 0, "")))
 	wantCode(t, "Put over keys", err, codes.ResourceExhausted, "keys quota is 3", "holds 2", "make it 4")
+	_, err = c.rpc.Restore(ctxT(t), restoreRequest(c, kv("c", 0, big)))
+	wantCode(t, "Restore over bytes", err, codes.ResourceExhausted, "bytes quota is 1000", "holds 802", "make it 1203")
+	_, err = c.rpc.Restore(ctxT(t), restoreRequest(c, kv("c", 0, ""), kv("d", 0, "")))
+	wantCode(t, "Restore over keys", err, codes.ResourceExhausted, "keys quota is 3", "holds 2", "make it 4")
+	_, err = c.prepare(txid(t), kv("c", 0, big))
+	wantCode(t, "Prepare over bytes", err, codes.ResourceExhausted, "bytes quota is 1000", "holds 802", "make it 1203")
 	wantKVs(t, "after refusals", c.get(""), kv("a", 0, big), kv("b", 0, big))
+	if txs := c.status(); len(txs) != 0 {
+		t.Fatalf("refused Prepare left records: %v", txs)
+	}
 
 	if _, err := c.prepare(txid(t), kv("c", 0, "")); err != nil {
 		t.Fatalf("first Prepare: %v", err)
