@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/lssquorum/lss/proto/wire"
 	"github.com/lssquorum/lss/provider"
 	"github.com/lssquorum/lss/quorum"
 	"github.com/lssquorum/lss/testnet"
@@ -164,7 +165,12 @@ func TestObservation1ReplayedProofIsRefused(t *testing.T) {
 	// a1 and b0 are certified entries read from an honest provider, aborted
 	// the sealed a@2 of an aborted prepare, a2 the certified a@2 of a later
 	// put that p2 missed (when committed is set).
-	type material struct{ a1, b0, aborted, a2 provider.Entry }
+	type material struct {
+		a1, b0, aborted, a2 provider.Entry
+		// own is the commit proof key p2 would derive from the one secret it
+		// shares with the client.
+		own []byte
+	}
 	for _, tc := range []struct {
 		name      string
 		committed bool
@@ -186,6 +192,11 @@ func TestObservation1ReplayedProofIsRefused(t *testing.T) {
 			m.aborted.TxID, m.aborted.Proof = m.a2.TxID, m.a2.Proof
 			return m.aborted
 		}},
+		{"a proof made with the provider's own key", false, func(m material) provider.Entry {
+			e := m.aborted
+			e.Proof = wire.CommitProof(m.own, e.TxID, e.Key, e.Version, e.Stored)
+			return e
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -205,7 +216,8 @@ func TestObservation1ReplayedProofIsRefused(t *testing.T) {
 			defer cl.Close()
 			m := material{a1: honest[0], b0: honest[1],
 				// Exactly what a provider is sent in a Prepare of a@2.
-				aborted: cl.SealTx(stampedTxID(t, time.Now()), []provider.KV{kv("a", 2, "aborted")})[0]}
+				aborted: cl.SealTx(stampedTxID(t, time.Now()), []provider.KV{kv("a", 2, "aborted")})[0],
+				own:     wire.DeriveKey(sharedSecret(t, key, ps[2].ServerID()), wire.LabelCommitProof)}
 			want := "a@1=a1"
 			if tc.committed {
 				// The signer writes a@2 for real while p2 is cut off; the
