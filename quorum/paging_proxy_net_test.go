@@ -3,6 +3,7 @@ package quorum_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -14,8 +15,9 @@ import (
 )
 
 // TestCutListingsAreNeverMerged: the servers page by 2, and a man in the middle
-// in front of p2 cuts its listings: it drops the "more" flag of a page, or skips
-// a page by moving the next request's start. The quorum client names p2 faulty
+// in front of p2 cuts its listings: it drops the "more" flag of a page, skips
+// a page by moving the next request's start, or answers a page with the reply
+// to the page before it (validly MACed, for another request). The quorum client names p2 faulty
 // (or, for Status, failed) and answers from the others in full; it never merges
 // a shortened listing as if p2 held fewer keys.
 func TestCutListingsAreNeverMerged(t *testing.T) {
@@ -67,6 +69,7 @@ func TestCutListingsAreNeverMerged(t *testing.T) {
 				}
 			}
 		}},
+		{name: "earlier page replayed", rewrite: replayEarlierPage()},
 	} {
 		cut.rewrite(tc.rewrite)
 		cut.watch(tc.watch)
@@ -84,5 +87,29 @@ func TestCutListingsAreNeverMerged(t *testing.T) {
 		if why := report.Unreachable["p2"]; !strings.Contains(why, "HMAC") {
 			t.Errorf("%s: Status of p2 gave %q, want a server HMAC failure", tc.name, why)
 		}
+	}
+}
+
+// replayEarlierPage is a rewrite that answers every page after a listing's
+// first with the reply to the request before it.
+func replayEarlierPage() func(method string, req, rep proto.Message) proto.Message {
+	var mu sync.Mutex
+	prev := map[string]proto.Message{}
+	return func(method string, req, rep proto.Message) proto.Message {
+		later := false
+		switch r := req.(type) {
+		case *lsspb.GetRequest:
+			later = r.StartAfter != nil
+		case *lsspb.StatusRequest:
+			later = len(r.StartAfter) > 0
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		old := prev[method]
+		prev[method] = proto.Clone(rep)
+		if later && old != nil {
+			return proto.Clone(old)
+		}
+		return rep
 	}
 }
