@@ -174,7 +174,7 @@ func TestPutVersionConflicts(t *testing.T) {
 
 	// Request order: a (stale: stored 0, sent 0), b (absent, sent 3), c (ok: 2),
 	// d (absent, sent 0: ok), e (ahead: stored 0, sent 5). A negative version is
-	// refused outright (TestVersionBounds).
+	// a conflict too (TestVersionBounds).
 	reply := c.put(kv("a", 0, "x"), kv("b", 3, "x"), kv("c", 2, "x"), kv("d", 0, "x"), kv("e", 5, "x"))
 	if reply.Success {
 		t.Fatal("conflicting put succeeded")

@@ -120,15 +120,31 @@ func TestUndecodableRequestIsInvalidArgument(t *testing.T) {
 func TestVersionBounds(t *testing.T) {
 	t.Parallel()
 	_, c := server(t)
+	c.mustPut(kv("j", 0, "j0"))
 	for _, v := range []int64{-1, math.MinInt64, math.MaxInt64} {
 		what := fmt.Sprintf("version %d", v)
-		_, err := c.rpc.Put(ctxT(t), c.putRequest(kv("k", v, "x")))
-		wantCode(t, "Put "+what, err, codes.InvalidArgument, "version", `"k"`, fmt.Sprint(v))
-		_, err = c.rpc.Restore(ctxT(t), restoreRequest(c, kv("k", v, "x")))
+		_, err := c.rpc.Restore(ctxT(t), restoreRequest(c, kv("k", v, "x")))
 		wantCode(t, "Restore "+what, err, codes.InvalidArgument, "version", `"k"`, fmt.Sprint(v))
+		if v < 0 {
+			// The base protocol's version rule: a version other than the stored
+			// one plus one (0 for an absent key) is a conflict, negative ones too.
+			reply, err := c.rpc.Put(ctxT(t), c.putRequest(kv("j", v, "x"), kv("k", v, "x")))
+			if err != nil || reply.Success {
+				t.Fatalf("Put %s = %v, %v; want a conflict", what, reply, err)
+			}
+			wantKVs(t, "Put "+what+" conflicts", reply.Conflicts, kv("j", 0, "j0"), kv("k", -1, ""))
+			r, err := c.prepare(txid(t), kv("k", v, "x"))
+			if err != nil || len(r.Conflicts) != 1 || r.Conflicts[0].GetStored().GetVersion() != -1 {
+				t.Fatalf("Prepare %s = %v, %v; want a conflict on k", what, r, err)
+			}
+			continue
+		}
+		_, err = c.rpc.Put(ctxT(t), c.putRequest(kv("k", v, "x")))
+		wantCode(t, "Put "+what, err, codes.InvalidArgument, "version", `"k"`, fmt.Sprint(v))
 		_, err = c.prepare(txid(t), kv("k", v, "x"))
 		wantCode(t, "Prepare "+what, err, codes.InvalidArgument, "version", `"k"`, fmt.Sprint(v))
 	}
+	wantKVs(t, "nothing written", c.get(""), kv("j", 0, "j0"))
 	// The attack the bound stops: a restore to the top, then a put that wraps.
 	top := int64(math.MaxInt64 - 1)
 	if _, err := c.rpc.Restore(ctxT(t), restoreRequest(c, kv("k", top, "x"))); err != nil {
@@ -136,7 +152,7 @@ func TestVersionBounds(t *testing.T) {
 	}
 	_, err := c.rpc.Put(ctxT(t), c.putRequest(kv("k", math.MaxInt64, "y")))
 	wantCode(t, "put past the highest version", err, codes.InvalidArgument, "no successor")
-	wantKVs(t, "stored", c.get(""), kv("k", top, "x"))
+	wantKVs(t, "stored", c.get(""), kv("j", 0, "j0"), kv("k", top, "x"))
 }
 
 // The Rust server's default databases store any key its protobuf layer accepts

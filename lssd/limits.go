@@ -211,12 +211,11 @@ func (l Limits) checkKVs(kvs []*lsspb.KeyValue) error {
 			"request has %d keys, over the limit of %d keys per request (max keys per put)", len(kvs), l.MaxKeysPerPut)
 	}
 	for _, kv := range kvs {
-		// A negative version is never valid, and MaxInt64 has no successor: a Put
-		// after it would wrap to a negative version.
-		switch v := kv.GetVersion(); {
-		case v < 0:
-			return status.Errorf(codes.InvalidArgument, "key %q has negative version %d", kv.GetKey(), v)
-		case v == math.MaxInt64:
+		// MaxInt64 has no successor: a Put after it would wrap to a negative
+		// version. A negative version is left to the version rule, which reports
+		// it as a conflict, as the base protocol says (PROTOCOL.md, Put step 6)
+		// and the Rust server does; Restore refuses it (store.checkRestoreVersions).
+		if v := kv.GetVersion(); v == math.MaxInt64 {
 			return status.Errorf(codes.InvalidArgument,
 				"key %q has version %d, which has no successor; the highest version is %d", kv.GetKey(), v, int64(math.MaxInt64-1))
 		}
