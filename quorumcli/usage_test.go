@@ -42,6 +42,17 @@ func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
 	if err := os.WriteFile(missingCA, []byte(`{"providers": [{"name": "a", "addr": "127.0.0.1:1", "tls": {"ca": "missing-ca.pem"}}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	config := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badAddr := config("badaddr.json", `{"providers": [{"name": "a", "addr": "127.0.0.1"}]}`)
+	badPort := config("badport.json", `{"providers": [{"name": "a", "addr": "ftp://x:99999"}]}`)
+	wOverN := config("w.json", `{"providers": [{"name": "a", "addr": "127.0.0.1:1"}, {"name": "b", "addr": "127.0.0.1:2"}], "w": 3}`)
+	badID := config("id.json", `{"providers": [{"name": "a", "addr": "127.0.0.1:1", "server_id": "0279be"}]}`)
 	for _, tc := range []struct {
 		args      []string
 		want      string
@@ -58,6 +69,10 @@ func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "usage: lss-quorum [flags]"},
 		{[]string{"--config", truncated, "get"}, "truncated", ""},
 		{[]string{"--config", tlsOverHTTP, "get"}, `"tls" is set but "addr" "http://127.0.0.1:1" is plaintext http://`, ""},
+		{[]string{"--config", badAddr, "put", "k", "0", "aa"}, `provider "a" (providers[0]): "addr": address "127.0.0.1": want host:port`, ""},
+		{[]string{"--config", badPort, "init"}, `"addr": address "ftp://x:99999": scheme "ftp"`, ""},
+		{[]string{"--config", wOverN, "audit"}, `"w": 3 is out of range: want 1..2`, ""},
+		{[]string{"--config", badID, "recover"}, `"server_id": not a valid compressed secp256k1 public key: 3 bytes, want 33`, ""},
 		// init: the files the configuration names are checked before any
 		// provider is asked, as every other command does.
 		{[]string{"--config", badKey, "init"}, "corrupt key file " + filepath.Join(dir, "garbage-key"), ""},
