@@ -106,6 +106,11 @@ func (g *globals) runInit(ctx context.Context, force bool) error {
 	if _, err := cfg.PinCapabilities(capabilities, force); err != nil {
 		return err
 	}
+	// Two entries that answered with one server_id are one server listed
+	// twice (two addresses of it): the configuration is wrong, not a provider.
+	if err := cfg.Validate(); err != nil {
+		return configf("config %s: %w; the configuration was not changed", cfg.Path(), err)
+	}
 	if err := cfg.Save(); err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
 	badAddr := config("badaddr.json", `{"providers": [{"name": "a", "addr": "127.0.0.1"}]}`)
 	badPort := config("badport.json", `{"providers": [{"name": "a", "addr": "ftp://x:99999"}]}`)
 	wOverN := config("w.json", `{"providers": [{"name": "a", "addr": "127.0.0.1:1"}, {"name": "b", "addr": "127.0.0.1:2"}], "w": 3}`)
+	dupAddr := config("dup.json", `{"providers": [{"name": "a", "addr": "127.0.0.1:1"}, {"name": "b", "addr": "http://127.0.0.1:1"}]}`)
 	badID := config("id.json", `{"providers": [{"name": "a", "addr": "127.0.0.1:1", "server_id": "0279be"}]}`)
 	for _, tc := range []struct {
 		args      []string
@@ -73,6 +74,7 @@ func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
 		{[]string{"--config", badPort, "init"}, `"addr": address "ftp://x:99999": scheme "ftp"`, ""},
 		{[]string{"--config", wOverN, "audit"}, `"w": 3 is out of range: want 1..2`, ""},
 		{[]string{"--config", badID, "recover"}, `"server_id": not a valid compressed secp256k1 public key: 3 bytes, want 33`, ""},
+		{[]string{"--config", dupAddr, "get"}, `provider "b" (providers[1]): "addr": http://127.0.0.1:1 is also the address of providers[0]`, ""},
 		// init: the files the configuration names are checked before any
 		// provider is asked, as every other command does.
 		{[]string{"--config", badKey, "init"}, "corrupt key file " + filepath.Join(dir, "garbage-key"), ""},

@@ -18,6 +18,11 @@ func (c *Config) Validate() error {
 		return errors.New(`"providers": at least one provider is required`)
 	}
 	seen := make(map[string]int, len(c.Providers))
+	// One server listed twice would count twice towards W and R: by address,
+	// and once pinned by server_id (which also catches two addresses of one
+	// server).
+	addrs := make(map[string]int, len(c.Providers))
+	ids := make(map[string]int, len(c.Providers))
 	for i, p := range c.Providers {
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("%s: %w", providerLabel(i, p.Name), err)
@@ -26,6 +31,19 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s: \"name\": %q is also the name of providers[%d]; names must be unique", providerLabel(i, p.Name), p.Name, j)
 		}
 		seen[p.Name] = i
+		ep, _ := endpoint.Parse(p.Addr) // p.validate checked it
+		addr := strings.ToLower(ep.HostPort)
+		if j, dup := addrs[addr]; dup {
+			return fmt.Errorf("%s: \"addr\": %s is also the address of providers[%d]; one server cannot count twice towards a quorum", providerLabel(i, p.Name), p.Addr, j)
+		}
+		addrs[addr] = i
+		if p.ServerID != "" {
+			id := strings.ToLower(p.ServerID)
+			if j, dup := ids[id]; dup {
+				return fmt.Errorf("%s: \"server_id\": %s is also pinned for providers[%d]: the two are one server, which cannot count twice towards a quorum", providerLabel(i, p.Name), p.ServerID, j)
+			}
+			ids[id] = i
+		}
 	}
 	n := len(c.Providers)
 	if c.W < 0 || c.W > n {

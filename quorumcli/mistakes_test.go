@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -173,5 +174,34 @@ func TestWatermarkSaveFailsAfterTheOperation(t *testing.T) {
 	out = main(ExitFailure, "get", "k")
 	if !regexp.MustCompile(`(?m)^k\s+0\s+0a$`).MatchString(out) || strings.Count(out, saved) != 1 {
 		t.Errorf("get with an unsaveable watermark: want the entry and %q once:\n%s", saved, out)
+	}
+}
+
+// One server listed twice would count twice towards a quorum. Under two
+// addresses nothing tells until init asks it for its server_id: init then
+// refuses, as a configuration error, and changes nothing.
+func TestInitRefusesOneServerListedTwice(t *testing.T) {
+	t.Parallel()
+	_, network, _, _ := inProcess(t)
+	cfg := qconfig.New(filepath.Join(t.TempDir(), "config.json"))
+	for _, p := range network.Providers() {
+		cfg.Providers = append(cfg.Providers, qconfig.Provider{Name: p.Name(), Addr: p.Addr()})
+	}
+	_, port, err := net.SplitHostPort(network.Providers()[0].Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Providers = append(cfg.Providers, qconfig.Provider{Name: "again", Addr: "localhost:" + port})
+	if err := cfg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(cfg.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExit(t, ExitUsage, []string{"--config", cfg.Path(), "init"},
+		`provider "again" (providers[3]): "server_id"`, "is also pinned for providers[0]", "the configuration was not changed")
+	if after, _ := os.ReadFile(cfg.Path()); !bytes.Equal(before, after) {
+		t.Error("a refused init changed the configuration")
 	}
 }
