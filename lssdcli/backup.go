@@ -49,6 +49,9 @@ For --database postgres or etcd, use pg_dump or etcdctl snapshot save.`,
 			if err != nil {
 				return err
 			}
+			if err := refuseDataFile(dir, out); err != nil {
+				return err
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			res, err := backup(ctx, dir, out)
@@ -161,4 +164,42 @@ func fromServer(ctx context.Context, sock string, w io.Writer) (int64, error) {
 		return n, fmt.Errorf("backup through %s: %w", sock, err)
 	}
 	return n, nil
+}
+
+// dataFiles are the names in a data directory that lssd owns: a backup written
+// over one of them would replace, say, the database of a running server with
+// a new file while the server goes on writing the old one, unlinked, so that
+// everything written after is lost at its next start.
+var dataFiles = []string{lssd.BoltFileName, lssd.BoltFileName + ".commits", lssd.KeyFileName, lssd.BackupSocketName, lssd.PebbleDirName}
+
+// refuseDataFile is a usage error when out is one of dataDir's own files, by
+// name (through symbolic links) or as the same file (a hard link).
+func refuseDataFile(dataDir, out string) error {
+	refuse := func(name string) error {
+		return cmdmain.Usagef("--out %s is the data directory's own %s: write the backup elsewhere (another disk, ideally)", out, name)
+	}
+	if info, err := os.Stat(out); err == nil {
+		for _, name := range dataFiles {
+			if own, err := os.Stat(filepath.Join(dataDir, name)); err == nil && os.SameFile(info, own) {
+				return refuse(name)
+			}
+		}
+	}
+	outDir, err1 := filepath.EvalSymlinks(filepath.Dir(out))
+	dir, err2 := filepath.EvalSymlinks(dataDir)
+	if err1 != nil || err2 != nil {
+		return nil // nothing there to replace; the write says what is missing
+	}
+	if outDir, err1 = filepath.Abs(outDir); err1 != nil {
+		return nil
+	}
+	if dir, err2 = filepath.Abs(dir); err2 != nil {
+		return nil
+	}
+	for _, name := range dataFiles {
+		if outDir == dir && filepath.Base(out) == name {
+			return refuse(name)
+		}
+	}
+	return nil
 }

@@ -149,3 +149,50 @@ func TestBackupErrors(t *testing.T) {
 		t.Errorf("a failed backup left %s", out)
 	}
 }
+
+// A backup written over the data directory's own files would replace the
+// running server's database (or journal, or key) with a new file while the
+// server goes on writing the old one, unlinked: refused as a usage error,
+// whatever path names the file, and nothing is touched.
+func TestBackupRefusesTheDataDirectorysOwnFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d, err := lssd.Start(context.Background(), lssd.Options{Port: 0, Interface: "127.0.0.1", DataDir: dir, Database: "bolt", Limits: lssd.DefaultLimits()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Kill()
+	db := filepath.Join(dir, lssd.BoltFileName)
+	before, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	hard := filepath.Join(t.TempDir(), "hard.db")
+	if err := os.Link(db, hard); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{
+		db,
+		filepath.Join(dir, "..", filepath.Base(dir), lssd.BoltFileName),
+		filepath.Join(link, lssd.BoltFileName),
+		filepath.Join(dir, lssd.BoltFileName+".commits"),
+		filepath.Join(dir, lssd.KeyFileName),
+		hard,
+	} {
+		code, _, stderr := runBackup(t, dir, out)
+		if code != ExitUsage || !strings.Contains(stderr, "is the data directory's own") {
+			t.Errorf("backup --out %s: status %d, stderr %q; want %d refusing it", out, code, stderr, ExitUsage)
+		}
+	}
+	after, err := os.Stat(db)
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the database file was replaced: %v", err)
+	}
+	if code, _, stderr := runBackup(t, dir, filepath.Join(dir, "backup.db")); code != ExitOK {
+		t.Errorf("a backup beside the data directory's files: %d %q", code, stderr)
+	}
+}
