@@ -21,7 +21,9 @@ const configHelp = `The configuration file (--config, default ~/.lss-quorum/conf
 Fields:
   providers[].name       unique name, used in every message (required)
   providers[].addr       host:port, http://host:port, or https://host:port (TLS) (required);
-                         host:port with "tls" is TLS too, http:// with "tls" is refused
+                         host:port with "tls" is TLS too, http:// with "tls" is refused.
+                         List each server once: two entries with one address, or
+                         that init finds to have one server_id, are refused
   providers[].server_id  the provider's 33-byte public key in hex; "lss-quorum init"
                          fetches and pins it. A provider that later presents another
                          key is reported as faulty; init refuses to re-pin it
