@@ -179,7 +179,8 @@ reads the keys back. Each VERSION and HEXVALUE must be exactly what the
 watermark holds (its SHA-256 is compared): nothing else can be written this way.
 
 Exit status 0 once a read quorum holds the acknowledged state again; 4 if the
-read still finds a rollback.`,
+read still finds a rollback; 2 if a key's VERSION and HEXVALUE are not what the
+watermark holds (nothing is written).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || len(args)%3 != 0 {
 				return usagef("reput takes KEY VERSION HEXVALUE triples, got %d argument(s)", len(args))
