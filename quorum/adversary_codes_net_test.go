@@ -3,8 +3,11 @@ package quorum_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -142,5 +145,49 @@ func TestAdversaryRefusedCommitIsSettledByRestore(t *testing.T) {
 				t.Errorf("p2 is %v (%v), want up to date", s.Status, s.Err)
 			}
 		})
+	}
+}
+
+// The network answers one method of p2 (BoundGet) with UNAVAILABLE while a
+// read of p2's records (Status) is in flight on the same connection. The
+// client drops a connection that answered UNAVAILABLE, so that a restarted
+// provider is dialed afresh; it must not kill the calls still in flight on it,
+// which the provider is answering well: the records of p2 are read. Before
+// dropped connections were closed only after their calls' deadline, the read
+// of the records failed with "the client connection is closing" and named p2
+// unreachable.
+func TestAdversaryUnavailableForOneCallSparesTheOthers(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := startNet(t, 3)
+	key := newKey(t)
+	ps := net.Providers()
+	c, m := atomicThrough(t, net, key, 2)
+	put(t, c, kv("k", 0, "v0"))
+	settle(t, c)
+
+	ps[2].SetLatency(300 * time.Millisecond)
+	defer ps[2].SetLatency(0)
+	m.failWith(codes.Unavailable, "BoundGet")
+	type result struct {
+		read *quorum.TxReport
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		read, err := c.Transactions(ctx)
+		done <- result{read, err}
+	}()
+	time.Sleep(100 * time.Millisecond) // the Status call is on its way to p2
+	res := get(t, c, "")
+	if s := state(t, res, "p2"); s.Status != quorum.Unreachable || !strings.Contains(fmt.Sprint(s.Err), "refused by the man in the middle") {
+		t.Fatalf("get: p2 is %v (%v), want unreachable by the network's UNAVAILABLE", s.Status, s.Err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("transactions: %v", r.err)
+	}
+	if why, ok := r.read.Unreachable["p2"]; ok {
+		t.Errorf("p2's records were not read: %s; only its BoundGet was refused", why)
 	}
 }

@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -22,6 +23,9 @@ type member struct {
 	// for another caller's dial gives up at its own deadline.
 	lock chan struct{}
 	cl   *provider.Client
+	// retired are connections noteErr dropped, each closed once the calls in
+	// flight on it had their deadline (retireAfter), or at close.
+	retired map[*provider.Client]*time.Timer
 	// closed is set by close: a call racing with Client.Close must not dial a
 	// connection nobody would close.
 	closed bool
@@ -91,6 +95,11 @@ func (m *member) close() error {
 	m.lock <- struct{}{}
 	defer func() { <-m.lock }()
 	m.closed = true
+	for cl, timer := range m.retired {
+		timer.Stop()
+		_ = cl.Close()
+	}
+	m.retired = nil
 	if m.cl == nil {
 		return nil
 	}
@@ -115,16 +124,35 @@ func (m *member) current(ctx context.Context) *provider.Client {
 // Unavailable, so the next call dials afresh. A gRPC connection whose server went
 // away retries with an exponential backoff of up to minutes and fails calls at
 // once meanwhile; a provider that restarts must instead be usable on the very
-// next call. Deadline errors keep the connection: a slow or blackholed provider
-// may still answer on it, and closing it would kill calls in flight.
+// next call. The dropped connection is closed only once the calls in flight on
+// it had their deadline: Unavailable may be one call's answer (a status code the
+// network can give for any one method) on a connection other calls are using
+// well, and closing it at once would fail them all. Deadline errors keep the
+// connection: a slow or blackholed provider may still answer on it.
 func (m *member) noteErr(cl *provider.Client, err error) {
 	if cl == nil || status.Code(err) != codes.Unavailable {
 		return
 	}
 	m.lock <- struct{}{}
 	defer func() { <-m.lock }()
-	if m.cl == cl {
-		m.cl = nil
-		_ = cl.Close()
+	if m.cl != cl {
+		return
 	}
+	m.cl = nil
+	if m.retired == nil {
+		m.retired = map[*provider.Client]*time.Timer{}
+	}
+	m.retired[cl] = time.AfterFunc(m.retireAfter(), func() {
+		m.lock <- struct{}{}
+		_, ok := m.retired[cl]
+		delete(m.retired, cl)
+		<-m.lock
+		if ok { // not closed by close meanwhile
+			_ = cl.Close()
+		}
+	})
 }
+
+// retireAfter is how long a dropped connection stays open: the calls in flight
+// on it run under the call timeout (which also caps the dial).
+func (m *member) retireAfter() time.Duration { return m.opts.DialTimeout + time.Second }
