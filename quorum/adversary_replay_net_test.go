@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -24,14 +25,17 @@ type replayer struct {
 	mu     sync.Mutex
 	last   map[string]proto.Message
 	replay map[string]bool
+	frozen map[string]bool
 }
 
 func replayThrough(m *mitm) *replayer {
-	r := &replayer{last: map[string]proto.Message{}, replay: map[string]bool{}}
+	r := &replayer{last: map[string]proto.Message{}, replay: map[string]bool{}, frozen: map[string]bool{}}
 	m.rewrite(func(method string, _, rep proto.Message) proto.Message {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.last[method] = proto.Clone(rep)
+		if !r.frozen[method] {
+			r.last[method] = proto.Clone(rep)
+		}
 		return rep
 	})
 	m.answer(func(method string, _ proto.Message) proto.Message {
@@ -55,6 +59,16 @@ func (r *replayer) start(t *testing.T, methods ...string) {
 			t.Fatalf("no %s reply recorded to replay", m)
 		}
 		r.replay[m] = true
+	}
+}
+
+// freeze keeps the replies recorded so far for methods: later ones are
+// forwarded but not recorded.
+func (r *replayer) freeze(methods ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range methods {
+		r.frozen[m] = true
 	}
 }
 
@@ -224,4 +238,48 @@ func TestAdversaryReplayedGetReplyIsFaulty(t *testing.T) {
 	r1.stop()
 	x.r2.stop()
 	wantEntries(t, get(t, x.c, ""), "k@1=v1")
+}
+
+// The network answers p2's Status with the reply p2 gave an earlier read of
+// its records, when a put's Commit had not reached it and it held the put
+// prepared. The put has since settled everywhere; a replay taken at its word
+// would show it pending again. The reply answers another nonce: p2's records
+// count as unreadable (a server HMAC failure), nothing is pending, and
+// Recover does nothing to any provider.
+func TestAdversaryReplayedStatusReplyIsUnreadable(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	x := startReplayNet(t)
+	x.m2.failWith(codes.Unavailable, "Commit")
+	put(t, x.c, kv("k", 0, "v0"))
+	eventually(t, "p2 prepares the put", func() bool { return preparedOn(t, x.ps[2], x.key) == 1 })
+	read, err := x.c.Transactions(ctx) // recorded by p2's replayer
+	if err != nil || len(read.Pending) != 1 {
+		t.Fatalf("transactions with p2's Commit cut: %+v, %v; want the put pending", read, err)
+	}
+	x.r2.freeze("Status")
+	x.m2.heal()
+	settle(t, x.c)
+	eventually(t, "p2 commits the put", func() bool { return preparedOn(t, x.ps[2], x.key) == 0 })
+
+	x.r2.start(t, "Status")
+	read, err = x.c.Transactions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read.Pending) != 0 {
+		t.Errorf("pending %+v: the replayed records were believed", read.Pending)
+	}
+	if why := read.Unreachable["p2"]; !strings.Contains(why, "HMAC") {
+		t.Errorf("p2's Status gave %q, want a server HMAC failure", why)
+	}
+	report, err := x.c.Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Transactions) != 0 {
+		t.Errorf("recover acted on %+v", report.Transactions)
+	}
+	x.r2.stop()
+	wantEntries(t, get(t, x.c, ""), "k@0=v0")
 }
