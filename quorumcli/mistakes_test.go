@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -203,5 +204,36 @@ func TestInitRefusesOneServerListedTwice(t *testing.T) {
 		`provider "again" (providers[3]): "server_id"`, "is also pinned for providers[0]", "the configuration was not changed")
 	if after, _ := os.ReadFile(cfg.Path()); !bytes.Equal(before, after) {
 		t.Error("a refused init changed the configuration")
+	}
+}
+
+// While another process holds the watermark's lock (a signer saving) past the
+// wait, a command fails (exit 1, not a configuration error) and reset --all
+// leaves the file where it is: a file that could not be locked is not damaged.
+func TestWatermarkLockedByAnotherProcess(t *testing.T) {
+	t.Parallel()
+	cfg, key := pinnedConfig(t, "")
+	f := quorum.OpenWatermarkFile(cfg.WatermarkPath(), wire.PublicID(key))
+	if err := f.Save(context.Background(), quorum.Watermarks{Keys: map[string]quorum.Mark{"k": {Version: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(cfg.WatermarkPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.OpenFile(cfg.WatermarkPath()+".lock", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	out := mustExit(t, ExitFailure, []string{"--config", cfg.Path(), "watermark", "reset", "--all"}, "another process holds")
+	if strings.Contains(out, "moves it aside") || strings.Contains(out, "damaged") {
+		t.Errorf("a locked watermark is called damaged:\n%s", out)
+	}
+	if after, err := os.ReadFile(cfg.WatermarkPath()); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("reset --all changed a watermark it could not lock: %q, %v", after, err)
 	}
 }

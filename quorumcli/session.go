@@ -164,6 +164,9 @@ func checkWatermark(ctx context.Context, f *quorum.WatermarkFile) error {
 // watermarkError words a failure to load the watermark file at path for the
 // command line.
 func watermarkError(path string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err // interrupted, or another process held the file's lock: not the file's fault
+	}
 	if damagedWatermark(path, err) {
 		return configf("%w\nhint: if no backup of the file exists, `lss-quorum watermark reset --all` moves it aside and starts an empty watermark (the protection of every key starts again from what is read next)", err)
 	}

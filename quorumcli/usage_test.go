@@ -69,6 +69,8 @@ func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
 		{[]string{"get", "--no-such-flag"}, "--no-such-flag", "usage: lss-quorum get [PREFIX]"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "usage: lss-quorum [flags]"},
 		{[]string{"--config", truncated, "get"}, "truncated", ""},
+		// A file that cannot be read (a directory here: root reads any file).
+		{[]string{"--config", dir, "get"}, "config " + dir + ": read " + dir + ": is a directory", ""},
 		{[]string{"--config", tlsOverHTTP, "get"}, `"tls" is set but "addr" "http://127.0.0.1:1" is plaintext http://`, ""},
 		{[]string{"--config", badAddr, "put", "k", "0", "aa"}, `provider "a" (providers[0]): "addr": address "127.0.0.1": want host:port`, ""},
 		{[]string{"--config", badPort, "init"}, `"addr": address "ftp://x:99999": scheme "ftp"`, ""},
