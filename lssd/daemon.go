@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -178,6 +179,7 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 		}
 		return nil, err
 	}
+	warnUnservedDatabases(opts, log)
 	if creds == nil && !isLoopback(lis.Addr()) {
 		log.Warn("serving plaintext on a non-loopback interface: tokens and data cross the network in the clear; "+
 			"anyone who sees a client's token can read its data and, through the base Get, forge its base Puts "+
@@ -269,6 +271,37 @@ func serverKey(opts Options, log *slog.Logger) (*secp256k1.PrivateKey, error) {
 		return nil, err
 	}
 	return key, nil
+}
+
+// unservedDatabases names the embedded databases in opts.DataDir that
+// opts.Database does not serve: "bolt" for an lss.db file, "pebble" for a
+// pebble directory.
+func unservedDatabases(opts Options) []string {
+	if opts.DataDir == "" || opts.Backend != nil {
+		return nil
+	}
+	var out []string
+	for _, db := range []struct{ name, file string }{{"bolt", BoltFileName}, {"pebble", PebbleDirName}} {
+		if databaseName(opts) == db.name {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(opts.DataDir, db.file)); err == nil {
+			out = append(out, db.name)
+		}
+	}
+	return out
+}
+
+// warnUnservedDatabases warns when the data directory holds an embedded
+// database this server does not serve: a --database flag changed by mistake
+// serves an empty store under the same server_id, which every client then
+// sees as a provider that lost what it confirmed. Not refused: starting over
+// on another database (repair then fills it) is a way to move.
+func warnUnservedDatabases(opts Options, log *slog.Logger) {
+	for _, db := range unservedDatabases(opts) {
+		log.Warn("the data directory holds a "+db+" database this server does not serve: clients will find it without that data (rolled back); start with --database "+db+" to serve it",
+			"datadir", opts.DataDir, "database", databaseName(opts))
+	}
 }
 
 // isLoopback reports whether addr is a loopback address (an unspecified address,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +114,45 @@ func TestDaemonUnwritableDataDir(t *testing.T) {
 		opts.DataDir = filepath.Join(file, "lss")
 		err := startErr(t, opts)
 		mentions(t, err, "data directory", file, "not a directory")
+	}
+}
+
+// A --database changed by mistake would serve an empty store under the same
+// server_id: the daemon warns, naming the database it leaves unserved; a data
+// directory holding only its own database gets no such warning.
+func TestDaemonWarnsOfAnUnservedDatabase(t *testing.T) {
+	t.Parallel()
+	opts := testOptions(t)
+	opts.Database = "bolt"
+	d := startDaemon(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		database string
+		warn     bool
+	}{{"bolt", false}, {"pebble", true}, {"memory", true}} {
+		logs := &syncWriter{w: &bytes.Buffer{}}
+		o := opts
+		o.Database = tc.database
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		d := startDaemon(t, o)
+		if err := d.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(logs.String(), "holds a bolt database this server does not serve")
+		if got != tc.warn || tc.warn && !strings.Contains(logs.String(), "--database bolt") {
+			t.Errorf("--database %s over a bolt data directory: warned=%v, want %v; logs:\n%s", tc.database, got, tc.warn, logs.String())
+		}
+	}
+	// Now the directory holds a pebble database too: bolt warns of it.
+	logs := &syncWriter{w: &bytes.Buffer{}}
+	o := opts
+	o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	startDaemon(t, o)
+	if !strings.Contains(logs.String(), "holds a pebble database this server does not serve") {
+		t.Errorf("--database bolt beside a pebble database: no warning; logs:\n%s", logs.String())
 	}
 }
