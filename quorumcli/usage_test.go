@@ -91,6 +91,8 @@ func TestConfigErrorsPrintNoUsageLine(t *testing.T) {
 		{[]string{"--config", noKey, "watermark", "show", "x"}, "watermark show takes 0 argument(s), got 1", "usage: lss-quorum watermark show"},
 		{[]string{"--config", noKey, "watermark", "reset", "--all", "x"}, "watermark reset takes 0 argument(s), got 1", "usage: lss-quorum watermark reset"},
 		{[]string{"watermark", "bogus"}, `unknown command "bogus" for "lss-quorum watermark"`, "usage: lss-quorum watermark [flags]"},
+		{[]string{"help", "bogus"}, `unknown help topic "bogus"`, "usage: lss-quorum help [command]"},
+		{[]string{"completion", "cmd.exe"}, `unknown command "cmd.exe" for "lss-quorum completion"`, "usage: lss-quorum completion [flags]"},
 		{[]string{"testnet", "down"}, `unknown command "down" for "lss-quorum testnet"`, "usage: lss-quorum testnet [flags]"},
 	} {
 		var stdout, stderr bytes.Buffer

@@ -1,5 +1,6 @@
 // Package cmdmain is what the three commands (lssd, lss-cli, lss-quorum) share
-// around their cobra trees: the --version flag, usage errors with exit status 2,
+// around their cobra trees: the --version flag, usage errors with exit status 2
+// (also from "help" and "completion", for a topic or shell they do not know),
 // and running a tree to an exit status with errors printed one way.
 package cmdmain
 
@@ -36,8 +37,9 @@ func IsUsage(err error) bool {
 }
 
 // Setup makes root behave as every command here does: errors and usage are
-// printed once by Execute (not by cobra), a flag error is a usage error, and
-// --version prints buildinfo.String.
+// printed once by Execute (not by cobra), a flag error is a usage error,
+// --version prints buildinfo.String, and "help TOPIC" of an unknown topic is a
+// usage error.
 func Setup(root *cobra.Command) {
 	root.SilenceErrors = true
 	root.SilenceUsage = true
@@ -46,6 +48,38 @@ func Setup(root *cobra.Command) {
 	// Our own flag, so that cobra does not claim -v (lss-quorum's --verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
 	root.SetVersionTemplate(buildinfo.String(root.Name()))
+	root.SetHelpCommand(helpCommand())
+}
+
+// helpCommand is cobra's "help [command]", except that a topic it does not
+// know is a usage error (cobra's prints the usage and exits 0).
+func helpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
+				return Usagef("unknown help topic %q", strings.Join(args, " "))
+			}
+			cmd.InitDefaultHelpFlag()
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		},
+	}
+}
+
+// strictCompletion makes cobra's default "completion" command, which only
+// holds the shells' subcommands, refuse an unknown shell as a usage error
+// (cobra's shows its help and exits 0).
+func strictCompletion(root *cobra.Command, args []string) {
+	root.InitDefaultCompletionCmd(args...)
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" && !c.Runnable() {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = HelpOrUnknown
+		}
+	}
 }
 
 // ExactArgs and RangeArgs are cobra's validators returning usage errors.
@@ -92,6 +126,8 @@ func Execute(ctx context.Context, root *cobra.Command, args []string, stdout, st
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	// After SetOut: the completion scripts are written where it says.
+	strictCompletion(root, args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
