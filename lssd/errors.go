@@ -28,8 +28,21 @@ func statusCode(err error) codes.Code {
 		return codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		return codes.DeadlineExceeded
+	case errors.Is(err, store.ErrContention):
+		// gRPC's code for a concurrency failure such as a transaction abort; not
+		// UNAVAILABLE, which would say the server is down (and makes clients drop
+		// their connection to it).
+		return codes.Aborted
+	case errors.Is(err, store.ErrUnavailable):
+		return codes.Unavailable
 	}
 	return codes.Internal
+}
+
+// storageFailure reports whether code answers a failure of the database rather
+// than of the request: what lssd_storage_errors_total counts.
+func storageFailure(code codes.Code) bool {
+	return code == codes.Internal || code == codes.Unavailable || code == codes.Aborted
 }
 
 // storeError turns a store error into a status. Expected refusals carry the store's
@@ -41,6 +54,16 @@ func storeError(log *slog.Logger, method string, err error) error {
 	case code == codes.Internal:
 		log.Error("storage failure", "method", method, "err", err)
 		return status.Error(codes.Internal, "storage failure; see the server log")
+	case code == codes.Aborted:
+		log.Warn("update gave up after conflicting with concurrent updates", "method", method, "err", err)
+		return status.Errorf(codes.Aborted, "%s kept conflicting with concurrent writes of this client on the "+
+			"server's database and gave up; nothing was written: retry the request", method)
+	case code == codes.Unavailable:
+		// The database's address and driver detail are the operator's, not the
+		// client's.
+		log.Warn("storage database unavailable", "method", method, "err", err)
+		return status.Errorf(codes.Unavailable, "the server's database is unavailable (see the server log); "+
+			"retry later with backoff: a write answered so may or may not have been applied")
 	case overBackendLimit(err):
 		// The request is within this server's limits but its one update is not
 		// within the database's: the operator's matter, and the client's remedy

@@ -11,7 +11,6 @@ import (
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/lssd/store/bolt"
 	"github.com/lssquorum/lss/proto/lsspb"
-	"google.golang.org/grpc/codes"
 )
 
 // metrics are one daemon's Prometheus metrics, in a registry of its own so that
@@ -160,7 +159,7 @@ func (c errorCountingBackend) View(ctx context.Context, client []byte, fn func(s
 }
 
 func (c errorCountingBackend) count(op string, err error) error {
-	if err != nil && statusCode(err) == codes.Internal {
+	if err != nil && storageFailure(statusCode(err)) {
 		c.errs.WithLabelValues(op).Inc()
 	}
 	return err

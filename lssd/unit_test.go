@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -32,6 +33,8 @@ func TestStatusCode(t *testing.T) {
 		// etcd out of space is a storage failure, not the request's size
 		rpctypes.ErrGRPCNoSpace:    codes.Internal,
 		rpctypes.ErrNoSpace:        codes.Internal,
+		store.ErrContention:        codes.Aborted,
+		store.ErrUnavailable:       codes.Unavailable,
 		context.Canceled:           codes.Canceled,
 		context.DeadlineExceeded:   codes.DeadlineExceeded,
 		fmt.Errorf("disk on fire"): codes.Internal,
@@ -111,5 +114,33 @@ func TestClientIDForLogs(t *testing.T) {
 	}
 	if got := clientID(&lsspb.PingRequest{}); got != "" {
 		t.Errorf("clientID of a ping = %q", got)
+	}
+}
+
+// A database that is down or an update that kept losing races is answered with a
+// status the client retries on, saying so, without the database's address.
+func TestStoreErrorRetryable(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	cases := []struct {
+		err  error
+		code codes.Code
+		says []string
+	}{
+		{fmt.Errorf("etcd: 30 attempts: %w", store.ErrContention), codes.Aborted, []string{"Put", "nothing was written", "retry"}},
+		{fmt.Errorf("%w: postgres: dial tcp 10.1.2.3:5432: connection refused", store.ErrUnavailable), codes.Unavailable, []string{"unavailable", "retry"}},
+	}
+	for _, c := range cases {
+		st := status.Convert(storeError(log, "Put", c.err))
+		if st.Code() != c.code {
+			t.Errorf("storeError(%v) = %v, want %v", c.err, st.Code(), c.code)
+		}
+		for _, s := range c.says {
+			if !strings.Contains(st.Message(), s) {
+				t.Errorf("storeError(%v) message %q does not say %q", c.err, st.Message(), s)
+			}
+		}
+		if strings.Contains(st.Message(), "10.1.2.3") {
+			t.Errorf("storeError(%v) message %q names the database's address", c.err, st.Message())
+		}
 	}
 }

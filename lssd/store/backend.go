@@ -10,6 +10,22 @@ import (
 // it for every backend.
 var ErrClosed = errors.New("store: closed")
 
+// Failures of a database server that a request may well get past if sent again
+// later. Backends wrap their errors with these (fmt.Errorf("...: %w", ...)) so
+// that lssd answers with a status that tells the client to retry, not a server
+// fault.
+var (
+	// ErrContention means an Update kept losing races with concurrent updates of
+	// the same data (etcd guards that kept failing, PostgreSQL serialization
+	// failures or deadlocks) until its attempts ran out. Nothing was written.
+	ErrContention = errors.New("store: update kept conflicting with concurrent updates and gave up")
+	// ErrUnavailable means the database could not be reached or lost the
+	// connection (server down, restarting, network cut). An Update that fails so
+	// may or may not have been committed, unless the wrapping error says it was
+	// never sent.
+	ErrUnavailable = errors.New("store: database unavailable")
+)
+
 // Backend is what a database must provide. Every method is scoped to one client's
 // namespace: no call can see another client's keys or records.
 type Backend interface {

@@ -12,6 +12,10 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/lssquorum/lss/lssd/store"
 	"github.com/lssquorum/lss/lssd/store/internal/retry"
@@ -24,8 +28,9 @@ const SchemaVersion = 1
 var (
 	// ErrSchemaTooNew means the keys were laid out by a newer lssd.
 	ErrSchemaTooNew = errors.New("etcd key layout is newer than this lssd supports")
-	// ErrTooManyConflicts means an Update kept losing races until its attempts ran out.
-	ErrTooManyConflicts = errors.New("etcd transaction kept conflicting with concurrent updates")
+	// ErrTooManyConflicts means an Update kept losing races until its attempts ran
+	// out; it is a store.ErrContention (nothing was written; retry).
+	ErrTooManyConflicts = fmt.Errorf("etcd transaction kept conflicting with concurrent updates: %w", store.ErrContention)
 )
 
 // DefaultTimeout bounds an Update or View whose context has no deadline, so that a
@@ -44,6 +49,15 @@ const (
 // before it could commit.
 const maxAttempts = 30
 
+// reconnect paces the client's attempts to reconnect to a member that went away:
+// gRPC's default backoff grows to two minutes, so a cluster back after an outage
+// of a few minutes would go unused for up to that long; this one retries at least
+// every second.
+var reconnect = grpc.ConnectParams{
+	Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+	MinConnectTimeout: keepaliveTimeout,
+}
+
 // maxSendBytes lets the client send whatever the cluster accepts: the cluster's
 // --max-request-bytes is the limit that applies.
 const maxSendBytes = 64 << 20
@@ -51,8 +65,10 @@ const maxSendBytes = 64 << 20
 // Backend is a store.Backend over an etcd cluster. It is safe for concurrent use,
 // and any number of Backends (in any number of processes) may share one cluster.
 type Backend struct {
-	cli    *clientv3.Client
-	prefix string
+	cli     *clientv3.Client
+	prefix  string
+	where   string        // the endpoints, for errors
+	timeout time.Duration // DefaultTimeout; shorter in tests
 
 	// mu is held shared by running transactions, so Close can wait for them.
 	mu     sync.RWMutex
@@ -80,6 +96,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		MaxCallSendMsgSize:   maxSendBytes,
 		DialKeepAliveTime:    keepaliveTime,
 		DialKeepAliveTimeout: keepaliveTimeout,
+		DialOptions:          []grpc.DialOption{grpc.WithConnectParams(reconnect)},
 		Logger:               zap.NewNop(),
 	})
 	if err != nil {
@@ -94,7 +111,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		}
 		return nil, fmt.Errorf("etcd: cannot reach cluster at %s within %v: %w", where, cfg.DialTimeout, err)
 	}
-	return &Backend{cli: cli, prefix: cfg.Prefix}, nil
+	return &Backend{cli: cli, prefix: cfg.Prefix, where: where, timeout: DefaultTimeout}, nil
 }
 
 // checkSchema writes the layout version into an empty store, or checks the one
@@ -133,13 +150,13 @@ func checkVersion(stored string) error {
 // Update implements store.Backend: fn's reads are taken at one revision and its
 // writes committed by one etcd Txn guarded by those reads; when the guard fails
 // (another update changed what fn read) fn runs again on fresh reads.
-func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) error) error {
+func (b *Backend) Update(parent context.Context, client []byte, fn func(store.Txn) error) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
 		return store.ErrClosed
 	}
-	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
+	ctx, cancel := retry.Bounded(parent, b.timeout)
 	defer cancel()
 	l := newLayout(b.prefix, client)
 	for attempt := 1; ; attempt++ {
@@ -149,34 +166,68 @@ func (b *Backend) Update(ctx context.Context, client []byte, fn func(store.Txn) 
 			err = t.commit()
 		}
 		if !retryable(err) {
-			return err
+			return b.failure(parent, err)
 		}
 		if attempt == maxAttempts {
 			return fmt.Errorf("%w: %d attempts: %w", ErrTooManyConflicts, attempt, err)
 		}
 		if err := retry.Sleep(ctx, retry.Backoff(attempt)); err != nil {
-			return err
+			if perr := parent.Err(); perr != nil {
+				// The caller's deadline, not the contention, ended the retries.
+				return fmt.Errorf("%w (after %d attempts)", perr, attempt)
+			}
+			return fmt.Errorf("%w: %d attempts in %v: %w", ErrTooManyConflicts, attempt, b.timeout, err)
 		}
 	}
 }
 
 // View implements store.Backend: every read is at the revision of the first.
-func (b *Backend) View(ctx context.Context, client []byte, fn func(store.Reader) error) error {
+func (b *Backend) View(parent context.Context, client []byte, fn func(store.Reader) error) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
 		return store.ErrClosed
 	}
-	ctx, cancel := retry.Bounded(ctx, DefaultTimeout)
+	ctx, cancel := retry.Bounded(parent, b.timeout)
 	defer cancel()
 	l := newLayout(b.prefix, client)
 	for attempt := 1; ; attempt++ {
 		err := fn(newTxn(ctx, b.cli, l))
 		// A snapshot revision compacted away mid-read cannot be finished: start over.
 		if !errors.Is(err, rpctypes.ErrCompacted) || attempt == maxAttempts {
-			return err
+			return b.failure(parent, err)
 		}
 	}
+}
+
+// failure marks err with store.ErrUnavailable when it says the cluster could
+// not serve (unreachable, no leader, a request timed out inside etcd: gRPC's
+// UNAVAILABLE), or did not answer within this package's default deadline
+// (parent, the caller's context, still running). The caller's own cancellation
+// or deadline stays what it is.
+func (b *Backend) failure(parent context.Context, err error) error {
+	switch {
+	case err == nil || parent.Err() != nil:
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: etcd cluster at %s did not answer within %v: %v", store.ErrUnavailable, b.where, b.timeout, err)
+	case unavailable(err):
+		// A write may have been applied: etcd may time out a proposal that
+		// later commits.
+		return fmt.Errorf("%w: etcd cluster at %s: %w", store.ErrUnavailable, b.where, err)
+	}
+	return err
+}
+
+// unavailable reports whether err carries gRPC's UNAVAILABLE, as etcd's own
+// errors (rpctypes.EtcdError) and the transport's (status errors) do.
+func unavailable(err error) bool {
+	var coded interface{ Code() codes.Code }
+	if errors.As(err, &coded) {
+		return coded.Code() == codes.Unavailable
+	}
+	var withStatus interface{ GRPCStatus() *status.Status }
+	return errors.As(err, &withStatus) && withStatus.GRPCStatus().Code() == codes.Unavailable
 }
 
 // Close implements store.Backend: it waits for running transactions, then closes

@@ -174,3 +174,42 @@ func TestSyncedWritesSurviveCrash(t *testing.T) {
 		t.Fatalf("Prepare of the fenced txid after crash = %v, %v; want aborted", state, err)
 	}
 }
+
+// TestCloseMakesLazyCommitDurable checks what Backend.Close promises: a commit
+// written lazily before Close is on disk after it, with no synced write after it
+// (a server stopped right after answering a Commit keeps it).
+func TestCloseMakesLazyCommitDurable(t *testing.T) {
+	e := newCrashEnv(t)
+	ctx := context.Background()
+	txid := bytes.Repeat([]byte{7}, 32)
+	if _, _, err := e.s.Prepare(ctx, e.client, txid, []store.KV{kv("a", 0, "A")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Commit(ctx, e.client, txid, [][]byte{[]byte("proof a")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.want(e.afterCrash(), txid, store.TxCommitted, nil, kv("a", 0, "A"))
+}
+
+// TestRestoreSurvivesCrash checks that a Restore, the write recovery makes to
+// repair a provider, is synced like a Put: recovery counts it once answered.
+func TestRestoreSurvivesCrash(t *testing.T) {
+	e := newCrashEnv(t)
+	ctx := context.Background()
+	e.put(e.s, kv("a", 0, "A"))
+	txid := bytes.Repeat([]byte{3}, 32)
+	restored := []store.KV{{Key: "a", Version: 4, Value: []byte("A4"), TxID: txid, Proof: []byte("p")}, kv("b", 2, "B2")}
+	if applied, _, err := e.s.Restore(ctx, e.client, restored); err != nil || len(applied) != 2 {
+		t.Fatalf("Restore = %v, %v; want both applied", applied, err)
+	}
+	got, err := e.afterCrash().Get(ctx, e.client, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Version != 4 || !bytes.Equal(got[0].TxID, txid) || got[1].Version != 2 {
+		t.Fatalf("after a crash the store holds %v; want the restored a@4 (txid %x) and b@2", got, txid)
+	}
+}

@@ -1,0 +1,98 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lssquorum/lss/internal/testdb"
+	"github.com/lssquorum/lss/lssd/store"
+	"github.com/lssquorum/lss/lssd/store/internal/cutproxy"
+)
+
+// throughProxy returns u with its host:port replaced by a proxy's, and the proxy.
+func throughProxy(t *testing.T, u string) (string, *cutproxy.Proxy) {
+	t.Helper()
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cutproxy.Start(parsed.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	parsed.Host = p.Addr()
+	return parsed.String(), p
+}
+
+// The database going away mid-run fails writes with ErrUnavailable at once, not
+// at the caller's deadline, loses no acknowledged write, and the same Backend
+// serves again once the database is back, also when every connection in its
+// pool died in a restart it did not see.
+func TestDatabaseDownAndBack(t *testing.T) {
+	u, proxy := throughProxy(t, testdb.PostgresURL(t))
+	b := openAt(t, u)
+	s := store.New(b, store.Options{})
+	client := []byte("down and back")
+	put := func(key string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conflicts, err := s.Put(ctx, client, []store.KV{{Key: key, Value: []byte(key)}})
+		if err == nil && len(conflicts) > 0 {
+			t.Fatalf("Put(%s): conflicts %v", key, conflicts)
+		}
+		return err
+	}
+	if err := put("acked"); err != nil {
+		t.Fatal(err)
+	}
+	// Fill the pool, then restart the database under it.
+	var conns []*pgxpool.Conn
+	for range b.pool.Config().MaxConns {
+		c, err := b.pool.Acquire(testCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	proxy.Cut()
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("after restart"); err != nil {
+		t.Fatalf("Put after the database restarted: %v", err)
+	}
+
+	proxy.Cut()
+	start := time.Now()
+	err := put("while down")
+	if !errors.Is(err, store.ErrUnavailable) || time.Since(start) > 5*time.Second {
+		t.Fatalf("Put while the database is down = %v after %v; want ErrUnavailable at once", err, time.Since(start))
+	}
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("back"); err != nil {
+		t.Fatalf("Put once the database is back: %v", err)
+	}
+	kvs, err := s.Get(testCtx(t), client, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, kv := range kvs {
+		keys = append(keys, kv.Key)
+	}
+	if fmt.Sprint(keys) != "[acked after restart back]" {
+		t.Fatalf("after the outage the store holds %q; want the acknowledged [acked after restart back]", keys)
+	}
+}
