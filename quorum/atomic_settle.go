@@ -66,10 +66,14 @@ type settler struct {
 	jobs    map[string]*settleJob
 	seq     uint64
 	running bool
-	// wake tells the loop a job was added or is due now; closing is closed by
-	// Close.
-	wake    chan struct{}
-	closing chan struct{}
+	// wake tells the loop a job was added or is due now.
+	wake chan struct{}
+	// closing ends when Close is called (close cancels it): the loop's
+	// regular attempts run under it, so that Close does not first wait for
+	// one of them (a recovery may take three call timeouts) before the last
+	// attempt it bounds by one.
+	closing context.Context
+	close   context.CancelFunc
 	// recovering is a one-slot semaphore: one recovery of undecided jobs at a
 	// time.
 	recovering chan struct{}
@@ -79,7 +83,8 @@ type settler struct {
 }
 
 func newSettler() settler {
-	return settler{jobs: map[string]*settleJob{}, wake: make(chan struct{}, 1), closing: make(chan struct{}),
+	closing, cancel := context.WithCancel(context.Background())
+	return settler{jobs: map[string]*settleJob{}, wake: make(chan struct{}, 1), closing: closing, close: cancel,
 		recovering: make(chan struct{}, 1), pendingSeen: map[string]time.Time{}}
 }
 
@@ -143,8 +148,9 @@ func (s *settler) poke() {
 }
 
 // settleLoop retries the jobs as they fall due, until there are none or the
-// client closes; then it makes one last attempt at every job, bounded by
-// Config.Timeout, and logs what it leaves for recovery.
+// client closes; then it makes one last attempt at every job, bounded as a
+// whole by Config.Timeout, and logs what it leaves for recovery. Close cancels
+// an attempt in progress: what it did not finish the last attempt retries.
 func (c *Client) settleLoop() {
 	s := &c.settler
 	for {
@@ -164,12 +170,14 @@ func (c *Client) settleLoop() {
 		timer := time.NewTimer(time.Until(next))
 		select {
 		case <-timer.C:
-			c.settleDue(context.Background(), nil, func(j *settleJob) bool { return !time.Now().Before(j.next) })
+			c.settleDue(s.closing, nil, func(j *settleJob) bool { return !time.Now().Before(j.next) })
 		case <-s.wake:
 			timer.Stop()
-		case <-s.closing:
+		case <-s.closing.Done():
 			timer.Stop()
-			c.settleDue(context.Background(), nil, func(*settleJob) bool { return true })
+			last, cancel := context.WithTimeout(context.Background(), c.timeout)
+			c.settleDue(last, nil, func(*settleJob) bool { return true })
+			cancel()
 			s.mu.Lock()
 			now := time.Now()
 			for _, j := range s.jobs {

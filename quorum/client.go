@@ -163,9 +163,9 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	// The settler makes one last attempt (bounded by Config.Timeout) and hands
-	// what is left to recovery, logging it.
-	close(c.settler.closing)
+	// The settler stops the attempt it is making, makes one last one (bounded
+	// by Config.Timeout) and hands what is left to recovery, logging it.
+	c.settler.close()
 	c.bg.Wait()
 	// What the late writes and repairs confirmed is saved too.
 	first := c.saveWatermarks(context.Background())
