@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 
 	"github.com/lssquorum/lss/lssd/store"
@@ -57,6 +58,11 @@ var reconnect = grpc.ConnectParams{
 	Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 	MinConnectTimeout: keepaliveTimeout,
 }
+
+// reconnectWait bounds how long a call waits for the client's next attempt to
+// reconnect when the last ones failed: the longest pause between attempts, with
+// its jitter, and time to connect.
+const reconnectWait = 2 * time.Second
 
 // maxSendBytes lets the client send whatever the cluster accepts: the cluster's
 // --max-request-bytes is the limit that applies.
@@ -158,6 +164,9 @@ func (b *Backend) Update(parent context.Context, client []byte, fn func(store.Tx
 	}
 	ctx, cancel := retry.Bounded(parent, b.timeout)
 	defer cancel()
+	if err := b.reachable(ctx); err != nil {
+		return b.failure(parent, err)
+	}
 	l := newLayout(b.prefix, client)
 	for attempt := 1; ; attempt++ {
 		t := newTxn(ctx, b.cli, l)
@@ -190,6 +199,9 @@ func (b *Backend) View(parent context.Context, client []byte, fn func(store.Read
 	}
 	ctx, cancel := retry.Bounded(parent, b.timeout)
 	defer cancel()
+	if err := b.reachable(ctx); err != nil {
+		return b.failure(parent, err)
+	}
 	l := newLayout(b.prefix, client)
 	for attempt := 1; ; attempt++ {
 		err := fn(newTxn(ctx, b.cli, l))
@@ -200,9 +212,43 @@ func (b *Backend) View(parent context.Context, client []byte, fn func(store.Read
 	}
 }
 
+// reachable returns at once while the client has a connection to a member or is
+// making one. While its last attempts to connect failed, it waits for the next
+// attempt (reconnect paces them, at most about a second apart) and fails with
+// store.ErrUnavailable if that fails too. The etcd client would otherwise hold
+// every call until its deadline (it waits for a connection), so a cluster that
+// is down would answer callers late and only with their own deadline.
+func (b *Backend) reachable(ctx context.Context) error {
+	conn := b.cli.ActiveConnection()
+	state := conn.GetState()
+	if state != connectivity.TransientFailure {
+		return nil
+	}
+	wait, cancel := context.WithTimeout(ctx, reconnectWait)
+	defer cancel()
+	tried := false
+	for state != connectivity.Ready {
+		if state == connectivity.TransientFailure && tried {
+			break
+		}
+		tried = tried || state == connectivity.Connecting
+		if !conn.WaitForStateChange(wait, state) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			break
+		}
+		state = conn.GetState()
+	}
+	if state == connectivity.Ready {
+		return nil
+	}
+	return fmt.Errorf("%w: etcd cluster at %s: no member reachable", store.ErrUnavailable, b.where)
+}
+
 // failure marks err with store.ErrUnavailable when it says the cluster could
 // not serve (unreachable, no leader, a request timed out inside etcd: gRPC's
-// UNAVAILABLE), or did not answer within this package's default deadline
+// UNAVAILABLE; too many requests pending), or did not answer within this package's default deadline
 // (parent, the caller's context, still running). The caller's own cancellation
 // or deadline stays what it is.
 func (b *Backend) failure(parent context.Context, err error) error {
@@ -211,9 +257,10 @@ func (b *Backend) failure(parent context.Context, err error) error {
 		return err
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: etcd cluster at %s did not answer within %v: %v", store.ErrUnavailable, b.where, b.timeout, err)
-	case unavailable(err):
+	case unavailable(err) || errors.Is(err, rpctypes.ErrTooManyRequests):
 		// A write may have been applied: etcd may time out a proposal that
-		// later commits.
+		// later commits. Too many requests is etcd shedding load: the cluster
+		// is overloaded, not the request too large (RESOURCE_EXHAUSTED in lssd).
 		return fmt.Errorf("%w: etcd cluster at %s: %w", store.ErrUnavailable, b.where, err)
 	}
 	return err

@@ -41,3 +41,22 @@ func TestSleepEndsWithItsContext(t *testing.T) {
 		t.Fatalf("Sleep = %v", err)
 	}
 }
+
+// Backoff grows with the attempt and is randomized, so front-ends that collided
+// do not retry in lockstep.
+func TestBackoffGrowsWithJitter(t *testing.T) {
+	seen := map[time.Duration]bool{}
+	for range 100 {
+		d := Backoff(20)
+		if d < MaxBackoff/2 || d > MaxBackoff {
+			t.Fatalf("Backoff(20) = %v, want within [%v, %v]", d, MaxBackoff/2, MaxBackoff)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 10 {
+		t.Fatalf("100 draws of Backoff(20) gave %d distinct pauses; want them randomized", len(seen))
+	}
+	if first, late := Backoff(1), Backoff(20); first > 2*time.Millisecond || late < MaxBackoff/2 {
+		t.Fatalf("Backoff(1) = %v, Backoff(20) = %v; want about 1ms growing to about %v", first, late, MaxBackoff)
+	}
+}
