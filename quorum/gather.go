@@ -12,20 +12,28 @@ import (
 // because the read quorum and its grace period were already complete.
 var errNotAwaited = errors.New("no reply before the read quorum and its grace period were complete")
 
+// errQuorumLost is the reason given for a provider whose Get was cancelled
+// because so many others had failed that no reply of its own could complete
+// the read quorum.
+var errQuorumLost = errors.New("not awaited: the read quorum could no longer be reached")
+
 // gather asks every provider for prefix in parallel, each call bounded by
 // Config.Timeout, and returns their replies in configuration order.
 //
 // It stops listening once need valid replies are in and then either every
-// provider answered or grace passed; the remaining calls are cancelled and
-// reported as not awaited. With need equal to N it waits for every provider.
+// provider answered or grace passed, or (with need below N) once so many
+// failed that need can no longer be reached, like a put refused by more than
+// N-W providers; the remaining calls are cancelled and reported as not
+// awaited. With need equal to N it waits for every provider.
 func (c *Client) gather(ctx context.Context, prefix string, need int, grace time.Duration) []reply {
 	type answer struct {
 		i int
 		r reply
 	}
 	answers := make(chan answer, c.n)
-	quorumCtx, stop := context.WithCancel(ctx)
-	defer stop()
+	// Cancelled with the reason the remaining calls are no longer awaited.
+	quorumCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	g, gctx := errgroup.WithContext(quorumCtx)
 	for i, m := range c.members {
 		g.Go(func() error {
@@ -42,7 +50,7 @@ func (c *Client) gather(ctx context.Context, prefix string, need int, grace time
 			}
 			if err != nil && quorumCtx.Err() != nil && ctx.Err() == nil {
 				// Cancelled by us, not a failure of the provider.
-				err = errNotAwaited
+				err = context.Cause(quorumCtx)
 			}
 			r.err = named(m.name, "get", err)
 			answers <- answer{i, r}
@@ -54,6 +62,7 @@ func (c *Client) gather(ctx context.Context, prefix string, need int, grace time
 	got := 0
 	valid := tally{n: c.n, need: need}
 	var graceOver <-chan time.Time
+	why := errNotAwaited
 listen:
 	for got < c.n {
 		select {
@@ -62,6 +71,12 @@ listen:
 			got++
 			if a.r.err == nil {
 				valid.yes++
+			} else {
+				valid.no++
+			}
+			if need < c.n && valid.lost() && got < c.n {
+				why = errQuorumLost
+				break listen
 			}
 			if valid.won() && graceOver == nil && got < c.n {
 				if grace <= 0 {
@@ -75,7 +90,7 @@ listen:
 			break listen
 		}
 	}
-	stop()
+	stop(why)
 	_ = g.Wait() // every call returns promptly once cancelled
 	for ; got < c.n; got++ {
 		a := <-answers
