@@ -20,11 +20,12 @@ var errQuorumLost = errors.New("not awaited: the read quorum could no longer be 
 // gather asks every provider for prefix in parallel, each call bounded by
 // Config.Timeout, and returns their replies in configuration order.
 //
-// It stops listening once need valid replies are in and then either every
-// provider answered or grace passed, or (with need below N) once so many
-// failed that need can no longer be reached, like a put refused by more than
-// N-W providers; the remaining calls are cancelled and reported as not
-// awaited. With need equal to N it waits for every provider.
+// It stops listening once the outcome is known and then either every provider
+// answered or grace passed: the outcome is known once need valid replies are
+// in or (with need below N) once so many failed that need can no longer be
+// reached, like a put refused by more than N-W providers. The remaining calls
+// are cancelled and reported as not awaited. With need equal to N it waits for
+// every provider.
 func (c *Client) gather(ctx context.Context, prefix string, need int, grace time.Duration) []reply {
 	type answer struct {
 		i int
@@ -74,11 +75,11 @@ listen:
 			} else {
 				valid.no++
 			}
-			if need < c.n && valid.lost() && got < c.n {
+			lost := need < c.n && valid.lost()
+			if lost {
 				why = errQuorumLost
-				break listen
 			}
-			if valid.won() && graceOver == nil && got < c.n {
+			if (valid.won() || lost) && graceOver == nil && got < c.n {
 				if grace <= 0 {
 					break listen
 				}

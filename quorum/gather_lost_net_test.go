@@ -9,7 +9,7 @@ import (
 	"github.com/lssquorum/lss/quorum"
 )
 
-// A Get that can no longer reach its read quorum fails at once, without
+// A Get that can no longer reach its read quorum fails after the grace, without
 // waiting out the call timeout of a provider that never answers: with two of
 // three providers down (refusing at once) and the third blackholed, no reply
 // of the third can make two valid ones. Audit still waits for every provider.
@@ -17,7 +17,7 @@ func TestGetFailsOnceTheReadQuorumIsLost(t *testing.T) {
 	t.Parallel()
 	net := startNet(t, 3)
 	ps := net.Providers()
-	c := newClient(t, net, newKey(t))
+	c := newClient(t, net, newKey(t), func(cfg *quorum.Config) { cfg.Grace = 50 * time.Millisecond })
 	put(t, c, kv("k", 0, "v"))
 	settle(t, c)
 

@@ -14,9 +14,10 @@ import (
 // Every provider is asked in parallel. Get returns once R valid replies are in,
 // after waiting up to Config.Grace for the others so that a lagging minority is
 // still compared; the calls still running are then cancelled. Once more than
-// N-R providers failed, no other reply can complete the read quorum: Get
-// cancels the calls still running and fails at once, without waiting out the
-// call timeout of a provider that never answers. A reply counts only
+// N-R providers failed, no other reply can complete the read quorum: Get waits
+// the same grace for the others (so that they are still named as they are),
+// then cancels the calls still running and fails, without waiting out the call
+// timeout of a provider that never answers. A reply counts only
 // if it verifies completely; a provider whose reply does not is Faulty and all of
 // its data is ignored. Per key the highest verified version wins; at equal
 // versions with different values, the acknowledged one (see merge).
