@@ -88,8 +88,9 @@ func overBackendLimit(err error) bool {
 	}
 	// A request over --max-request-bytes by more than the 512 KiB etcd allows for
 	// gRPC framing is refused by etcd's gRPC server before etcd sees it, with
-	// gRPC's own status. Other RESOURCE_EXHAUSTED answers of etcd (database space
-	// exceeded, too many requests) are not the request's size and stay failures.
+	// gRPC's own status. Other RESOURCE_EXHAUSTED answers of etcd are not the
+	// request's size: database space exceeded stays a failure, and too many
+	// requests the etcd backend marks store.ErrUnavailable.
 	var gs interface{ GRPCStatus() *status.Status }
 	if errors.As(err, &gs) {
 		s := gs.GRPCStatus()
