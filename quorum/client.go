@@ -151,7 +151,8 @@ func (c *Client) Providers() []string {
 }
 
 // Close waits for the work the client left running (puts still in flight, each
-// bounded by Config.Timeout, and background repairs), gives the background
+// call bounded by Config.Timeout: a plain write one, an atomic put's part on a
+// provider two, its prepare and its commit; and background repairs), gives the background
 // settler one last attempt at the transactions it still holds (bounded by
 // Config.Timeout; what remains is logged and left to the next Open or
 // lss-quorum recover), then closes every connection. Calls after Close fail with ErrClosed.
