@@ -375,7 +375,7 @@ func TestUnreachableAndTLSMismatchAreOneReadableLine(t *testing.T) {
 		want string
 	}{
 		{"nothing listening", []string{"--rpc", "1", "ping"}, "unreachable: connection refused"},
-		{"plaintext to TLS", []string{"--rpc", "http://" + tlsServer.Addr(), "ping"}, "requires TLS: use an https:// address"},
+		{"plaintext to TLS", []string{"--rpc", "http://" + tlsServer.Addr(), "ping"}, "requires TLS (then use an https:// address)"},
 		{"TLS to plaintext", []string{"--rpc", "https://" + plain.Addr(), "--tls-ca", certs.CA, "ping"}, "does not speak TLS; use an http:// address"},
 	} {
 		var stdout, stderr bytes.Buffer

@@ -35,9 +35,13 @@ func unreachableReason(st *status.Status) string {
 		return "no such host: " + lastPart(msg)
 	case strings.Contains(msg, "first record does not look like a TLS handshake"):
 		return "the server does not speak TLS; use an http:// address"
-	case strings.Contains(msg, "error reading server preface") ||
-		strings.Contains(msg, "frame too large") || strings.Contains(msg, "connection reset by peer"):
-		return "the connection was closed at once; the server probably requires TLS: use an https:// address (" + lastPart(msg) + ")"
+	case strings.Contains(msg, "frame too large"):
+		// A TLS server's answer to plaintext, read as an HTTP/2 frame header.
+		return "the server requires TLS: use an https:// address (" + lastPart(msg) + ")"
+	case strings.Contains(msg, "error reading server preface") || strings.Contains(msg, "connection reset by peer"):
+		// A TLS server may close a plaintext connection so, but so does a
+		// server (or a proxy in front of it) that is stopping.
+		return "the connection was closed at once: the server may be stopping, or it requires TLS (then use an https:// address) (" + lastPart(msg) + ")"
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
 		return "TLS handshake failed: " + lastPart(msg)
 	case st.Code() == codes.DeadlineExceeded || strings.Contains(msg, "i/o timeout"):

@@ -16,7 +16,9 @@ func TestUnreachableReason(t *testing.T) {
 		want string
 	}{
 		{codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused"`, "connection refused (is the server running"},
-		{codes.Unavailable, `connection error: desc = "error reading server preface: http2: frame too large"`, "requires TLS: use an https:// address"},
+		{codes.Unavailable, `connection error: desc = "error reading server preface: http2: frame too large"`, "the server requires TLS: use an https:// address"},
+		{codes.Unavailable, `connection error: desc = "error reading server preface: EOF"`, "closed at once: the server may be stopping, or it requires TLS (then use an https:// address)"},
+		{codes.Unavailable, `connection error: desc = "transport: Error while dialing: read tcp 127.0.0.1:5->127.0.0.1:6: read: connection reset by peer"`, "the server may be stopping"},
 		{codes.Unavailable, `connection error: desc = "transport: authentication handshake failed: tls: first record does not look like a TLS handshake"`, "does not speak TLS; use an http:// address"},
 		{codes.Unavailable, `connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"`, "TLS handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"},
 		{codes.DeadlineExceeded, "context deadline exceeded", "no answer in time (context deadline exceeded)"},
