@@ -25,6 +25,21 @@ func startErr(t *testing.T, opts Options) error {
 	return err
 }
 
+// boltDataDir returns options for a bolt data directory that an lssd started
+// on once (so it holds its database and server key) and stopped.
+func boltDataDir(t *testing.T) Options {
+	t.Helper()
+	opts := testOptions(t)
+	opts.Database = "bolt"
+	d := startDaemon(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return opts
+}
+
 // mentions fails the test unless err says every one of wants.
 func mentions(t *testing.T, err error, wants ...string) {
 	t.Helper()
@@ -67,14 +82,7 @@ func TestDaemonRefusesADataDirInUse(t *testing.T) {
 // refused at start with both versions, and left as it was.
 func TestDaemonRefusesANewerSchema(t *testing.T) {
 	t.Parallel()
-	opts := testOptions(t)
-	opts.Database = "bolt"
-	d := startDaemon(t, opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := d.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	opts := boltDataDir(t)
 	path := filepath.Join(opts.DataDir, BoltFileName)
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
@@ -122,14 +130,9 @@ func TestDaemonUnwritableDataDir(t *testing.T) {
 // directory holding only its own database gets no such warning.
 func TestDaemonWarnsOfAnUnservedDatabase(t *testing.T) {
 	t.Parallel()
-	opts := testOptions(t)
-	opts.Database = "bolt"
-	d := startDaemon(t, opts)
+	opts := boltDataDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := d.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		database string
 		warn     bool

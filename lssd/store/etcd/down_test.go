@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
@@ -65,16 +64,8 @@ func TestUpdateGivesUpOnContention(t *testing.T) {
 // loses no acknowledged write, and the same Backend serves again soon after the
 // cluster is back, however long it was away.
 func TestClusterDownAndBack(t *testing.T) {
-	endpoint, err := url.Parse(testdb.EtcdEndpoints(t)[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := cutproxy.Start(endpoint.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Close)
-	b, err := Open(testCtx(t), Options{Endpoints: []string{proxy.Addr()}, Prefix: testPrefix(t)})
+	endpoint, proxy := cutproxy.Through(t, testdb.EtcdEndpoints(t)[0])
+	b, err := Open(testCtx(t), Options{Endpoints: []string{endpoint}, Prefix: testPrefix(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

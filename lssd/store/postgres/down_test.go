@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
@@ -16,22 +15,6 @@ import (
 	"github.com/lssquorum/lss/lssd/store/internal/cutproxy"
 )
 
-// throughProxy returns u with its host:port replaced by a proxy's, and the proxy.
-func throughProxy(t *testing.T, u string) (string, *cutproxy.Proxy) {
-	t.Helper()
-	parsed, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := cutproxy.Start(parsed.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	parsed.Host = p.Addr()
-	return parsed.String(), p
-}
-
 // downApp names the connections of TestDatabaseDownAndBack's Backend.
 const downApp = "lss_down_test"
 
@@ -40,7 +23,7 @@ const downApp = "lss_down_test"
 // serves again once the database is back, also when every connection in its
 // pool died in a restart it did not see.
 func TestDatabaseDownAndBack(t *testing.T) {
-	u, proxy := throughProxy(t, testdb.PostgresURL(t))
+	u, proxy := cutproxy.Through(t, testdb.PostgresURL(t))
 	u += "&application_name=" + downApp
 	b := openAt(t, u)
 	s := store.New(b, store.Options{})

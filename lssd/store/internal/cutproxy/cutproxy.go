@@ -8,7 +8,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"sync"
+	"testing"
 )
 
 // Proxy forwards connections from Addr to a target address.
@@ -31,6 +33,23 @@ func Start(target string) (*Proxy, error) {
 	p := &Proxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	p.serve(ln)
 	return p, nil
+}
+
+// Through starts a proxy to the server at rawURL, closed when t ends, and
+// returns rawURL with its host:port replaced by the proxy's.
+func Through(t testing.TB, rawURL string) (string, *Proxy) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	u.Host = p.Addr()
+	return u.String(), p
 }
 
 // Addr is the host:port clients connect to.
