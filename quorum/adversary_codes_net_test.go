@@ -191,3 +191,59 @@ func TestAdversaryUnavailableForOneCallSparesTheOthers(t *testing.T) {
 		t.Errorf("p2's records were not read: %s; only its BoundGet was refused", why)
 	}
 }
+
+// A recovery aborts as the coordinator does: the network lets p2's Abort
+// through, so p2 aborts, but answers FAILED_PRECONDITION ("committed"), which
+// nothing authenticates. The recovery checks with a Fence, whose reply is
+// authenticated, finds p2 aborted and reports the transaction settled; it
+// used to report the abort failed and the transaction unsettled.
+func TestAdversaryForgedCommittedOnARecoveryAbort(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	net := startNet(t, 3)
+	key := newKey(t)
+	ps := net.Providers()
+	c, m := atomicThrough(t, net, key, 2, func(cfg *quorum.Config) { cfg.DisableEncryption = true })
+
+	// p0 and p1 refuse the put by the version rule, so it is aborted; p2's
+	// Abort never arrives, and the put's client is gone before it could settle.
+	for _, p := range ps[:2] {
+		cl := dialQuorum(t, p, key)
+		if err := cl.Put(ctx, []provider.KV{kv("k", 0, "someone else")}); err != nil {
+			t.Fatal(err)
+		}
+		cl.Close()
+	}
+	m.failWith(codes.Unavailable, "Abort")
+	if _, err := c.Put(ctx, []provider.KV{kv("k", 0, "aborted")}); !errors.Is(err, quorum.ErrTxAborted) {
+		t.Fatalf("put: %v, want a definite abort", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	if n := preparedOn(t, ps[2], key); n != 1 {
+		t.Fatalf("p2 holds %d transactions prepared, want the aborted put's", n)
+	}
+
+	m.heal()
+	m.forgeStatus(codes.FailedPrecondition, "Abort")
+	// Another process of the same client, with no memory of the abort.
+	rc := newClient(t, net, key, func(cfg *quorum.Config) {
+		cfg.Mode = quorum.ModeAtomic
+		cfg.Providers[2].Addr = m.addr
+		cfg.DisableEncryption = true
+	})
+	report, err := rc.Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Transactions) != 1 {
+		t.Fatalf("recovered %d transactions, want the aborted put's: %+v", len(report.Transactions), report)
+	}
+	if tx := report.Transactions[0]; !tx.Settled || tx.Decision != quorum.DecidedAbort {
+		t.Errorf("recovery: decision %v, settled %v, actions %q; want aborted and settled (p2's Abort took)", tx.Decision, tx.Settled, tx.Actions)
+	}
+	if n := preparedOn(t, ps[2], key); n != 0 {
+		t.Errorf("p2 still holds %d transactions prepared", n)
+	}
+}

@@ -29,6 +29,7 @@ type mitm struct {
 
 	mu       sync.Mutex
 	refuse   map[string]codes.Code
+	forge    map[string]codes.Code
 	watcher  func(method string, req proto.Message)
 	rewriter func(method string, req, rep proto.Message) proto.Message
 	answerer func(method string, req proto.Message) proto.Message
@@ -41,7 +42,7 @@ func startMITM(t *testing.T, upstream string) *mitm {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &mitm{up: lsspb.NewLightningStorageClient(conn), refuse: map[string]codes.Code{}}
+	p := &mitm{up: lsspb.NewLightningStorageClient(conn), refuse: map[string]codes.Code{}, forge: map[string]codes.Code{}}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,11 +75,22 @@ func (p *mitm) failWith(code codes.Code, methods ...string) {
 	}
 }
 
+// forgeStatus makes the named methods reach the server, which acts on them,
+// and then answers code in place of the server's reply.
+func (p *mitm) forgeStatus(code codes.Code, methods ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range methods {
+		p.forge[m] = code
+	}
+}
+
 // heal forwards every method again.
 func (p *mitm) heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear(p.refuse)
+	clear(p.forge)
 }
 
 // watch installs a hook that sees every request before it is forwarded.
@@ -109,6 +121,7 @@ func relay[Req, Rep proto.Message](p *mitm, method string, req Req, call func(Re
 	var zero Rep
 	p.mu.Lock()
 	code, refused := p.refuse[method]
+	forged, forges := p.forge[method]
 	watcher, rewriter, answerer := p.watcher, p.rewriter, p.answerer
 	p.mu.Unlock()
 	if refused {
@@ -123,6 +136,9 @@ func relay[Req, Rep proto.Message](p *mitm, method string, req Req, call func(Re
 		watcher(method, req)
 	}
 	rep, err := call(req)
+	if forges {
+		return zero, status.Errorf(forged, "the man in the middle answers %s for the server", method)
+	}
 	if err == nil && rewriter != nil && rep.ProtoReflect().IsValid() {
 		rep = rewriter(method, req, rep).(Rep)
 	}

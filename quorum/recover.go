@@ -256,6 +256,7 @@ func (c *Client) recoveryStep(ctx context.Context, m *member, step txStep, st Tx
 	switch step {
 	case stepFence:
 		state, err := cl.Fence(ctx, st.TxID)
+		m.noteErr(cl, err)
 		if err != nil {
 			return fmt.Sprintf("%s: fence failed: %v", m.name, err), TxNoAnswer
 		}
@@ -273,7 +274,9 @@ func (c *Client) recoveryStep(ctx context.Context, m *member, step txStep, st Tx
 		}
 		return fmt.Sprintf("%s: committed", m.name), TxCommitted
 	case stepAbort:
-		if err := cl.Abort(ctx, st.TxID); err != nil {
+		// As the coordinator aborts: an Abort refused as committed is checked
+		// with a Fence (abortOne).
+		if err := t.abortOne(ctx, m); err != nil {
 			return fmt.Sprintf("%s: abort failed: %v", m.name, err), TxNoAnswer
 		}
 		return fmt.Sprintf("%s: aborted", m.name), TxAborted

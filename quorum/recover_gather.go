@@ -85,6 +85,7 @@ func (c *Client) gatherRecords(ctx context.Context, ask func(*member) bool, list
 		cl, err := m.client(cctx)
 		if err == nil {
 			all[i], err = list(cctx, cl)
+			m.noteErr(cl, err)
 			var tampered *provider.TamperedError
 			if errors.As(err, &tampered) {
 				// Records whose values fail their HMAC are still records; only
