@@ -83,6 +83,10 @@ type Options struct {
 	// PruneInterval between deletions of expired records; DefaultPruneInterval if
 	// zero.
 	PruneInterval time.Duration
+	// StorageCheckInterval between the reads that check the store answers,
+	// for the health service (storagewatch.go); DefaultStorageCheckInterval if
+	// zero.
+	StorageCheckInterval time.Duration
 	// AllowInsecureKeyFile starts the server even if its key file is readable or
 	// writable by group or others (it then logs a warning); otherwise that is a
 	// startup error.
@@ -115,6 +119,7 @@ type Daemon struct {
 	grpc     *grpc.Server
 	store    *store.Store
 	pruner   *pruner
+	watch    *storageWatch
 	health   *healthService
 	metrics  *metricsServer // nil unless Options.MetricsAddr
 	backup   *backupServer  // nil unless the embedded database
@@ -155,6 +160,9 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	if opts.PruneInterval <= 0 {
 		opts.PruneInterval = DefaultPruneInterval
+	}
+	if opts.StorageCheckInterval <= 0 {
+		opts.StorageCheckInterval = DefaultStorageCheckInterval
 	}
 	creds, err := serverTLS(opts.TLSCert, opts.TLSKey, opts.TLSAuthority)
 	if err != nil {
@@ -225,7 +233,8 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	m.grpc.InitializeMetrics(gs)
 	m.watchServer(srv, backend)
 
-	d := &Daemon{id: srv.ServerID(), log: log, lis: lis, grpc: gs, store: st, pruner: pr, health: hs, served: make(chan struct{})}
+	watch := &storageWatch{store: st, health: hs, interval: opts.StorageCheckInterval, log: log}
+	d := &Daemon{id: srv.ServerID(), log: log, lis: lis, grpc: gs, store: st, pruner: pr, watch: watch, health: hs, served: make(chan struct{})}
 	if opts.MetricsAddr != "" {
 		if d.metrics, err = startMetrics(opts.MetricsAddr, m, log); err != nil {
 			gs.Stop()
@@ -250,6 +259,7 @@ func start(ctx context.Context, opts Options) (*Daemon, error) {
 	}()
 	pr.start()
 	hs.serving()
+	watch.start()
 	log.Info("lssd listening", "addr", d.Addr(), "server_id", hex.EncodeToString(d.id),
 		"database", databaseName(opts), "tls", creds != nil, "mutual_tls", creds != nil && creds.ClientAuth == tls.RequireAndVerifyClientCert,
 		"base_only", opts.BaseOnly)
@@ -392,6 +402,7 @@ func (d *Daemon) Kill() error {
 // shutdown runs once the gRPC server has stopped and every handler returned.
 func (d *Daemon) shutdown(ctx context.Context) error {
 	d.pruner.stop()
+	d.watch.stop()
 	if d.metrics != nil {
 		d.metrics.stop(ctx)
 	}

@@ -46,9 +46,17 @@ func newHealthService() *healthService {
 func (h *healthService) register(gs *grpc.Server) { healthgrpc.RegisterHealthServer(gs, h) }
 
 // serving marks the daemon ready.
-func (h *healthService) serving() {
+func (h *healthService) serving() { h.setServing(true) }
+
+// setServing reports SERVING or NOT_SERVING; once stop began it changes
+// nothing (health.Server ignores changes after Shutdown).
+func (h *healthService) setServing(serving bool) {
+	status := healthpb.HealthCheckResponse_NOT_SERVING
+	if serving {
+		status = healthpb.HealthCheckResponse_SERVING
+	}
 	for _, name := range healthServices {
-		h.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+		h.SetServingStatus(name, status)
 	}
 }
 

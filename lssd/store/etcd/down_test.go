@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lssquorum/lss/internal/cutproxy"
 	"github.com/lssquorum/lss/internal/testdb"
 	"github.com/lssquorum/lss/lssd/store"
-	"github.com/lssquorum/lss/lssd/store/internal/cutproxy"
 )
 
 // An Update whose reads another writer keeps changing gives up after

@@ -10,9 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lssquorum/lss/internal/cutproxy"
 	"github.com/lssquorum/lss/internal/testdb"
 	"github.com/lssquorum/lss/lssd/store"
-	"github.com/lssquorum/lss/lssd/store/internal/cutproxy"
 )
 
 // downApp names the connections of TestDatabaseDownAndBack's Backend.
