@@ -21,7 +21,7 @@ var storageCheckClient = []byte("lssd storage check")
 // database server that is down or unreachable (postgres, etcd) then shows in
 // the health check that load balancers and monitors read, not only in the
 // UNAVAILABLE answers of the calls that meet it. Each read is bounded by the
-// interval.
+// interval (at least minStorageCheckTimeout).
 type storageWatch struct {
 	store    *store.Store
 	health   *healthService
@@ -64,9 +64,13 @@ func (w *storageWatch) start() {
 	}()
 }
 
+// minStorageCheckTimeout is the least time a check's read gets, however short
+// the interval: a loaded database that answers slowly is not down.
+const minStorageCheckTimeout = 2 * time.Second
+
 // check reads the check namespace once.
 func (w *storageWatch) check(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, w.interval)
+	ctx, cancel := context.WithTimeout(ctx, max(w.interval, minStorageCheckTimeout))
 	defer cancel()
 	_, err := w.store.Get(ctx, storageCheckClient, "")
 	return err
