@@ -37,13 +37,7 @@ func TestAdversaryForgedCommittedOnAbortIsCheckedAndSettled(t *testing.T) {
 	})
 
 	// p0 and p1 refuse the put by the version rule: fenced, the put is aborted.
-	for _, p := range ps[:2] {
-		cl := dialQuorum(t, p, key)
-		if err := cl.Put(ctx, []provider.KV{kv("k", 0, "someone else")}); err != nil {
-			t.Fatal(err)
-		}
-		cl.Close()
-	}
+	putDirectly(ctx, t, ps[:2], key, kv("k", 0, "someone else"))
 	m.failWith(codes.FailedPrecondition, "Abort")
 	_, err := c.Put(ctx, []provider.KV{kv("k", 0, "aborted")})
 	if !errors.Is(err, quorum.ErrTxAborted) {
@@ -207,13 +201,7 @@ func TestAdversaryForgedCommittedOnARecoveryAbort(t *testing.T) {
 
 	// p0 and p1 refuse the put by the version rule, so it is aborted; p2's
 	// Abort never arrives, and the put's client is gone before it could settle.
-	for _, p := range ps[:2] {
-		cl := dialQuorum(t, p, key)
-		if err := cl.Put(ctx, []provider.KV{kv("k", 0, "someone else")}); err != nil {
-			t.Fatal(err)
-		}
-		cl.Close()
-	}
+	putDirectly(ctx, t, ps[:2], key, kv("k", 0, "someone else"))
 	m.failWith(codes.Unavailable, "Abort")
 	if _, err := c.Put(ctx, []provider.KV{kv("k", 0, "aborted")}); !errors.Is(err, quorum.ErrTxAborted) {
 		t.Fatalf("put: %v, want a definite abort", err)

@@ -57,13 +57,7 @@ func TestAdversaryKeptRequestsHoldNoPlaintext(t *testing.T) {
 	settle(t, c)
 
 	// p0 and p1 refuse the next put by the version rule: aborted, p2 keeps its Prepare.
-	for _, p := range ps[:2] {
-		cl := dialQuorum(t, p, key)
-		if err := cl.Put(ctx, []provider.KV{kv("chan/2", 0, "someone else")}); err != nil {
-			t.Fatal(err)
-		}
-		cl.Close()
-	}
+	putDirectly(ctx, t, ps[:2], key, kv("chan/2", 0, "someone else"))
 	if _, err := c.Put(ctx, []provider.KV{{Key: "chan/2", Version: 0, Value: aborted}}); !errors.Is(err, quorum.ErrTxAborted) {
 		t.Fatalf("put: %v, want a definite abort", err)
 	}

@@ -45,13 +45,7 @@ func TestObservation2RecoverDoesNotTrustOneProvidersRecord(t *testing.T) {
 	old := kept.latest()
 
 	// p0 and p1 refuse the next put by the version rule: a definite abort.
-	for _, p := range ps[:2] {
-		cl := dialQuorum(t, p, key)
-		if err := cl.Put(ctx, []provider.KV{kv("k", 0, "someone else")}); err != nil {
-			t.Fatal(err)
-		}
-		cl.Close()
-	}
+	putDirectly(ctx, t, ps[:2], key, kv("k", 0, "someone else"))
 	if _, err := c.Put(ctx, []provider.KV{kv("k", 0, "secret"), kv("fresh", 0, "secret")}); !errors.Is(err, quorum.ErrTxAborted) {
 		t.Fatalf("put: %v, want a definite abort", err)
 	}

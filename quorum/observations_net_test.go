@@ -2,6 +2,7 @@ package quorum_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -202,13 +203,7 @@ func TestObservation1KeptPrepareIsNeverReturned(t *testing.T) {
 	put(t, c, kv("k", 0, "v0"))
 	settle(t, c)
 	// p0 and p1 refuse the next put by the version rule: a definite abort.
-	for _, p := range net.Providers()[:2] {
-		cl := dialQuorum(t, p, key)
-		if err := cl.Put(testCtx(t), []provider.KV{kv("k", 1, "someone else")}); err != nil {
-			t.Fatal(err)
-		}
-		cl.Close()
-	}
+	putDirectly(testCtx(t), t, net.Providers()[:2], key, kv("k", 1, "someone else"))
 	if _, err := c.Put(testCtx(t), []provider.KV{kv("k", 1, "aborted")}); !errors.Is(err, quorum.ErrTxAborted) {
 		t.Fatalf("put: %v, want a definite abort", err)
 	}
@@ -251,4 +246,18 @@ func dialQuorum(t *testing.T, p *testnet.Provider, key *secp256k1.PrivateKey) *p
 		t.Fatal(err)
 	}
 	return cl
+}
+
+// putDirectly puts kvs on each of ps with a plain provider client of key, past
+// the quorum client: a put of the same keys and versions through the quorum is
+// then refused there by the version rule.
+func putDirectly(ctx context.Context, t *testing.T, ps []*testnet.Provider, key *secp256k1.PrivateKey, kvs ...provider.KV) {
+	t.Helper()
+	for _, p := range ps {
+		cl := dialQuorum(t, p, key)
+		if err := cl.Put(ctx, kvs); err != nil {
+			t.Fatal(err)
+		}
+		cl.Close()
+	}
 }
